@@ -1,0 +1,4 @@
+export * from './errors';
+export * from './instances';
+export * from './limits';
+export * from './patterns';

@@ -1,0 +1,73 @@
+/** Shapes that cross the AMS <-> node boundary (PROTOCOL.md §6, §7). */
+
+export const INSTANCE_STATUSES = ['created', 'prepared', 'started', 'running', 'stopped', 'deleted', 'error'] as const;
+export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
+
+export const APPLICATION_KINDS = ['test-pattern', 'x11'] as const;
+export type ApplicationKind = (typeof APPLICATION_KINDS)[number];
+
+export interface DisplaySpec {
+  width: number;
+  height: number;
+  fps: number;
+}
+
+export interface EncoderSpec {
+  codec: 'h264';
+  bitrate_kbps: number;
+  gop: number;
+}
+
+/** AMS -> node `node.{node}.instance.start`. */
+export interface NodeInstanceStartRequest {
+  instance_id: string;
+  app: string;
+  app_version: number;
+  kind: ApplicationKind;
+  /** x11 only: the program to run, relative paths resolve inside `app_dir`. */
+  command?: string;
+  display: DisplaySpec;
+  encoder: EncoderSpec;
+  /** Where the application's package files were extracted, if it came as a package. */
+  app_dir?: string;
+  user_data?: unknown;
+}
+
+/** AMS -> node `node.{node}.instance.stop` and `.logs`. */
+export interface NodeInstanceRef {
+  instance_id: string;
+}
+
+/** What the node answers to `.start`. */
+export interface NodeInstanceStarted {
+  instance_id: string;
+  pids: number[];
+}
+
+/** node -> AMS: the runtime saw an instance change (it came up, it died, it stopped). */
+export interface NodeInstanceStatusEvent {
+  node: string;
+  instance_id: string;
+  status: 'running' | 'stopped' | 'error';
+  reason?: string;
+}
+
+/** AMS -> everyone `ams.instance.status`. */
+export interface InstanceStatusEvent {
+  id: string;
+  app: string;
+  node: string | null;
+  status: InstanceStatus;
+  status_message: string;
+  session_id: string | null;
+  timestamp: string;
+}
+
+/** node -> AMS `ams.node.register` and `ams.node.heartbeat`. */
+export interface NodeRegistration {
+  name: string;
+  address: string;
+  cpus: number;
+  /** bytes */
+  memory: number;
+}

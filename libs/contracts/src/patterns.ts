@@ -1,0 +1,28 @@
+/**
+ * Message patterns between roles (PROTOCOL.md §7). Names are dotted, owner first.
+ * Requests answer data or a typed error; events answer nothing.
+ */
+export const Patterns = {
+  // gateway
+  accountVerify: 'gateway.account.verify', // request: any role -> gateway
+  agentRegister: 'agent.register', // request: agent -> gateway
+  agentHeartbeat: 'agent.heartbeat', // event: agent -> gateway
+  gatewaySessionCreate: 'gateway.session.create', // request: agent -> gateway
+  // agent
+  agentSessionLaunch: 'agent.session.launch', // request: gateway -> agent
+  // AMS
+  amsInstanceLaunch: 'ams.instance.launch', // request: agent -> AMS
+  amsInstanceStop: 'ams.instance.stop', // request: agent -> AMS
+  amsInstanceDelete: 'ams.instance.delete', // request: agent -> AMS
+  amsInstanceStatus: 'ams.instance.status', // event: AMS -> everyone
+  amsNodeRegister: 'ams.node.register', // request: node -> AMS
+  amsNodeHeartbeat: 'ams.node.heartbeat', // event: node -> AMS
+  amsNodeInstanceStatus: 'ams.node.instance-status', // event: node -> AMS (runtime reports)
+} as const;
+
+/** Requests AMS sends to the one node that hosts an instance. */
+export const nodePattern = (node: string, action: 'start' | 'stop' | 'logs') =>
+  `node.${node}.instance.${action}`;
+
+export const signalPattern = (session: string, direction: 'to-instance' | 'to-client') =>
+  `signal.${session}.${direction}`;
