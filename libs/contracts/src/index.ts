@@ -2,3 +2,5 @@ export * from './errors';
 export * from './instances';
 export * from './limits';
 export * from './patterns';
+export * from './validation';
+export * from './screen.dto';

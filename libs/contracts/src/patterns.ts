@@ -15,13 +15,14 @@ export const Patterns = {
   amsInstanceStop: 'ams.instance.stop', // request: agent -> AMS
   amsInstanceDelete: 'ams.instance.delete', // request: agent -> AMS
   amsInstanceStatus: 'ams.instance.status', // event: AMS -> everyone
+  amsCapacity: 'ams.capacity', // request: agent -> AMS: what its schedulable nodes hold and use
   amsNodeRegister: 'ams.node.register', // request: node -> AMS
   amsNodeHeartbeat: 'ams.node.heartbeat', // event: node -> AMS
   amsNodeInstanceStatus: 'ams.node.instance-status', // event: node -> AMS (runtime reports)
 } as const;
 
-/** Requests AMS sends to the one node that hosts an instance. */
-export const nodePattern = (node: string, action: 'start' | 'stop' | 'logs') =>
+/** Requests AMS sends to the one node that hosts an instance (`delete` also removes its files). */
+export const nodePattern = (node: string, action: 'start' | 'stop' | 'delete' | 'logs') =>
   `node.${node}.instance.${action}`;
 
 export const signalPattern = (session: string, direction: 'to-instance' | 'to-client') =>

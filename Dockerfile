@@ -1,0 +1,26 @@
+# streamstack: the whole stack in one image. Build: docker build -t streamstack .
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 compiles its native addon when no prebuilt one matches.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+# ffmpeg encodes the instances' video and audio.
+RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg tini && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/bin ./bin
+RUN useradd --system --create-home --home-dir /var/lib/streamstack streamstack
+USER streamstack
+ENV STREAMSTACK_HOST=0.0.0.0 STREAMSTACK_DATA_DIR=/var/lib/streamstack
+VOLUME /var/lib/streamstack
+EXPOSE 4000
+# tini reaps the instances' child processes and forwards Ctrl-C/SIGTERM.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "dist/src/main.js"]
+CMD ["serve"]

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `npm test`: installs what the tests need when it is missing, builds, runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the e2e tests drive (real ffmpeg, nats-server, coturn, Chromium, X).
+packages=(ffmpeg nats-server coturn chromium xvfb xdotool pulseaudio zip)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies: a clean clone has none; a changed lock file means they are stale.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
+npm run build
+npx jest --ci
+npx jest --ci --config test/jest-e2e.config.js --runInBand

@@ -1,0 +1,59 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DomainError, Patterns } from '@streamstack/contracts';
+import { newId } from '@streamstack/persistence';
+import { RpcClient } from '@streamstack/transport';
+import { StreamstackConfig } from '../config/config.schema';
+import { AGENT_HEARTBEAT_MS } from '../gateway/regions/agents.service';
+
+const REGISTER_RETRY_MS = 1000;
+
+/**
+ * The stream agent: registers its region and the capacity of the AMS behind it with the
+ * gateway, and keeps that registration fresh.
+ */
+@Injectable()
+export class AgentService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('agent');
+  readonly agentId: string;
+  private timer?: NodeJS.Timeout;
+  private registered = false;
+
+  constructor(
+    private readonly config: StreamstackConfig,
+    private readonly rpc: RpcClient,
+  ) {
+    this.agentId = `${config.region}-${newId().slice(0, 8)}`;
+  }
+
+  private stopped = false;
+
+  onApplicationBootstrap(): void {
+    void this.beat();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** Registers on the first beat that reaches the gateway, then sends heartbeats. */
+  async beat(): Promise<void> {
+    try {
+      const load = await this.rpc.request<{ capacity: object; load: object }>(Patterns.amsCapacity, {});
+      const registration = { agent_id: this.agentId, region: this.config.region, ...load };
+      if (this.registered) {
+        this.rpc.emit(Patterns.agentHeartbeat, registration);
+      } else {
+        await this.rpc.request(Patterns.agentRegister, registration);
+        this.registered = true;
+        this.logger.log(`agent ${this.agentId} registered with the gateway for region ${this.config.region}`);
+      }
+    } catch (e) {
+      this.logger.warn(`agent ${this.agentId} could not report to the gateway: ${DomainError.from(e).message}`);
+    }
+    if (this.stopped) return;
+    // Until registered, retry soon: the gateway or AMS may still be starting.
+    this.timer = setTimeout(() => void this.beat(), this.registered ? AGENT_HEARTBEAT_MS : REGISTER_RETRY_MS);
+    this.timer.unref();
+  }
+}

@@ -1,0 +1,55 @@
+import { Controller } from '@nestjs/common';
+import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
+import { Patterns } from '@streamstack/contracts';
+import { InstancesService } from './instances/instances.service';
+import { InstanceRefDto, LaunchInstanceDto } from './instances/launch-instance.dto';
+import { NodeRegistrationDto, NodeReportDto } from './nodes/node-registration.dto';
+import { NodesService } from './nodes/nodes.service';
+
+/** AMS's message patterns: the same services the HTTP controllers call. */
+@Controller()
+export class AmsHandler {
+  constructor(
+    private readonly instances: InstancesService,
+    private readonly nodes: NodesService,
+  ) {}
+
+  @MessagePattern(Patterns.amsInstanceLaunch)
+  launch(@Payload() body: LaunchInstanceDto) {
+    return this.instances.launch(body);
+  }
+
+  @MessagePattern(Patterns.amsInstanceStop)
+  stop(@Payload() body: InstanceRefDto) {
+    return this.instances.stop(body.id);
+  }
+
+  @MessagePattern(Patterns.amsInstanceDelete)
+  delete(@Payload() body: InstanceRefDto) {
+    return this.instances.delete(body.id, body.force ?? false);
+  }
+
+  @MessagePattern(Patterns.amsCapacity)
+  capacity() {
+    return this.nodes.capacity();
+  }
+
+  @MessagePattern(Patterns.amsNodeRegister)
+  async register(@Payload() body: NodeRegistrationDto) {
+    const { instances, ...registration } = body;
+    const node = await this.nodes.register(registration);
+    await this.instances.reconcileNode(body.name, instances ?? []);
+    return node;
+  }
+
+  @EventPattern(Patterns.amsNodeHeartbeat)
+  heartbeat(@Payload() body: NodeRegistrationDto) {
+    const { instances: _running, ...registration } = body;
+    return this.nodes.heartbeat(registration);
+  }
+
+  @EventPattern(Patterns.amsNodeInstanceStatus)
+  report(@Payload() body: NodeReportDto) {
+    return this.instances.onNodeReport(body);
+  }
+}

@@ -1,0 +1,347 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import {
+  conflict,
+  DomainError,
+  InstanceStatus,
+  InstanceStatusEvent,
+  invalid,
+  NodeInstanceStartRequest,
+  NodeInstanceStatusEvent,
+  nodePattern,
+  notFound,
+  Patterns,
+} from '@streamstack/contracts';
+import { newId, nowIso, TransactionRunner } from '@streamstack/persistence';
+import { RpcClient } from '@streamstack/transport';
+import { EventEmitter } from 'node:events';
+import { In, Repository } from 'typeorm';
+import { ApplicationsService } from '../applications/applications.service';
+import { AmsEventsService } from '../events/ams-events.service';
+import { NodesService } from '../nodes/nodes.service';
+import { OperationsService, OperationView } from '../operations/operations.service';
+import { Instance } from './instance.entity';
+import { LaunchInstanceDto } from './launch-instance.dto';
+
+/** How long a node may take to bring an instance up (spawn, first encoded packet). */
+export const INSTANCE_START_TIMEOUT_MS = 30_000;
+const ACTIVE: InstanceStatus[] = ['prepared', 'started', 'running'];
+const LIFECYCLE_ACTION: Record<InstanceStatus, string> = {
+  created: 'instance-created',
+  prepared: 'instance-prepared',
+  started: 'instance-started',
+  running: 'instance-running',
+  stopped: 'instance-stopped',
+  deleted: 'instance-deleted',
+  error: 'instance-failed',
+};
+
+export interface InstanceView {
+  id: string;
+  app: string;
+  app_version: number;
+  node: string | null;
+  status: InstanceStatus;
+  status_message: string;
+  screen: Instance['screen'];
+  resources: { cpus: number; memory: number };
+  enable_streaming: boolean;
+  session_id: string | null;
+  user_data: unknown;
+  created_at: string;
+  updated_at: string;
+}
+
+export const toView = (i: Instance): InstanceView => ({
+  id: i.id,
+  app: i.app,
+  app_version: i.appVersion,
+  node: i.node,
+  status: i.status,
+  status_message: i.statusMessage,
+  screen: i.screen,
+  resources: { cpus: i.cpus, memory: i.memory },
+  enable_streaming: i.enableStreaming,
+  session_id: i.sessionId,
+  user_data: i.userData ?? null,
+  created_at: i.createdAt,
+  updated_at: i.updatedAt,
+});
+
+export interface InstanceOperation {
+  instance: InstanceView;
+  operation: OperationView;
+}
+
+/**
+ * Instances and their lifecycle (PROTOCOL.md §6): created → prepared → started → running →
+ * stopped → deleted, or error. Every change is persisted, then published as
+ * `ams.instance.status` and on the events socket.
+ */
+@Injectable()
+export class InstancesService {
+  private readonly logger = new Logger('instances');
+  /** Emits `<id>` after every status change, for work waiting on one. */
+  private readonly changes = new EventEmitter().setMaxListeners(0);
+
+  constructor(
+    @InjectRepository(Instance) private readonly instances: Repository<Instance>,
+    private readonly tx: TransactionRunner,
+    private readonly apps: ApplicationsService,
+    private readonly nodes: NodesService,
+    private readonly operations: OperationsService,
+    private readonly events: AmsEventsService,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  async launch(req: LaunchInstanceDto): Promise<InstanceOperation> {
+    const target = await this.apps.resolveLaunchable(req.app, req.app_version);
+    const { manifest } = target;
+    const screen = {
+      width: req.screen?.width ?? manifest.display.width,
+      height: req.screen?.height ?? manifest.display.height,
+      fps: req.screen?.fps ?? manifest.display.fps,
+      density: req.screen?.density ?? 240,
+    };
+    if (manifest.kind === 'test-pattern' && (screen.width < 768 || screen.height < 16)) {
+      throw invalid(`screen ${screen.width}x${screen.height} is too small for a test-pattern application: it needs at least 768x16 for its timestamp strip`);
+    }
+    const instance = await this.tx.run(async (m) => {
+      const node = await this.nodes.pickNode(m, manifest.resources.cpus, manifest.resources.memory, req.node);
+      const now = nowIso();
+      return m.getRepository(Instance).save(
+        m.getRepository(Instance).create({
+          id: newId(),
+          app: target.app,
+          appVersion: target.version,
+          node,
+          status: 'created',
+          statusMessage: '',
+          screen,
+          cpus: manifest.resources.cpus,
+          memory: manifest.resources.memory,
+          enableStreaming: req.enable_streaming ?? false,
+          sessionId: null,
+          userData: req.user_data ?? null,
+          createdAt: now,
+          updatedAt: now,
+        }),
+      );
+    });
+    this.announce(instance);
+    const operation = await this.operations.create(`launch instance ${instance.id}`, this.resources(instance.id));
+    if (req.no_start) {
+      this.operations.run(operation.id, async () => undefined);
+    } else {
+      this.operations.run(operation.id, () => this.bringUp(instance.id));
+    }
+    return { instance: toView(instance), operation };
+  }
+
+  async list(filter: { app?: string; status?: InstanceStatus } = {}): Promise<InstanceView[]> {
+    const where = { ...(filter.app ? { app: filter.app } : {}), ...(filter.status ? { status: filter.status } : {}) };
+    return (await this.instances.find({ where, order: { createdAt: 'ASC', id: 'ASC' } })).map(toView);
+  }
+
+  async get(id: string): Promise<InstanceView> {
+    return toView(await this.require(id));
+  }
+
+  /** Starts a created or stopped instance again, on its node if that still has room. */
+  async start(id: string): Promise<InstanceOperation> {
+    const instance = await this.tx.run(async (m) => {
+      const i = await m.getRepository(Instance).findOneBy({ id });
+      if (!i) throw notFound('instance', id);
+      if (ACTIVE.includes(i.status)) throw conflict(`instance ${id} is ${i.status} already`);
+      if (i.status === 'stopped' || i.status === 'error') {
+        // Its reservation was released when it stopped: take it again.
+        await this.nodes.pickNode(m, i.cpus, i.memory, i.node ?? undefined);
+      }
+      i.status = 'created';
+      i.statusMessage = '';
+      i.updatedAt = nowIso();
+      return m.getRepository(Instance).save(i);
+    });
+    this.announce(instance);
+    return this.runOperation(`start instance ${id}`, instance, () => this.bringUp(id));
+  }
+
+  async stop(id: string): Promise<InstanceOperation> {
+    const instance = await this.require(id);
+    if (!ACTIVE.includes(instance.status) && instance.status !== 'created') {
+      throw conflict(`instance ${id} is ${instance.status}, not running`);
+    }
+    return this.runOperation(`stop instance ${id}`, instance, () => this.bringDown(id));
+  }
+
+  /** Deletes an instance; a running one only with `force`, and then it is stopped first. */
+  async delete(id: string, force = false): Promise<InstanceOperation> {
+    const instance = await this.require(id);
+    if (ACTIVE.includes(instance.status) && !force) {
+      throw conflict(`instance ${id} is ${instance.status}; stop it first or delete with force=true`);
+    }
+    return this.runOperation(`delete instance ${id}`, instance, async () => {
+      if (ACTIVE.includes((await this.require(id)).status)) await this.bringDown(id, force);
+      if (instance.node) {
+        await this.rpc.request(nodePattern(instance.node, 'delete'), { instance_id: id }).catch((e: unknown) => {
+          if (!force) throw e;
+          this.logger.warn(`instance ${id}: node ${instance.node} did not clean up: ${DomainError.from(e).message}`);
+        });
+      }
+      const gone = await this.require(id);
+      await this.instances.delete({ id });
+      this.announce({ ...gone, status: 'deleted', updatedAt: nowIso() });
+    });
+  }
+
+  async logs(id: string): Promise<string> {
+    const instance = await this.require(id);
+    if (!instance.node) throw conflict(`instance ${id} has no node, so no logs`);
+    return this.rpc.request<string>(nodePattern(instance.node, 'logs'), { instance_id: id });
+  }
+
+  /** What a node's runtime saw happen to an instance. */
+  async onNodeReport(ev: NodeInstanceStatusEvent): Promise<void> {
+    const instance = await this.instances.findOneBy({ id: ev.instance_id });
+    if (!instance || instance.node !== ev.node) return;
+    if (ev.status === 'running') {
+      await this.transition(ev.instance_id, 'running', ['prepared', 'started']);
+    } else if (ev.status === 'error') {
+      await this.transition(ev.instance_id, 'error', ACTIVE, ev.reason ?? 'the instance failed');
+    } else {
+      await this.transition(ev.instance_id, 'stopped', ACTIVE, ev.reason ?? '');
+    }
+  }
+
+  /** A node (re)registered running `running`: anything else AMS had on it is not running any more. */
+  async reconcileNode(node: string, running: string[]): Promise<void> {
+    const lost = await this.instances.findBy({ node, status: In(ACTIVE) });
+    for (const i of lost.filter((l) => !running.includes(l.id))) {
+      await this.transition(i.id, 'stopped', ACTIVE, `node ${node} restarted`);
+      this.logger.log(`instance ${i.id} was running on ${node} before it restarted: starting it again`);
+      await this.start(i.id).catch((e: unknown) =>
+        this.logger.warn(`instance ${i.id} could not be restarted: ${DomainError.from(e).message}`),
+      );
+    }
+  }
+
+  private async runOperation(description: string, instance: Instance, work: () => Promise<void>): Promise<InstanceOperation> {
+    const operation = await this.operations.create(description, this.resources(instance.id));
+    this.operations.run(operation.id, work);
+    return { instance: toView(instance), operation };
+  }
+
+  /** prepared → (node starts it) → started → (node reports) → running. */
+  private async bringUp(id: string): Promise<void> {
+    const instance = await this.require(id);
+    const target = await this.apps.resolveLaunchable(instance.app, instance.appVersion).catch(() => null);
+    if (!target || !instance.node) {
+      await this.transition(id, 'error', ['created'], `application ${instance.app} version ${instance.appVersion} is gone`);
+      throw conflict(`application ${instance.app} version ${instance.appVersion} cannot be launched any more`);
+    }
+    await this.transition(id, 'prepared', ['created']);
+    const request: NodeInstanceStartRequest = {
+      instance_id: id,
+      app: instance.app,
+      app_version: instance.appVersion,
+      kind: target.manifest.kind,
+      command: target.manifest.command,
+      display: { width: instance.screen.width, height: instance.screen.height, fps: instance.screen.fps },
+      encoder: target.manifest.encoder,
+      app_dir: target.packageDir ?? undefined,
+      user_data: instance.userData ?? undefined,
+    };
+    const running = this.waitFor(id, ['running', 'error', 'stopped'], INSTANCE_START_TIMEOUT_MS);
+    try {
+      await this.rpc.request(nodePattern(instance.node, 'start'), request, { timeoutMs: INSTANCE_START_TIMEOUT_MS });
+    } catch (e) {
+      running.cancel();
+      const message = DomainError.from(e).message;
+      await this.transition(id, 'error', ACTIVE, `node ${instance.node} could not start it: ${message}`);
+      throw DomainError.from(e);
+    }
+    await this.transition(id, 'started', ['prepared']);
+    const status = await running.promise;
+    if (status === 'timeout') {
+      await this.bringDown(id, true);
+      await this.transition(id, 'error', ['stopped'], `it did not report running within ${INSTANCE_START_TIMEOUT_MS / 1000} s`);
+    }
+    if (status !== 'running') {
+      const now = await this.require(id);
+      throw new DomainError('internal', `instance ${id} is ${now.status}: ${now.statusMessage}`);
+    }
+  }
+
+  private async bringDown(id: string, force = false): Promise<void> {
+    const instance = await this.require(id);
+    if (instance.node && instance.status !== 'created') {
+      try {
+        await this.rpc.request(nodePattern(instance.node, 'stop'), { instance_id: id });
+      } catch (e) {
+        if (!force) throw e;
+        this.logger.warn(`instance ${id}: node ${instance.node} did not stop it: ${DomainError.from(e).message}`);
+      }
+    }
+    await this.transition(id, 'stopped', [...ACTIVE, 'created'], 'stopped on request');
+  }
+
+  /** Moves an instance to `to` if it is in one of `from`; persists and publishes the change. */
+  private async transition(id: string, to: InstanceStatus, from: readonly InstanceStatus[], message = ''): Promise<boolean> {
+    const changed = await this.tx.run(async (m) => {
+      const repo = m.getRepository(Instance);
+      const i = await repo.findOneBy({ id });
+      if (!i || !from.includes(i.status)) return null;
+      i.status = to;
+      i.statusMessage = message;
+      i.updatedAt = nowIso();
+      return repo.save(i);
+    });
+    if (changed) this.announce(changed);
+    return changed !== null;
+  }
+
+  private announce(i: Instance): void {
+    this.logger.log(`instance ${i.id} ${i.status}${i.statusMessage ? `: ${i.statusMessage}` : ''}`);
+    const event: InstanceStatusEvent = {
+      id: i.id,
+      app: i.app,
+      node: i.node,
+      status: i.status,
+      status_message: i.statusMessage,
+      session_id: i.sessionId,
+      timestamp: i.updatedAt,
+    };
+    this.rpc.emit(Patterns.amsInstanceStatus, event);
+    this.events.publish('lifecycle', { action: LIFECYCLE_ACTION[i.status], id: i.id, status: i.status, message: i.statusMessage });
+    this.changes.emit(i.id, i.status);
+  }
+
+  /** Resolves with the first of `statuses` the instance reaches (or its status at the timeout). */
+  private waitFor(id: string, statuses: InstanceStatus[], timeoutMs: number) {
+    let cancel = () => undefined as void;
+    const promise = new Promise<InstanceStatus | 'timeout'>((resolve) => {
+      const onChange = (status: InstanceStatus) => {
+        if (statuses.includes(status)) finish(status);
+      };
+      const finish = (s: InstanceStatus | 'timeout') => {
+        clearTimeout(timer);
+        this.changes.off(id, onChange);
+        resolve(s);
+      };
+      const timer = setTimeout(() => finish('timeout'), timeoutMs);
+      this.changes.on(id, onChange);
+      cancel = () => finish('timeout');
+    });
+    return { promise, cancel: () => cancel() };
+  }
+
+  private resources(id: string) {
+    return { instances: [`/ams/1.0/instances/${id}`] };
+  }
+
+  private async require(id: string): Promise<Instance> {
+    const instance = await this.instances.findOneBy({ id });
+    if (!instance) throw notFound('instance', id);
+    return instance;
+  }
+}

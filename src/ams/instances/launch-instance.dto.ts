@@ -1,0 +1,80 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { INSTANCE_STATUSES, type InstanceStatus, ScreenDto } from '@streamstack/contracts';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Min, ValidateNested } from 'class-validator';
+
+export class LaunchInstanceDto {
+  @ApiProperty({ example: 'test-pattern' })
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9-_.]*$/, { message: 'app must be an application name' })
+  app: string;
+
+  @ApiPropertyOptional({ description: 'default: the latest published version' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  app_version?: number;
+
+  @ApiPropertyOptional({ description: 'pin the instance to this node' })
+  @IsOptional()
+  @IsString()
+  node?: string;
+
+  @ApiPropertyOptional({ default: false, description: 'create a gateway session for it' })
+  @IsOptional()
+  @IsBoolean()
+  enable_streaming?: boolean;
+
+  @ApiPropertyOptional({ type: ScreenDto, description: "default: the manifest's display" })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ScreenDto)
+  screen?: ScreenDto;
+
+  @ApiPropertyOptional({ description: 'any JSON, handed to the instance' })
+  @IsOptional()
+  user_data?: unknown;
+
+  @ApiPropertyOptional({ default: false, description: 'create it without starting it' })
+  @IsOptional()
+  @IsBoolean()
+  no_start?: boolean;
+}
+
+export class UpdateInstanceDto {
+  @ApiProperty({ enum: ['started', 'stopped'] })
+  @IsIn(['started', 'stopped'])
+  desired_status: 'started' | 'stopped';
+}
+
+const boolFromQuery = ({ value }: { value: unknown }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value);
+
+export class DeleteInstanceQuery {
+  @ApiPropertyOptional({ default: false })
+  @IsOptional()
+  @Transform(boolFromQuery)
+  @IsBoolean()
+  force?: boolean;
+}
+
+export class ListInstancesQuery {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  app?: string;
+
+  @ApiPropertyOptional({ enum: INSTANCE_STATUSES })
+  @IsOptional()
+  @IsIn(INSTANCE_STATUSES)
+  status?: InstanceStatus;
+}
+
+/** Agent -> AMS `ams.instance.stop` / `ams.instance.delete`. */
+export class InstanceRefDto {
+  @IsString()
+  id: string;
+
+  @IsOptional()
+  @IsBoolean()
+  force?: boolean;
+}

@@ -1,0 +1,100 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { DomainError, notFound } from '@streamstack/contracts';
+import { newId, nowIso } from '@streamstack/persistence';
+import { EventEmitter } from 'node:events';
+import { Repository } from 'typeorm';
+import { AmsEventsService } from '../events/ams-events.service';
+import { Operation, OperationStatus } from './operation.entity';
+
+export interface OperationView {
+  id: string;
+  description: string;
+  status: OperationStatus;
+  resources: Record<string, string[]>;
+  err: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export const toView = (o: Operation): OperationView => ({
+  id: o.id,
+  description: o.description,
+  status: o.status,
+  resources: o.resources,
+  err: o.err,
+  created_at: o.createdAt,
+  updated_at: o.updatedAt,
+});
+
+const ended = (s: OperationStatus) => s === 'success' || s === 'failure';
+
+/** Long work behind 202 answers: persisted, observable and awaitable. */
+@Injectable()
+export class OperationsService {
+  private readonly logger = new Logger('operations');
+  /** Emits `<id>` when an operation ends, so waiters need not poll. */
+  private readonly endings = new EventEmitter().setMaxListeners(0);
+
+  constructor(
+    @InjectRepository(Operation) private readonly operations: Repository<Operation>,
+    private readonly events: AmsEventsService,
+  ) {}
+
+  async create(description: string, resources: Record<string, string[]>): Promise<OperationView> {
+    const now = nowIso();
+    const op = await this.operations.save(
+      this.operations.create({ id: newId(), description, status: 'pending', resources, err: '', createdAt: now, updatedAt: now }),
+    );
+    this.events.publish('operation', { action: 'operation-created', id: op.id, status: op.status });
+    return toView(op);
+  }
+
+  /** Runs `work` in the background, recording its outcome on the operation. */
+  run(id: string, work: () => Promise<void>): void {
+    void (async () => {
+      await this.setStatus(id, 'running');
+      try {
+        await work();
+        await this.setStatus(id, 'success');
+      } catch (e) {
+        const message = DomainError.from(e).message;
+        this.logger.warn(`operation ${id} failed: ${message}`);
+        await this.setStatus(id, 'failure', message);
+      }
+    })().catch((e: unknown) => this.logger.error(`operation ${id}: ${String(e)}`));
+  }
+
+  async get(id: string): Promise<OperationView> {
+    const op = await this.operations.findOneBy({ id });
+    if (!op) throw notFound('operation', id);
+    return toView(op);
+  }
+
+  async list(): Promise<OperationView[]> {
+    return (await this.operations.find({ order: { createdAt: 'DESC' } })).map(toView);
+  }
+
+  /** Resolves when the operation has ended or `timeoutSeconds` passed, with its state then. */
+  async wait(id: string, timeoutSeconds: number): Promise<OperationView> {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    // Listen before reading, so that an ending in between is not missed.
+    this.endings.once(id, wake);
+    const timer = setTimeout(wake, timeoutSeconds * 1000);
+    try {
+      const current = await this.get(id);
+      if (!ended(current.status) && timeoutSeconds > 0) await woken;
+    } finally {
+      clearTimeout(timer);
+      this.endings.off(id, wake);
+    }
+    return this.get(id);
+  }
+
+  private async setStatus(id: string, status: OperationStatus, err = ''): Promise<void> {
+    await this.operations.update({ id }, { status, err, updatedAt: nowIso() });
+    this.events.publish('operation', { action: `operation-${status}`, id, status, err });
+    if (ended(status)) this.endings.emit(id);
+  }
+}

@@ -1,0 +1,61 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { Limits } from '@streamstack/contracts';
+import { connectTransport } from '@streamstack/transport';
+import { json, raw } from 'express';
+import { PACKAGE_CONTENT_TYPES } from './ams/applications/applications.controller';
+import { AppModule } from './app.module';
+import { PinoLogger } from './common/logging/pino-logger';
+import { VERSION } from './common/status/status.controller';
+import { StreamstackConfig } from './config/config.schema';
+
+export interface CreateAppOptions {
+  /** Tests only: schema from the entities instead of migrations. */
+  synchronize?: boolean;
+  logger?: PinoLogger | false;
+  /** Build the routes only, without starting the roles (the `openapi` verb). */
+  skipTransport?: boolean;
+}
+
+/**
+ * Builds the whole process for a configuration: the role modules, the HTTP surface (body
+ * limits, CORS, API docs) and the message transport. The server, the CLI's `openapi` and the
+ * e2e tests all build it here, so they cannot drift apart.
+ */
+export async function createApp(config: StreamstackConfig, options: CreateAppOptions = {}): Promise<NestExpressApplication> {
+  const logger = options.logger === undefined ? new PinoLogger(config.logLevel) : options.logger;
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, { synchronize: options.synchronize }), {
+    bodyParser: false,
+    logger: logger === false ? false : logger,
+    abortOnError: false,
+  });
+  app.disable('x-powered-by');
+  app.use(json({ limit: Limits.jsonBodyBytes }));
+  app.use('/ams/1.0/applications', raw({ type: PACKAGE_CONTENT_TYPES, limit: Limits.packageBytes }));
+  app.enableCors({
+    // Credentials travel in headers and tickets, never cookies, so any origin is safe by default.
+    origin: config.allowedOrigins.length > 0 ? config.allowedOrigins : true,
+    methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
+    allowedHeaders: ['Authorization', 'Content-Type'],
+    maxAge: 600,
+  });
+  app.enableShutdownHooks();
+  SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'docs-json' });
+  if (!options.skipTransport) await connectTransport(app);
+  return app;
+}
+
+export function openApiDocument(app: INestApplication): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('streamstack')
+    .setDescription(
+      'Stream gateway API (/1.0, wire-compatible with Anbox Cloud\'s stream gateway) and AMS API (/ams/1.0). ' +
+        'Authenticate with "Authorization: Bearer <token>", "Authorization: Macaroon root=<token>" or ?api_token=.',
+    )
+    .setVersion(VERSION)
+    .addBearerAuth()
+    .build();
+  return SwaggerModule.createDocument(app, config);
+}

@@ -1,0 +1,52 @@
+import { Logger } from '@nestjs/common';
+import { Command, CommandRunner, Option } from 'nest-commander';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../bootstrap';
+import { ConfigError, loadConfig } from '../config/config.loader';
+import { BootstrapAdmin } from '../gateway/accounts/bootstrap-admin';
+import { SERVE_FLAGS } from './config-options';
+
+@Command({ name: 'serve', description: 'Run the roles asked for (all of them by default) in this process', options: { isDefault: true } })
+export class ServeCommand extends CommandRunner {
+  async run(_args: string[], flags: Record<string, string>): Promise<void> {
+    let config;
+    try {
+      config = loadConfig(flags);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      process.stderr.write(`streamstack: ${e.message}\n`);
+      process.exit(2);
+    }
+    const derivedUrl = !flags['public-url'] && !process.env.STREAMSTACK_PUBLIC_URL;
+    const app = await createApp(config);
+    await app.listen(config.port, config.host);
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    if (derivedUrl && port !== config.port) config.publicUrl = config.publicUrl.replace(/:\d+$/, `:${port}`);
+
+    const lines = [
+      `streamstack is serving ${config.roles.join(', ')} (transport ${config.transport}, data in ${config.dataDir})`,
+      `  URL:      ${config.publicUrl}`,
+      `  API docs: ${config.publicUrl}/docs`,
+    ];
+    const token = safeGet(() => app.get(BootstrapAdmin, { strict: false }).createdToken);
+    if (token) lines.push(`  Admin token (shown once; keep it, or set STREAMSTACK_ADMIN_TOKEN): ${token}`);
+    process.stdout.write(`${lines.join('\n')}\n  Stop with Ctrl-C.\n`);
+    new Logger('serve').log(`listening on ${config.host}:${port}`);
+  }
+}
+
+// Each flag of the configuration contract becomes an option of `serve`.
+for (const flag of SERVE_FLAGS) {
+  const method = `parse_${flag.name.replace(/-/g, '_')}`;
+  Object.defineProperty(ServeCommand.prototype, method, { value: (v: string) => v, writable: true });
+  const descriptor = Object.getOwnPropertyDescriptor(ServeCommand.prototype, method)!;
+  Option({ flags: flag.flags, description: flag.description, name: flag.name })(ServeCommand.prototype, method, descriptor);
+}
+
+function safeGet<T>(read: () => T): T | null {
+  try {
+    return read();
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,57 @@
+import { ConfigError, loadConfig } from './config.loader';
+
+describe('loadConfig', () => {
+  it('has defaults that work on one machine', () => {
+    const c = loadConfig({}, {});
+    expect(c.roles).toEqual(['gateway', 'agent', 'ams', 'node']);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.port).toBe(4000);
+    expect(c.publicUrl).toBe('http://127.0.0.1:4000');
+    expect(c.dataDir).toBe('./data');
+    expect(c.databaseUrl).toBe('');
+    expect(c.transport).toBe('local');
+    expect(c.natsServers).toEqual(['nats://127.0.0.1:4222']);
+    expect(c.adminToken).toBe('');
+    expect(c.region).toBe('local');
+    expect(c.stunUrls).toEqual([]);
+    expect(c.turnTtl).toBe(3600);
+    expect(c.logLevel).toBe('info');
+  });
+
+  it('lets flags override env vars and env vars override defaults', () => {
+    const env = { STREAMSTACK_PORT: '5000', STREAMSTACK_REGION: 'eu', STREAMSTACK_LOG_LEVEL: 'debug' };
+    const c = loadConfig({ port: '6000' }, env);
+    expect(c.port).toBe(6000);
+    expect(c.region).toBe('eu');
+    expect(c.logLevel).toBe('debug');
+  });
+
+  it('defaults to NATS when only some roles run here', () => {
+    expect(loadConfig({ role: 'gateway' }, {}).transport).toBe('nats');
+    expect(loadConfig({ role: 'ams,node' }, { STREAMSTACK_TRANSPORT: 'local' }).transport).toBe('local');
+  });
+
+  it('parses comma-separated lists', () => {
+    const c = loadConfig({}, { STREAMSTACK_STUN_URLS: 'stun:a:3478, stun:b:3478', STREAMSTACK_ROLES: 'gateway,agent' });
+    expect(c.stunUrls).toEqual(['stun:a:3478', 'stun:b:3478']);
+    expect(c.roles).toEqual(['gateway', 'agent']);
+  });
+
+  it.each([
+    [{ STREAMSTACK_PORT: 'eighty' }, 'STREAMSTACK_PORT / --port'],
+    [{ STREAMSTACK_PORT: '70000' }, 'STREAMSTACK_PORT'],
+    [{ STREAMSTACK_ROLES: 'gateway,kitchen' }, 'STREAMSTACK_ROLES / --role'],
+    [{ STREAMSTACK_TRANSPORT: 'carrier-pigeon' }, 'STREAMSTACK_TRANSPORT'],
+    [{ STREAMSTACK_DATABASE_URL: 'mysql://x' }, 'STREAMSTACK_DATABASE_URL'],
+    [{ STREAMSTACK_TURN_URLS: 'http://x' }, 'STREAMSTACK_TURN_URLS'],
+    [{ STREAMSTACK_LOG_LEVEL: 'loud' }, 'STREAMSTACK_LOG_LEVEL'],
+    [{ STREAMSTACK_ICE_PORT_RANGE: '5000' }, 'STREAMSTACK_ICE_PORT_RANGE'],
+  ])('rejects %j naming the key', (env, name) => {
+    expect(() => loadConfig({}, env)).toThrow(ConfigError);
+    expect(() => loadConfig({}, env)).toThrow(name);
+  });
+
+  it('requires a TURN secret when TURN URLs are set', () => {
+    expect(() => loadConfig({}, { STREAMSTACK_TURN_URLS: 'turn:127.0.0.1:3478' })).toThrow('STREAMSTACK_TURN_SECRET');
+  });
+});

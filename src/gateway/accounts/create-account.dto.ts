@@ -1,0 +1,21 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { ACCOUNT_ROLES, type AccountRole } from './account.entity';
+
+export class CreateAccountDto {
+  @ApiProperty({ example: 'web-frontend' })
+  @IsString()
+  @MaxLength(64)
+  @Matches(/^[a-z0-9][a-z0-9-_.]*$/, { message: 'name must be lowercase letters, digits, - _ .' })
+  name: string;
+
+  @ApiProperty({ enum: ACCOUNT_ROLES, example: 'client' })
+  @IsIn(ACCOUNT_ROLES)
+  role: AccountRole;
+}
+
+export class VerifyTokenDto {
+  @IsString()
+  @Matches(/^[0-9a-f]{64}$/, { message: 'token_hash must be a hex SHA-256' })
+  token_hash: string;
+}

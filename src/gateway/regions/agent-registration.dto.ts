@@ -1,0 +1,16 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsString, Matches, Min, ValidateNested } from 'class-validator';
+
+class CapacityDto {
+  @IsInt() @Min(0) cpus: number;
+  @IsInt() @Min(0) memory: number;
+  @IsInt() @Min(0) instances: number;
+}
+
+/** agent -> gateway `agent.register` / `agent.heartbeat` (PROTOCOL.md §7). */
+export class AgentRegistrationDto {
+  @IsString() agent_id: string;
+  @IsString() @Matches(/^[a-z0-9][a-z0-9-_.]*$/) region: string;
+  @ValidateNested() @Type(() => CapacityDto) capacity: CapacityDto;
+  @ValidateNested() @Type(() => CapacityDto) load: CapacityDto;
+}

@@ -1,0 +1,60 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { Clock } from '../../common/clock';
+
+/** An agent misses this many heartbeats and its region stops being offered. */
+export const AGENT_HEARTBEAT_MS = 10_000;
+export const AGENT_EXPIRY_MS = 3 * AGENT_HEARTBEAT_MS;
+
+export interface AgentCapacity {
+  cpus: number;
+  memory: number;
+  instances: number;
+}
+
+export interface AgentInfo {
+  agent_id: string;
+  region: string;
+  capacity: AgentCapacity;
+  load: AgentCapacity;
+  last_seen: number;
+}
+
+/**
+ * The agents that registered with this gateway. Agents are live processes that re-register
+ * after a gateway restart, so their registry is memory, not a table.
+ */
+@Injectable()
+export class AgentsService {
+  private readonly logger = new Logger('agents');
+  private readonly agents = new Map<string, AgentInfo>();
+
+  constructor(private readonly clock: Clock) {}
+
+  register(agent: Omit<AgentInfo, 'last_seen'>): AgentInfo {
+    const fresh = !this.agents.has(agent.agent_id);
+    const info = { ...agent, last_seen: this.clock.now() };
+    this.agents.set(agent.agent_id, info);
+    if (fresh) this.logger.log(`agent ${agent.agent_id} registered for region ${agent.region}`);
+    return info;
+  }
+
+  /** A heartbeat from an agent the gateway does not know (it restarted) registers it. */
+  heartbeat(agent: Omit<AgentInfo, 'last_seen'>): void {
+    this.register(agent);
+  }
+
+  live(): AgentInfo[] {
+    const now = this.clock.now();
+    for (const [id, a] of this.agents) {
+      if (now - a.last_seen > AGENT_EXPIRY_MS) {
+        this.agents.delete(id);
+        this.logger.warn(`agent ${id} (${a.region}) expired: no heartbeat for ${AGENT_EXPIRY_MS / 1000} s`);
+      }
+    }
+    return [...this.agents.values()];
+  }
+
+  regions(): string[] {
+    return [...new Set(this.live().map((a) => a.region))].sort();
+  }
+}

@@ -1,0 +1,63 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { DomainError, NodeInstanceStatusEvent, NodeRegistration, Patterns } from '@streamstack/contracts';
+import { RpcClient } from '@streamstack/transport';
+import { cpus, totalmem } from 'node:os';
+import { NODE_HEARTBEAT_MS } from '../ams/nodes/nodes.service';
+import { StreamstackConfig } from '../config/config.schema';
+import { NodeRuntime } from './runtime/node-runtime.service';
+
+/** How long to wait between attempts to reach AMS at start-up. */
+const REGISTER_RETRY_MS = 1000;
+
+/**
+ * This machine as an AMS node: registers its real CPU count and memory, sends heartbeats, and
+ * reports what its runtime sees happen to instances.
+ */
+@Injectable()
+export class NodeAgentService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('node');
+  private heartbeat?: NodeJS.Timeout;
+  private retry?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    private readonly config: StreamstackConfig,
+    private readonly runtime: NodeRuntime,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  get registration(): NodeRegistration {
+    return { name: this.config.nodeName, address: this.config.host, cpus: cpus().length, memory: totalmem() };
+  }
+
+  onApplicationBootstrap(): void {
+    this.runtime.onStatus((ev) => {
+      const report: NodeInstanceStatusEvent = { node: this.config.nodeName, ...ev };
+      this.rpc.emit(Patterns.amsNodeInstanceStatus, report);
+    });
+    void this.register();
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    clearTimeout(this.retry);
+  }
+
+  /** Registers (retrying until AMS answers), then keeps the registration fresh. */
+  async register(): Promise<void> {
+    try {
+      const running = this.runtime.list().map((i) => i.instance_id);
+      await this.rpc.request(Patterns.amsNodeRegister, { ...this.registration, instances: running });
+      this.logger.log(`registered as node ${this.config.nodeName}`);
+      clearInterval(this.heartbeat);
+      this.heartbeat = setInterval(() => this.rpc.emit(Patterns.amsNodeHeartbeat, this.registration), NODE_HEARTBEAT_MS);
+      this.heartbeat.unref();
+    } catch (e) {
+      if (this.stopped) return;
+      this.logger.warn(`could not register with AMS (${DomainError.from(e).message}); retrying`);
+      this.retry = setTimeout(() => void this.register(), REGISTER_RETRY_MS);
+      this.retry.unref();
+    }
+  }
+}

@@ -1,0 +1,522 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { conflict, DomainError, invalid, notFound, type NodeInstanceStartRequest } from '@streamstack/contracts';
+import { randomInt } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { buildEncoderArgs, EncoderArgsInput, FfmpegCapabilities, probeFfmpeg, resolveFfmpegPath } from './ffmpeg';
+import { lastLines, readTail } from './log-tail';
+import { UdpPortAllocator } from './ports';
+import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
+import {
+  AUDIO_BITRATE_KBPS,
+  AUDIO_CHANNELS,
+  AUDIO_PAYLOAD_TYPE,
+  AUDIO_SAMPLE_RATE,
+  DEFAULT_RTP_PORT_RANGE,
+  DEFAULT_START_TIMEOUT_MS,
+  DEFAULT_STOP_GRACE_MS,
+  FAILURE_SETTLE_MS,
+  INSTANCE_ID_PATTERN,
+  LOG_TAIL_BYTES_PER_PROCESS,
+  PROGRESS_PERIOD_SECONDS,
+  REASON_OUTPUT_BYTES,
+  REASON_OUTPUT_LINES,
+  RTP_HOST,
+  TEST_PATTERN_TONE_HZ,
+  UNIX_SOCKET_PATH_MAX,
+  VIDEO_PAYLOAD_TYPE,
+} from './runtime.constants';
+import { NODE_RUNTIME_OPTIONS } from './runtime.types';
+import type {
+  InstanceMedia,
+  NodeRuntimeOptions,
+  RunningInstanceInfo,
+  RuntimeStatusEvent,
+  RuntimeStatusListener,
+} from './runtime.types';
+import type { FrameSourceConfig } from './test-pattern/frame-source';
+
+export type { InstanceMedia, NodeRuntimeOptions, RunningInstanceInfo, RuntimeStatusEvent } from './runtime.types';
+export { NODE_RUNTIME_OPTIONS } from './runtime.types';
+
+type InstanceState = 'starting' | 'running' | 'stopping' | 'failed';
+
+/** Process roles, upstream first: when several die together the first one is the cause. */
+const ROLES = ['frame-source', 'encoder'] as const;
+
+interface Instance {
+  id: string;
+  workDir: string;
+  socketDir: string;
+  /** The socket dir is a temp dir of ours (the work dir path was too long for sun_path). */
+  ownsSocketDir: boolean;
+  ports: number[];
+  media: InstanceMedia;
+  encoderInput: EncoderArgsInput;
+  group: ProcessGroup;
+  frameSource: SupervisedProcess | null;
+  encoder: SupervisedProcess | null;
+  state: InstanceState;
+  /** Rejects once the instance can no longer work (a process died, or it is being stopped). */
+  broken: Promise<never>;
+  breakWith: (reason: Error) => void;
+  /** Unexpected exits collected while deciding which one caused a failure. */
+  exits: { proc: SupervisedProcess; exit: ProcessExit }[];
+  /** Set once the instance has been declared failed (it is declared so only once). */
+  failReason: string | null;
+  restarting: Promise<void> | null;
+  teardown: Promise<void> | null;
+  stopping: Promise<void> | null;
+}
+
+/**
+ * The node's instance runtime: runs each instance as a supervised group of child processes
+ * (for `test-pattern`: the frame source and the ffmpeg encoder), reports their failures, and
+ * leaves nothing behind when an instance stops or fails.
+ *
+ * A `start()` that fails rejects with the reason and reports no status event: the caller already
+ * has the answer. After `running`, the runtime reports `error` (a process died) or `stopped`.
+ */
+@Injectable()
+export class NodeRuntime implements OnApplicationShutdown {
+  private readonly logger = new Logger('NodeRuntime');
+  private readonly instances = new Map<string, Instance>();
+  private readonly listeners: RuntimeStatusListener[] = [];
+  private readonly ports: UdpPortAllocator;
+  private readonly dataDir: string;
+  private readonly stopGraceMs: number;
+  private readonly startTimeoutMs: number;
+  private ffmpegPath: string | null;
+  private closing = false;
+
+  constructor(@Optional() @Inject(NODE_RUNTIME_OPTIONS) options: NodeRuntimeOptions) {
+    if (!options?.dataDir) throw new Error('NodeRuntime needs options.dataDir');
+    this.dataDir = resolve(options.dataDir);
+    this.ffmpegPath = options.ffmpegPath ?? null;
+    this.stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
+    this.startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    const [min, max] = options.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE;
+    this.ports = new UdpPortAllocator(min, max, RTP_HOST);
+  }
+
+  onStatus(listener: RuntimeStatusListener): void {
+    this.listeners.push(listener);
+  }
+
+  list(): RunningInstanceInfo[] {
+    return [...this.instances.values()].filter((i) => i.state === 'running').map((i) => this.info(i));
+  }
+
+  /**
+   * Spawns the instance's processes; resolves once the encoder has produced its first frame
+   * (and so sent its first RTP packets). On failure nothing is left running.
+   */
+  async start(req: NodeInstanceStartRequest): Promise<RunningInstanceInfo> {
+    if (this.closing) throw new DomainError('unavailable', 'the node runtime is shutting down');
+    const id = checkInstanceId(req.instance_id);
+    if (req.kind === 'x11') throw new DomainError('invalid_argument', 'x11 instances are not supported by this runtime yet');
+    if (req.kind !== 'test-pattern') throw invalid(`unknown application kind ${JSON.stringify(req.kind)}`);
+    const display = checkDisplay(req);
+    const encoder = checkEncoder(req);
+    if (this.instances.has(id)) throw conflict(`instance ${id} is already on this node`);
+
+    const inst = this.newInstance(id);
+    this.instances.set(id, inst);
+    try {
+      await mkdir(inst.workDir, { recursive: true });
+      await this.prepareSockets(inst);
+      inst.ports = await this.ports.allocate(2);
+      const caps = await probeFfmpeg(this.ffmpeg());
+      const [videoPort, audioPort] = inst.ports;
+      inst.media = {
+        videoPort,
+        audioPort,
+        videoPayloadType: VIDEO_PAYLOAD_TYPE,
+        audioPayloadType: AUDIO_PAYLOAD_TYPE,
+        videoSsrc: randomSsrc(),
+        audioSsrc: randomSsrc(),
+        sdpFile: join(inst.workDir, 'stream.sdp'),
+      };
+      inst.encoderInput = {
+        ...display,
+        gop: encoder.gop,
+        bitrateKbps: encoder.bitrate_kbps,
+        videoSocket: join(inst.socketDir, 'video.sock'),
+        audioSocket: join(inst.socketDir, 'audio.sock'),
+        sampleRate: AUDIO_SAMPLE_RATE,
+        channels: AUDIO_CHANNELS,
+        host: RTP_HOST,
+        ...inst.media,
+        audioBitrateKbps: AUDIO_BITRATE_KBPS,
+        progressPeriodSeconds: PROGRESS_PERIOD_SECONDS,
+      };
+
+      const frameSource = this.spawnFrameSource(inst);
+      await this.within(inst, waitForReady(frameSource), 'the frame source did not become ready');
+      await this.runEncoder(inst, caps);
+      if (inst.state !== 'starting') throw new Error(`it was ${inst.state === 'stopping' ? 'stopped' : 'failed'} while starting`);
+      inst.state = 'running';
+      const info = this.info(inst);
+      this.logger.log(`instance ${id} running: pids ${info.pids.join(',')}, RTP video :${videoPort} audio :${audioPort}`);
+      this.emit({ instance_id: id, status: 'running' });
+      return info;
+    } catch (e) {
+      if (inst.state === 'starting') inst.state = 'failed';
+      inst.breakWith(e as Error);
+      await this.tearDown(inst);
+      const message = `instance ${id} failed to start: ${(e as Error).message}`;
+      this.logger.warn(message);
+      throw e instanceof DomainError ? e : new DomainError('internal', message);
+    }
+  }
+
+  /** Stops every process of the instance (SIGTERM, then SIGKILL after the grace). Idempotent. */
+  async stop(instanceId: string): Promise<void> {
+    const inst = this.instances.get(instanceId);
+    if (!inst) return;
+    if (inst.state === 'failed') return this.tearDown(inst); // its failure is being reported
+    if (!inst.stopping) {
+      inst.stopping = (async () => {
+        inst.state = 'stopping';
+        inst.breakWith(new Error('the instance is being stopped'));
+        await this.tearDown(inst);
+        this.logger.log(`instance ${instanceId} stopped`);
+        this.emit({ instance_id: instanceId, status: 'stopped' });
+      })();
+    }
+    return inst.stopping;
+  }
+
+  /** Stops the instance if needed and deletes its work dir (logs included). */
+  async purge(instanceId: string): Promise<void> {
+    const id = checkInstanceId(instanceId);
+    await this.stop(id);
+    await rm(this.workDirOf(id), { recursive: true, force: true });
+  }
+
+  /** The recent output of the instance's processes (a bounded tail of each log). */
+  async logs(instanceId: string): Promise<string> {
+    const id = checkInstanceId(instanceId);
+    const dir = this.workDirOf(id);
+    if (!this.instances.has(id) && !existsSync(dir)) throw notFound('instance', id);
+    const parts: string[] = [];
+    for (const role of ROLES) {
+      const text = await readTail(join(dir, `${role}.log`), LOG_TAIL_BYTES_PER_PROCESS);
+      if (text) parts.push(`==> ${role}.log <==\n${text.endsWith('\n') ? text : `${text}\n`}`);
+    }
+    return parts.join('\n');
+  }
+
+  /** Hands an input event (PROTOCOL.md §5) to the instance's application. */
+  sendInput(instanceId: string, event: { type: string; data: unknown }): void {
+    const inst = this.instances.get(instanceId);
+    if (!inst || (inst.state !== 'running' && inst.state !== 'starting')) throw notFound('instance', instanceId);
+    if (typeof event?.type !== 'string' || event.type.length === 0) throw invalid('an input event needs a string type');
+    const child = inst.frameSource?.child;
+    if (!child?.connected) return;
+    child.send({ type: event.type, data: event.data ?? {} }, (err) => {
+      // The channel closing under us is reported as the frame source's exit, not here.
+      if (err) this.logger.debug(`instance ${instanceId}: input not delivered: ${err.message}`);
+    });
+  }
+
+  /**
+   * Replaces the encoder so that its first frame is an IDR (for a new viewer), without touching
+   * the frame source. Resolves once the new encoder has produced its first frame. Concurrent
+   * calls share one restart.
+   */
+  restartEncoder(instanceId: string): Promise<void> {
+    const inst = this.instances.get(instanceId);
+    if (!inst) return Promise.reject(notFound('instance', instanceId));
+    if (inst.state !== 'running') return Promise.reject(conflict(`instance ${instanceId} is ${inst.state}, not running`));
+    if (!inst.restarting) {
+      inst.restarting = (async () => {
+        const t0 = Date.now();
+        const old = inst.encoder;
+        // SIGKILL: an RTP output has nothing to flush, and the new viewer is waiting.
+        if (old) await inst.group.stop(old, 0, 'SIGKILL');
+        if (inst.state !== 'running') throw new Error(`instance ${instanceId} is ${inst.state}`);
+        try {
+          await this.runEncoder(inst, await probeFfmpeg(this.ffmpeg()));
+        } catch (e) {
+          // No encoder means no stream: the instance has failed (no-op if already failing).
+          this.fail(inst, `the encoder did not restart: ${(e as Error).message}`);
+          throw e;
+        }
+        this.logger.log(`instance ${instanceId}: encoder restarted in ${Date.now() - t0} ms (pid ${inst.encoder?.pid})`);
+      })().finally(() => {
+        inst.restarting = null;
+      });
+    }
+    return inst.restarting;
+  }
+
+  /** Stops every instance; nothing this runtime started is left running. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    await Promise.all([...this.instances.keys()].map((id) => this.stop(id)));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.shutdown();
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private newInstance(id: string): Instance {
+    let breakWith!: (reason: Error) => void;
+    const broken = new Promise<never>((_, reject) => (breakWith = reject));
+    broken.catch(() => undefined); // only ever raced, never required to be awaited
+    const inst: Instance = {
+      id,
+      workDir: this.workDirOf(id),
+      socketDir: this.workDirOf(id),
+      ownsSocketDir: false,
+      ports: [],
+      media: undefined as unknown as InstanceMedia,
+      encoderInput: undefined as unknown as EncoderArgsInput,
+      group: undefined as unknown as ProcessGroup,
+      frameSource: null,
+      encoder: null,
+      state: 'starting',
+      broken,
+      breakWith,
+      exits: [],
+      failReason: null,
+      restarting: null,
+      teardown: null,
+      stopping: null,
+    };
+    inst.group = new ProcessGroup((proc, exit) => this.onUnexpectedExit(inst, proc, exit));
+    return inst;
+  }
+
+  private workDirOf(id: string): string {
+    return join(this.dataDir, 'instances', id);
+  }
+
+  private ffmpeg(): string {
+    this.ffmpegPath ??= resolveFfmpegPath();
+    return this.ffmpegPath;
+  }
+
+  private async prepareSockets(inst: Instance): Promise<void> {
+    if (Buffer.byteLength(join(inst.workDir, 'video.sock')) > UNIX_SOCKET_PATH_MAX) {
+      inst.socketDir = await mkdtemp(join(tmpdir(), 'streamstack-'));
+      inst.ownsSocketDir = true;
+    }
+  }
+
+  private spawnFrameSource(inst: Instance): SupervisedProcess {
+    const config: FrameSourceConfig = {
+      width: inst.encoderInput.width,
+      height: inst.encoderInput.height,
+      fps: inst.encoderInput.fps,
+      videoSocket: inst.encoderInput.videoSocket,
+      audioSocket: inst.encoderInput.audioSocket,
+      sampleRate: AUDIO_SAMPLE_RATE,
+      channels: AUDIO_CHANNELS,
+      toneHz: TEST_PATTERN_TONE_HZ,
+    };
+    // From dist we run the compiled .js; under Jest/ts-node this file is .ts and so is the script.
+    const ext = extname(__filename);
+    const script = join(__dirname, 'test-pattern', `frame-source${ext}`);
+    const args = ext === '.ts' ? ['-r', require.resolve('ts-node/register/transpile-only'), script] : [script];
+    const proc = inst.group.spawn({
+      name: 'frame-source',
+      command: process.execPath,
+      args: [...args, JSON.stringify(config)],
+      cwd: inst.workDir,
+      logFile: join(inst.workDir, 'frame-source.log'),
+      ipc: true,
+    });
+    inst.frameSource = proc;
+    return proc;
+  }
+
+  /** Spawns ffmpeg and waits for its first encoded frame. */
+  private async runEncoder(inst: Instance, caps: FfmpegCapabilities): Promise<void> {
+    const proc = inst.group.spawn({
+      name: 'encoder',
+      command: this.ffmpeg(),
+      args: buildEncoderArgs(inst.encoderInput, caps),
+      cwd: inst.workDir,
+      logFile: join(inst.workDir, 'encoder.log'),
+      pipeStdout: true,
+    });
+    inst.encoder = proc;
+    await this.within(inst, firstFrame(proc), 'the encoder produced no frame');
+  }
+
+  /** Races `work` against the instance breaking and the start timeout. */
+  private async within<T>(inst: Instance, work: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        void this.outputOf(inst.encoder ?? inst.frameSource).then((out) =>
+          reject(new Error(`${what} within ${this.startTimeoutMs} ms${out}`)),
+        );
+      }, this.startTimeoutMs);
+    });
+    try {
+      return await Promise.race([work, inst.broken, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private onUnexpectedExit(inst: Instance, proc: SupervisedProcess, exit: ProcessExit): void {
+    if (inst.state === 'stopping' || inst.teardown) return;
+    inst.exits.push({ proc, exit });
+    if (inst.exits.length > 1) return; // the first one already scheduled the verdict
+    const wasRunning = inst.state === 'running';
+    inst.state = 'failed';
+    // Processes of one instance often die together (the frame source dies, so ffmpeg's input
+    // ends and it exits 0 too). Wait a moment and blame the most upstream one.
+    setTimeout(() => {
+      void (async () => {
+        const ranked = [...inst.exits].sort((a, b) => rank(a.proc) - rank(b.proc));
+        const cause = ranked[0];
+        const others = ranked.slice(1).map((e) => e.proc.describe(e.exit));
+        const reason =
+          `${cause.proc.describe(cause.exit)}${await this.outputOf(cause.proc)}` +
+          (others.length ? `; then ${others.join('; ')}` : '');
+        this.fail(inst, reason, wasRunning);
+      })();
+    }, FAILURE_SETTLE_MS);
+  }
+
+  /** Marks the instance failed, reaps what is left, reports `error` if it had been running. */
+  private fail(inst: Instance, reason: string, report = inst.state === 'running' || inst.state === 'failed'): void {
+    if (inst.state === 'stopping' || inst.failReason !== null) return;
+    inst.state = 'failed';
+    inst.failReason = reason;
+    inst.breakWith(new Error(reason));
+    this.logger.error(`instance ${inst.id} failed: ${reason}`);
+    void this.tearDown(inst).then(() => {
+      if (report) this.emit({ instance_id: inst.id, status: 'error', reason });
+    });
+  }
+
+  /** `; last output: a | b | c` from a process's log, or ''. */
+  private async outputOf(proc: SupervisedProcess | null): Promise<string> {
+    if (!proc) return '';
+    const lines = lastLines(await readTail(proc.logFile, REASON_OUTPUT_BYTES).catch(() => ''), REASON_OUTPUT_LINES + 2)
+      .filter((l) => !l.startsWith('--- ')) // our own start/exit markers
+      .slice(-REASON_OUTPUT_LINES);
+    return lines.length ? `; last output: ${lines.join(' | ')}` : '';
+  }
+
+  private tearDown(inst: Instance): Promise<void> {
+    inst.teardown ??= (async () => {
+      await inst.group.stopAll(this.stopGraceMs);
+      this.ports.release(inst.ports);
+      if (inst.ownsSocketDir) await rm(inst.socketDir, { recursive: true, force: true });
+      else {
+        // A SIGKILLed frame source cannot remove its sockets.
+        await Promise.all(['video.sock', 'audio.sock'].map((f) => rm(join(inst.socketDir, f), { force: true })));
+      }
+      if (this.instances.get(inst.id) === inst) this.instances.delete(inst.id);
+    })();
+    return inst.teardown;
+  }
+
+  private info(inst: Instance): RunningInstanceInfo {
+    return {
+      instance_id: inst.id,
+      pids: inst.group.alive.map((p) => p.pid),
+      media: { ...inst.media },
+    };
+  }
+
+  private emit(ev: RuntimeStatusEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(ev);
+      } catch (e) {
+        this.logger.error(`status listener threw: ${(e as Error).message}`);
+      }
+    }
+  }
+}
+
+function rank(proc: SupervisedProcess): number {
+  const i = (ROLES as readonly string[]).indexOf(proc.name);
+  return i < 0 ? ROLES.length : i;
+}
+
+function checkInstanceId(id: unknown): string {
+  if (typeof id !== 'string' || !INSTANCE_ID_PATTERN.test(id)) {
+    throw invalid(`instance_id must match ${INSTANCE_ID_PATTERN} (it names a directory)`);
+  }
+  return id;
+}
+
+function checkDisplay(req: NodeInstanceStartRequest): { width: number; height: number; fps: number } {
+  const d = req.display;
+  const int = (v: unknown, min: number, max: number, name: string): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(`${name} must be an integer in ${min}..${max}`);
+    return v;
+  };
+  // 4:2:0 H.264 needs even dimensions: drop the odd last column/row rather than refuse.
+  return {
+    width: int(d?.width, 2, 3840, 'display.width') & ~1,
+    height: int(d?.height, 2, 2160, 'display.height') & ~1,
+    fps: int(d?.fps, 1, 60, 'display.fps'),
+  };
+}
+
+function checkEncoder(req: NodeInstanceStartRequest): { bitrate_kbps: number; gop: number } {
+  const e = req.encoder;
+  if (e?.codec !== 'h264') throw invalid('encoder.codec must be h264');
+  if (!Number.isInteger(e.bitrate_kbps) || e.bitrate_kbps < 1) throw invalid('encoder.bitrate_kbps must be a positive integer');
+  if (!Number.isInteger(e.gop) || e.gop < 1) throw invalid('encoder.gop must be a positive integer');
+  return { bitrate_kbps: e.bitrate_kbps, gop: e.gop };
+}
+
+function randomSsrc(): number {
+  return randomInt(1, 0xffffffff);
+}
+
+function waitForReady(proc: SupervisedProcess): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (m: unknown): void => {
+      if ((m as { type?: unknown } | null)?.type === 'ready') {
+        proc.child.off('message', onMessage);
+        resolve();
+      }
+    };
+    proc.child.on('message', onMessage);
+  });
+}
+
+/**
+ * Resolves at ffmpeg's first `frame=N` (N > 0) progress report. Its stdout keeps being read
+ * (and dropped) afterwards, or ffmpeg would block on a full pipe.
+ */
+function firstFrame(proc: SupervisedProcess): Promise<void> {
+  return new Promise((resolve) => {
+    const stdout = proc.child.stdout;
+    if (!stdout) return;
+    let seen = false;
+    let pending = '';
+    stdout.setEncoding('utf8');
+    stdout.on('data', (chunk: string) => {
+      if (seen) return;
+      pending += chunk;
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = /^frame=\s*(\d+)/.exec(line);
+        if (m && Number(m[1]) > 0) {
+          seen = true;
+          pending = '';
+          resolve();
+          return;
+        }
+      }
+    });
+  });
+}

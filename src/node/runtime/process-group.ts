@@ -1,0 +1,190 @@
+import { ChildProcess, spawn, StdioOptions } from 'node:child_process';
+import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { basename } from 'node:path';
+
+export interface ProcessSpec {
+  /** Role in the instance, used in logs and failure reasons: `frame-source`, `encoder`. */
+  name: string;
+  command: string;
+  args: string[];
+  cwd: string;
+  /** stdout and stderr are appended here (one file per role, kept across restarts). */
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  /** Open a Node IPC channel (the child must be a node process). */
+  ipc?: boolean;
+  /** Pipe stdout to us instead of the log (ffmpeg's -progress). */
+  pipeStdout?: boolean;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. ENOENT). */
+  error?: Error;
+  /** We asked for it (stop, restart, the instance already failed). */
+  expected: boolean;
+}
+
+/**
+ * Every child this module started and has not seen exit, across all groups: if our own process
+ * exits (normally or through process.exit) they are SIGKILLed on the way out. A SIGKILL of
+ * this process cannot run that hook; the children are built to notice on their own instead
+ * (the frame source exits when its IPC channel closes; ffmpeg when its input sockets close).
+ */
+const live = new Set<SupervisedProcess>();
+let exitHookInstalled = false;
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const p of live) p.signal('SIGKILL');
+  });
+}
+
+/** One child process, in its own process group so that it and anything it forks die together. */
+export class SupervisedProcess {
+  readonly exited: Promise<ProcessExit>;
+  private expected = false;
+  private result: ProcessExit | null = null;
+  private settle!: (exit: ProcessExit) => void;
+
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+    readonly logFile: string,
+    readonly command: string,
+  ) {
+    this.exited = new Promise((resolve) => (this.settle = resolve));
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return this.result === null;
+  }
+
+  get exit(): ProcessExit | null {
+    return this.result;
+  }
+
+  /** From now on its exit is not a failure. */
+  expectExit(): void {
+    this.expected = true;
+  }
+
+  /** Signals the whole process group (detached children lead their own group). */
+  signal(signal: NodeJS.Signals): void {
+    const pid = this.child.pid;
+    if (pid === undefined || this.result) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** `encoder [ffmpeg] (pid 123) was killed by SIGKILL`: what a person needs to act on. */
+  describe(exit: ProcessExit): string {
+    const who = `${this.name} [${basename(this.command)}] (pid ${this.child.pid ?? '-'})`;
+    if (exit.error) return `${this.name} [${this.command}] could not be started: ${exit.error.message}`;
+    if (exit.signal) return `${who} was killed by ${exit.signal}`;
+    return `${who} exited with code ${exit.code}`;
+  }
+
+  /** @internal called by the group once the child is gone. */
+  finish(exit: Omit<ProcessExit, 'expected'>): ProcessExit | null {
+    if (this.result) return null;
+    // Kill whatever the child may have left in its group before forgetting about it.
+    if (this.child.pid !== undefined) {
+      try {
+        process.kill(-this.child.pid, 'SIGKILL');
+      } catch {
+        // the usual case: nothing left
+      }
+    }
+    this.result = { ...exit, expected: this.expected };
+    live.delete(this);
+    this.settle(this.result);
+    return this.result;
+  }
+}
+
+/**
+ * The processes of one instance. Reports the first exit nobody asked for; stops members with
+ * SIGTERM, then SIGKILL after a grace period.
+ */
+export class ProcessGroup {
+  private readonly members = new Set<SupervisedProcess>();
+
+  constructor(private readonly onUnexpectedExit: (proc: SupervisedProcess, exit: ProcessExit) => void) {}
+
+  get alive(): SupervisedProcess[] {
+    return [...this.members].filter((p) => p.alive);
+  }
+
+  spawn(spec: ProcessSpec): SupervisedProcess {
+    appendFileSync(spec.logFile, `--- ${new Date().toISOString()} starting ${spec.name}: ${spec.command} ${spec.args.join(' ')}\n`);
+    const fd = openSync(spec.logFile, 'a');
+    let child: ChildProcess;
+    try {
+      const stdio: StdioOptions = ['ignore', spec.pipeStdout ? 'pipe' : fd, fd];
+      if (spec.ipc) stdio.push('ipc');
+      // detached: own process group (setsid), so a stop reaches the child's own children too.
+      child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env ?? process.env, stdio, detached: true });
+    } finally {
+      closeSync(fd); // the child holds its own copy
+    }
+    const proc = new SupervisedProcess(spec.name, child, spec.logFile, spec.command);
+    this.members.add(proc);
+    installExitHook();
+    if (child.pid !== undefined) live.add(proc);
+    const done = (exit: Omit<ProcessExit, 'expected'>): void => {
+      const result = proc.finish(exit);
+      this.members.delete(proc);
+      if (result) {
+        appendFileSync(spec.logFile, `--- ${new Date().toISOString()} ${proc.describe(result)}${result.expected ? ' (requested)' : ''}\n`);
+        if (!result.expected) this.onUnexpectedExit(proc, result);
+      }
+    };
+    child.once('exit', (code, signal) => done({ code, signal }));
+    child.on('error', (error) => {
+      // 'error' also reports failed kill()/send(); only a child that never started is an exit.
+      if (child.pid === undefined) done({ code: null, signal: null, error });
+    });
+    return proc;
+  }
+
+  /** Stops one member: `firstSignal`, then SIGKILL if it is still there after `graceMs`. */
+  async stop(proc: SupervisedProcess, graceMs: number, firstSignal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    proc.expectExit();
+    if (!proc.alive) return;
+    proc.signal(firstSignal);
+    if (firstSignal !== 'SIGKILL' && !(await settlesWithin(proc.exited, graceMs))) proc.signal('SIGKILL');
+    // A SIGKILLed process is reaped within milliseconds; the bound only guards against a hang.
+    await settlesWithin(proc.exited, 5000);
+  }
+
+  /** Stops every member in parallel; nothing is left running when it resolves. */
+  async stopAll(graceMs: number): Promise<void> {
+    const members = [...this.members];
+    for (const p of members) p.expectExit();
+    await Promise.all(members.map((p) => this.stop(p, graceMs)));
+  }
+}
+
+function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}

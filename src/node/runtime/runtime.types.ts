@@ -1,0 +1,42 @@
+/** Where an instance's encoder sends RTP, for the streamer that forwards it to WebRTC tracks. */
+export interface InstanceMedia {
+  /** UDP ports on 127.0.0.1 the encoder sends to; the streamer binds them. */
+  videoPort: number;
+  audioPort: number;
+  videoPayloadType: number;
+  audioPayloadType: number;
+  /** Unsigned 32-bit SSRCs, the same across encoder restarts. */
+  videoSsrc: number;
+  audioSsrc: number;
+  /** The SDP ffmpeg writes for its two RTP outputs (rewritten on each encoder restart). */
+  sdpFile: string;
+}
+
+export interface RunningInstanceInfo {
+  instance_id: string;
+  pids: number[];
+  media: InstanceMedia;
+}
+
+export interface RuntimeStatusEvent {
+  instance_id: string;
+  status: 'running' | 'stopped' | 'error';
+  reason?: string;
+}
+
+export type RuntimeStatusListener = (ev: RuntimeStatusEvent) => void;
+
+export interface NodeRuntimeOptions {
+  /** Instances live in `<dataDir>/instances/<id>/` (logs, SDP, sockets). */
+  dataDir: string;
+  /** Default: ffmpeg on PATH, else @ffmpeg-installer/ffmpeg. */
+  ffmpegPath?: string;
+  /** SIGTERM -> SIGKILL grace on stop. Default 2000 ms. */
+  stopGraceMs?: number;
+  /** How long a start (or an encoder restart) may take to produce its first frame. Default 20 s. */
+  startTimeoutMs?: number;
+  /** Inclusive UDP port range for RTP. Default 20000-32767 (below the ephemeral range). */
+  rtpPortRange?: [number, number];
+}
+
+export const NODE_RUNTIME_OPTIONS = Symbol('NODE_RUNTIME_OPTIONS');

@@ -1,0 +1,115 @@
+import { DomainError } from '@streamstack/contracts';
+import { RpcClient } from '@streamstack/transport';
+import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
+import { ADMIN_TOKEN, eventually, RunningApp, startApp } from './support/app';
+import { client } from './support/http';
+import { startNatsServer } from './support/nats-server';
+import { testPatternManifest } from './support/packages';
+
+const rejection = async (p: Promise<unknown>) => {
+  try {
+    await p;
+  } catch (e) {
+    return e as DomainError;
+  }
+  throw new Error('expected a rejection');
+};
+
+/** The same AMS message handlers, over the in-process transport and over a real nats-server. */
+describe.each(['local', 'nats'] as const)('AMS message patterns over the %s transport', (kind) => {
+  let stack: RunningApp;
+  let nats: Awaited<ReturnType<typeof startNatsServer>> | undefined;
+  let rpc: RpcClient;
+  let api: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    if (kind === 'nats') nats = await startNatsServer();
+    stack = await startApp({ STREAMSTACK_TRANSPORT: kind, ...(nats ? { STREAMSTACK_NATS_SERVERS: nats.url } : {}) });
+    rpc = stack.app.get(RpcClient);
+    api = client(stack.url, ADMIN_TOKEN);
+    await eventually(async () => (await api('GET', '/ams/1.0/nodes')).body.metadata?.length === 1);
+    await api('POST', '/ams/1.0/applications', { body: testPatternManifest('over-the-wire') });
+  });
+  afterAll(async () => {
+    await stack?.close();
+    await nats?.stop();
+  });
+
+  it('answers ams.capacity with the node\'s real capacity', async () => {
+    const answer = await rpc.request<{ capacity: { cpus: number; memory: number }; load: object }>('ams.capacity', {});
+    expect(answer.capacity.cpus).toBeGreaterThan(0);
+    expect(answer.capacity.memory).toBeGreaterThan(0);
+  });
+
+  it('launches, stops and deletes an instance through ams.instance.*', async () => {
+    const launched = await rpc.request<{ instance: { id: string; status: string }; operation: { id: string } }>('ams.instance.launch', { app: 'over-the-wire' });
+    expect(launched.instance.status).toBe('created');
+    const id = launched.instance.id;
+    const op = await api('GET', `/ams/1.0/operations/${launched.operation.id}/wait?timeout=60`);
+    expect(op.body.metadata.status).toBe('success');
+    expect((await api('GET', `/ams/1.0/instances/${id}`)).body.metadata.status).toBe('running');
+
+    const stopped = await rpc.request<{ operation: { id: string } }>('ams.instance.stop', { id });
+    await api('GET', `/ams/1.0/operations/${stopped.operation.id}/wait?timeout=60`);
+    expect((await api('GET', `/ams/1.0/instances/${id}`)).body.metadata.status).toBe('stopped');
+
+    const deleted = await rpc.request<{ operation: { id: string } }>('ams.instance.delete', { id });
+    await api('GET', `/ams/1.0/operations/${deleted.operation.id}/wait?timeout=60`);
+    expect((await api('GET', `/ams/1.0/instances/${id}`)).status).toBe(404);
+  });
+
+  it('carries typed errors with the same code and message', async () => {
+    const missing = await rejection(rpc.request('ams.instance.launch', { app: 'nope' }));
+    expect(missing).toBeInstanceOf(DomainError);
+    expect(missing).toMatchObject({ code: 'not_found', message: 'application "nope" not found' });
+
+    const invalid = await rejection(rpc.request('ams.instance.launch', { app: 42, surprise: true }));
+    expect(invalid.code).toBe('invalid_argument');
+    expect(invalid.message).toContain('app must be a string');
+    expect(invalid.message).toContain('surprise should not exist');
+  });
+
+  it('bounds a request nobody answers by its timeout', async () => {
+    const started = Date.now();
+    const err = await rejection(rpc.request('nobody.listens.here', {}, { timeoutMs: 300 }));
+    expect(['no_responder', 'timeout']).toContain(err.code);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+});
+
+describe('split topology over NATS: gateway+agent+AMS in one app, the node in another', () => {
+  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  let control: RunningApp;
+  let node: RunningApp;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    const shared = { STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url };
+    control = await startApp({ ...shared, STREAMSTACK_ROLES: 'gateway,agent,ams' });
+    node = await startApp({ ...shared, STREAMSTACK_ROLES: 'node', STREAMSTACK_NODE_NAME: 'far-away' });
+  });
+  afterAll(async () => {
+    await node?.close();
+    await control?.close();
+    await nats?.stop();
+  });
+
+  it('schedules an instance onto the remote node, which runs it', async () => {
+    const api = client(control.url, ADMIN_TOKEN);
+    const [registered] = await eventually(async () => {
+      const nodes = (await api('GET', '/ams/1.0/nodes')).body.metadata;
+      return nodes?.length === 1 ? nodes : null;
+    });
+    expect(registered).toMatchObject({ name: 'far-away', status: 'online' });
+    await api('POST', '/ams/1.0/applications', { body: testPatternManifest('split') });
+    const launched = await api('POST', '/ams/1.0/instances', { body: { app: 'split' } });
+    const op = await api('GET', `${launched.body.operation}/wait?timeout=60`);
+    expect(op.body.metadata).toMatchObject({ status: 'success' });
+    const id = op.body.metadata.resources.instances[0].split('/').pop();
+    expect(node.app.get(NodeRuntime).list().map((i) => i.instance_id)).toEqual([id]);
+    expect((await api('GET', `/ams/1.0/instances/${id}/logs`)).body.metadata.length).toBeGreaterThan(0);
+    const del = await api('DELETE', `/ams/1.0/instances/${id}?force=true`);
+    expect((await api('GET', `${del.body.operation}/wait?timeout=60`)).body.metadata.status).toBe('success');
+    expect(node.app.get(NodeRuntime).list()).toEqual([]);
+  });
+});
