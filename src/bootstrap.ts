@@ -8,7 +8,7 @@ import { json, raw } from 'express';
 import { PACKAGE_CONTENT_TYPES } from './ams/applications/applications.controller';
 import { AppModule } from './app.module';
 import { PinoLogger } from './common/logging/pino-logger';
-import { VERSION } from './common/status/status.controller';
+import { VERSION } from './common/version';
 import { StreamstackConfig } from './config/config.schema';
 
 export interface CreateAppOptions {

@@ -51,7 +51,7 @@ describe('HTTP surface: auth, accounts, envelope, status, metrics, docs', () => 
     });
 
     it('answers 401 without or with a wrong token, in the envelope', async () => {
-      for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic YTpi' }]) {
+      for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic YTpi' }] as Record<string, string>[]) {
         const res = await anon('GET', '/ams/1.0/nodes', { headers });
         expect(res.status).toBe(401);
         expect(res.body).toMatchObject({ type: 'error', status: 'failed', status_code: 401 });

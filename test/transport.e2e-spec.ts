@@ -3,7 +3,7 @@ import { RpcClient } from '@streamstack/transport';
 import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
 import { ADMIN_TOKEN, eventually, RunningApp, startApp } from './support/app';
 import { client } from './support/http';
-import { startNatsServer } from './support/nats-server';
+import { startNatsServer } from '@streamstack/transport/testing';
 import { testPatternManifest } from './support/packages';
 
 const rejection = async (p: Promise<unknown>) => {

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DomainError, Patterns } from '@streamstack/contracts';
 import { newId } from '@streamstack/persistence';
-import { RpcClient } from '@streamstack/transport';
+import { RpcClient, TransportService } from '@streamstack/transport';
 import { StreamstackConfig } from '../config/config.schema';
 import { AGENT_HEARTBEAT_MS } from '../gateway/regions/agents.service';
 
@@ -21,6 +21,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   constructor(
     private readonly config: StreamstackConfig,
     private readonly rpc: RpcClient,
+    private readonly transport: TransportService,
   ) {
     this.agentId = `${config.region}-${newId().slice(0, 8)}`;
   }
@@ -28,7 +29,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
   private stopped = false;
 
   onApplicationBootstrap(): void {
-    void this.beat();
+    void this.transport.listening.then(() => this.beat());
   }
 
   onApplicationShutdown(): void {

@@ -1,6 +1,6 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { DomainError, NodeInstanceStatusEvent, NodeRegistration, Patterns } from '@streamstack/contracts';
-import { RpcClient } from '@streamstack/transport';
+import { RpcClient, TransportService } from '@streamstack/transport';
 import { cpus, totalmem } from 'node:os';
 import { NODE_HEARTBEAT_MS } from '../ams/nodes/nodes.service';
 import { StreamstackConfig } from '../config/config.schema';
@@ -24,6 +24,7 @@ export class NodeAgentService implements OnApplicationBootstrap, OnApplicationSh
     private readonly config: StreamstackConfig,
     private readonly runtime: NodeRuntime,
     private readonly rpc: RpcClient,
+    private readonly transport: TransportService,
   ) {}
 
   get registration(): NodeRegistration {
@@ -35,7 +36,8 @@ export class NodeAgentService implements OnApplicationBootstrap, OnApplicationSh
       const report: NodeInstanceStatusEvent = { node: this.config.nodeName, ...ev };
       this.rpc.emit(Patterns.amsNodeInstanceStatus, report);
     });
-    void this.register();
+    // Register once the patterns are served, so that AMS's first requests find this node.
+    void this.transport.listening.then(() => this.register());
   }
 
   onApplicationShutdown(): void {

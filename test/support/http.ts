@@ -25,9 +25,9 @@ export function client(baseUrl: string, token?: string) {
     const headers: Record<string, string> = { ...(options.headers ?? {}) };
     const auth = options.token === undefined ? token : options.token;
     if (auth) headers.authorization = `Bearer ${auth}`;
-    let body: BodyInit | undefined;
+    let body: RequestInit['body'];
     if (options.raw !== undefined) {
-      body = options.raw as BodyInit;
+      body = options.raw;
       headers['content-type'] = options.contentType ?? 'application/octet-stream';
     } else if (options.body !== undefined) {
       body = JSON.stringify(options.body);

@@ -1,4 +1,5 @@
 import type { ValidationError } from 'class-validator';
+import { DomainError } from './errors';
 
 /**
  * One sentence naming every offending field by its path, e.g.
@@ -9,11 +10,25 @@ export function formatValidationErrors(errors: ValidationError[], parent = ''): 
   const parts: string[] = [];
   for (const e of errors) {
     const path = parent ? `${parent}.${e.property}` : e.property;
-    for (const message of Object.values(e.constraints ?? {})) {
+    for (const [constraint, message] of Object.entries(e.constraints ?? {})) {
       // class-validator words messages with the bare property name; give the full path instead.
-      parts.push(message.startsWith(`${e.property} `) ? `${path}${message.slice(e.property.length)}` : `${path}: ${message}`);
+      if (constraint === 'whitelistValidation') parts.push(`property ${path} should not exist`);
+      else if (message.startsWith(`${e.property} `)) parts.push(`${path}${message.slice(e.property.length)}`);
+      else parts.push(`${path}: ${message}`);
     }
     if (e.children?.length) parts.push(formatValidationErrors(e.children, path));
   }
   return parts.filter(Boolean).join('; ');
 }
+
+/**
+ * The ValidationPipe settings of every edge (HTTP bodies and queries, RPC payloads): unknown
+ * fields rejected, strings transformed to the DTO's types, every bad field named in one
+ * `invalid_argument` error.
+ */
+export const EDGE_VALIDATION_OPTIONS = {
+  whitelist: true,
+  forbidNonWhitelisted: true,
+  transform: true,
+  exceptionFactory: (errors: ValidationError[]) => new DomainError('invalid_argument', formatValidationErrors(errors)),
+};

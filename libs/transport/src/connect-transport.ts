@@ -36,5 +36,6 @@ export async function connectTransport(
   microservice.useGlobalPipes(new RpcValidationPipe());
   options.configure?.(microservice);
   await app.startAllMicroservices();
+  transport.listeningStarted();
   return microservice;
 }

@@ -8,6 +8,10 @@ import { ResolvedTransportOptions, TRANSPORT_OPTIONS } from './transport.options
 /** The one place that turns the configured transport kind into a Nest microservice server. */
 @Injectable()
 export class TransportService {
+  private markListening!: () => void;
+  /** Resolves once this app's patterns are served (connectTransport started them). */
+  readonly listening = new Promise<void>((resolve) => (this.markListening = resolve));
+
   constructor(
     @Inject(TRANSPORT_OPTIONS) readonly options: ResolvedTransportOptions,
     private readonly bus: LocalBus,
@@ -15,6 +19,11 @@ export class TransportService {
 
   get kind(): ResolvedTransportOptions['kind'] {
     return this.options.kind;
+  }
+
+  /** Called by connectTransport once the microservice listens. */
+  listeningStarted(): void {
+    this.markListening();
   }
 
   /** For `app.connectMicroservice(...)`: serves this app's message/event patterns. */

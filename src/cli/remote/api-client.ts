@@ -19,7 +19,7 @@ export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    /** The network error code (ECONNREFUSED, …) when `status` is 0. */
+    /** When `status` is 0: the network error code (ECONNREFUSED, …) or its reason. */
     readonly code?: string,
   ) {
     super(message);
@@ -116,12 +116,14 @@ function parseEnvelope<T>(text: string): Envelope<T> | null {
   return null;
 }
 
+/** The socket error code behind fetch()'s "fetch failed" (or the cause's message if it has none). */
 function errorCode(e: unknown): string | undefined {
+  let message: string | undefined;
   for (let cur: unknown = e, depth = 0; cur && typeof cur === 'object' && depth < 5; depth++) {
-    const c = cur as { code?: unknown; cause?: unknown; errors?: unknown[] };
+    const c = cur as { code?: unknown; cause?: unknown; errors?: unknown[]; message?: unknown };
     if (typeof c.code === 'string') return c.code;
-    if (Array.isArray(c.errors) && c.errors.length) cur = c.errors[0];
-    else cur = c.cause;
+    if (depth > 0 && typeof c.message === 'string' && c.message) message = c.message;
+    cur = Array.isArray(c.errors) && c.errors.length ? c.errors[0] : c.cause;
   }
-  return undefined;
+  return message;
 }

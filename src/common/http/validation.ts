@@ -1,11 +1,5 @@
 import { ValidationPipe } from '@nestjs/common';
-import { DomainError, formatValidationErrors } from '@streamstack/contracts';
+import { EDGE_VALIDATION_OPTIONS } from '@streamstack/contracts';
 
-/** The one validation pipe of every edge: unknown fields rejected, every bad field named. */
-export const validationPipe = () =>
-  new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    exceptionFactory: (errors) => new DomainError('invalid_argument', formatValidationErrors(errors)),
-  });
+/** The HTTP surface's validation pipe; RPC payloads use the same options (RpcValidationPipe). */
+export const validationPipe = () => new ValidationPipe(EDGE_VALIDATION_OPTIONS);

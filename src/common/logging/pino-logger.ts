@@ -15,6 +15,9 @@ export function redactSecrets(text: string): string {
   return out;
 }
 
+/** Nest's own start-up chatter (modules loaded, routes mapped): useful when debugging only. */
+const FRAMEWORK_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication', 'NestMicroservice']);
+
 /** Nest's logger on pino: structured, one JSON line per event, secrets redacted. */
 export class PinoLogger implements LoggerService {
   readonly pino: Logger;
@@ -32,7 +35,7 @@ export class PinoLogger implements LoggerService {
   }
 
   log(message: unknown, context?: string) {
-    this.write('info', message, context);
+    this.write(context && FRAMEWORK_CONTEXTS.has(context) ? 'debug' : 'info', message, context);
   }
   error(message: unknown, stackOrContext?: string, context?: string) {
     this.write('error', message, context ?? stackOrContext);

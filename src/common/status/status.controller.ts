@@ -6,8 +6,8 @@ import { DataSource } from 'typeorm';
 import { StreamstackConfig } from '../../config/config.schema';
 import { AgentsService } from '../../gateway/regions/agents.service';
 import { Public } from '../auth/auth.decorators';
+import { VERSION } from '../version';
 
-export const VERSION: string = (require('../../../package.json') as { version: string }).version;
 
 @ApiTags('gateway')
 @Controller('1.0/status')

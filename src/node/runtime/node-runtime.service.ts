@@ -324,10 +324,20 @@ export class NodeRuntime implements OnApplicationShutdown {
     const ext = extname(__filename);
     const script = join(__dirname, 'test-pattern', `frame-source${ext}`);
     const args = ext === '.ts' ? ['-r', require.resolve('ts-node/register/transpile-only'), script] : [script];
+    // ts-node would look for a tsconfig from the cwd (the work dir); the script needs none.
+    const env =
+      ext === '.ts'
+        ? {
+            ...process.env,
+            TS_NODE_SKIP_PROJECT: 'true',
+            TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: 'commonjs', moduleResolution: 'node', target: 'ES2022' }),
+          }
+        : process.env;
     const proc = inst.group.spawn({
       name: 'frame-source',
       command: process.execPath,
       args: [...args, JSON.stringify(config)],
+      env,
       cwd: inst.workDir,
       logFile: join(inst.workDir, 'frame-source.log'),
       ipc: true,

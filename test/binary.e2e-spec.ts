@@ -1,0 +1,98 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { eventually } from './support/app';
+
+const ROOT = join(__dirname, '..');
+const BIN = join(ROOT, 'bin', 'streamstack');
+const run = promisify(execFile);
+
+/** Every process whose command line mentions `needle` (the test's data dir). */
+function processesMentioning(needle: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids.filter((p) => p !== process.pid);
+}
+
+/** The built binary as a user runs it: `streamstack serve`, then the CLI's verbs, then Ctrl-C. */
+describe('the streamstack binary', () => {
+  let dataDir: string;
+  let server: ChildProcess;
+  let output = '';
+  let url: string;
+  let token: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'streamstack-bin-'));
+    server = spawn(BIN, ['serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
+      env: { ...process.env, STREAMSTACK_ADMIN_TOKEN: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    server.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+    server.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+    await eventually(async () => /Admin token[^:]*: (\S+)/.test(output), 30_000);
+    url = /URL:\s+(\S+)/.exec(output)![1];
+    token = /Admin token[^:]*: (\S+)/.exec(output)![1];
+  });
+  afterAll(() => {
+    if (server.exitCode === null) server.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const cli = (...args: string[]) => run(BIN, [...args, '--url', url, '--token', token], { env: { ...process.env, STREAMSTACK_TOKEN: '' } });
+
+  it('prints the URL, the API docs URL and a first-start admin token', () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(output).toContain(`API docs: ${url}/docs`);
+    expect(token.length).toBeGreaterThanOrEqual(22);
+  });
+
+  it('creates an application, launches an instance and lists both through the CLI', async () => {
+    const created = await cli('app', 'create', join(ROOT, 'examples', 'test-pattern.json'));
+    expect(created.stdout).toContain('test-pattern');
+    const launched = await cli('instance', 'launch', 'test-pattern', '--screen', '1024x576@15');
+    expect(launched.stdout).toMatch(/running/);
+    const list = await cli('instance', 'list', '--json');
+    const instances = JSON.parse(list.stdout) as { status: string; screen: { width: number } }[];
+    expect(instances).toHaveLength(1);
+    expect(instances[0]).toMatchObject({ status: 'running', screen: { width: 1024 } });
+    expect((await cli('node', 'list')).stdout).toMatch(/online/);
+    expect(processesMentioning(dataDir).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('reports errors on stderr with a non-zero exit code', async () => {
+    await expect(cli('instance', 'show', 'no-such-instance')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('not found') });
+  });
+
+  it('stops cleanly on Ctrl-C, leaving no process behind', async () => {
+    const exited = new Promise<number | null>((resolve) => server.once('exit', (code) => resolve(code)));
+    server.kill('SIGINT');
+    expect(await exited).toBe(0);
+    await eventually(async () => processesMentioning(dataDir).length === 0, 5000);
+  });
+
+  it('does not print a token on the next start', async () => {
+    let again = '';
+    const second = spawn(BIN, ['serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    second.stdout!.on('data', (d: Buffer) => (again += d.toString()));
+    await eventually(async () => again.includes('Stop with Ctrl-C'), 30_000);
+    expect(again).not.toContain('Admin token');
+    const exited = new Promise((resolve) => second.once('exit', resolve));
+    second.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
+
+  it('prints the OpenAPI document the checked-in docs/openapi.json holds', async () => {
+    const printed = await run(BIN, ['openapi'], { maxBuffer: 64 * 1024 * 1024 });
+    expect(JSON.parse(printed.stdout)).toEqual(JSON.parse(readFileSync(join(ROOT, 'docs', 'openapi.json'), 'utf8')));
+  });
+});
