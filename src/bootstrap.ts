@@ -7,6 +7,7 @@ import { connectTransport } from '@streamstack/transport';
 import { json, raw } from 'express';
 import { PACKAGE_CONTENT_TYPES } from './ams/applications/applications.controller';
 import { AppModule } from './app.module';
+import { bodyErrors } from './common/http/body-errors';
 import { PinoLogger } from './common/logging/pino-logger';
 import { VERSION } from './common/version';
 import { StreamstackConfig } from './config/config.schema';
@@ -34,6 +35,7 @@ export async function createApp(config: StreamstackConfig, options: CreateAppOpt
   app.disable('x-powered-by');
   app.use(json({ limit: Limits.jsonBodyBytes }));
   app.use('/ams/1.0/applications', raw({ type: PACKAGE_CONTENT_TYPES, limit: Limits.packageBytes }));
+  app.use(bodyErrors);
   app.enableCors({
     // Credentials travel in headers and tickets, never cookies, so any origin is safe by default.
     origin: config.allowedOrigins.length > 0 ? config.allowedOrigins : true,
@@ -57,5 +59,16 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion(VERSION)
     .addBearerAuth()
     .build();
-  return SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config);
+  // WebSocket endpoints are not Nest routes; document their upgrade requests by hand.
+  document.paths['/ams/1.0/events'] = {
+    get: {
+      tags: ['ams: events'],
+      summary: 'WebSocket: AMS lifecycle and operation events, one JSON text frame each (admin)',
+      description: 'Upgrade with the same credentials as any AMS route. Frames: {type: lifecycle|operation, timestamp, metadata: {action, id, ...}}.',
+      security: [{ bearer: [] }],
+      responses: { '101': { description: 'switching to the WebSocket protocol' }, '401': { description: 'no or bad credentials' }, '403': { description: 'not an admin' } },
+    },
+  };
+  return document;
 }

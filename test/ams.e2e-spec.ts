@@ -227,11 +227,11 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
     });
 
     it('refuses to launch beyond the node\'s capacity, creating nothing', async () => {
-      await api('POST', '/ams/1.0/applications', { body: testPatternManifest('huge', { resources: { cpus: 4096, memory: '1GB' } }) });
+      await api('POST', '/ams/1.0/applications', { body: testPatternManifest('huge', { resources: { cpus: 1024, memory: '1GB' } }) });
       const before = await instanceCount();
       const res = await api('POST', '/ams/1.0/instances', { body: { app: 'huge' } });
       expect(res.status).toBe(409);
-      expect(res.body.error).toMatch(/no node can take this instance: .* CPUs free, 4096 needed/);
+      expect(res.body.error).toMatch(/no node can take this instance: .* CPUs free, 1024 needed/);
       expect(await instanceCount()).toBe(before);
     });
 

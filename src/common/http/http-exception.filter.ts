@@ -3,12 +3,10 @@ import { DomainError } from '@streamstack/contracts';
 import type { Request, Response } from 'express';
 import { errorEnvelope } from './envelope';
 
-/** Errors that body-parser and multer raise before a handler runs. */
-interface ParserError {
-  type?: string;
+/** Errors from Express middleware carry their HTTP status like this. */
+interface StatusError {
   status?: number;
   statusCode?: number;
-  code?: string;
   message: string;
 }
 
@@ -45,11 +43,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const raw = typeof body === 'object' && body && 'message' in body ? (body as { message: unknown }).message : exception.message;
       return { status, message: Array.isArray(raw) ? raw.join('; ') : String(raw) };
     }
-    const e = exception as ParserError;
-    if (e?.type === 'entity.parse.failed') return { status: 400, message: `malformed JSON body: ${e.message}`, code: 'invalid_argument' };
-    if (e?.type === 'entity.too.large' || e?.code === 'LIMIT_FILE_SIZE') {
-      return { status: 413, message: `request body too large: ${e.message}`, code: 'payload_too_large' };
-    }
+    const e = exception as StatusError;
     const status = e?.status ?? e?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) return { status, message: e.message };
     return { status: 500, message: 'internal error; see the server log', code: 'internal' };

@@ -15,7 +15,6 @@ export function resolveFfmpegPath(explicit?: string): string {
   }
   let installed: string;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     installed = (require('@ffmpeg-installer/ffmpeg') as { path: string }).path;
   } catch (e) {
     throw new Error(`ffmpeg is not on PATH and @ffmpeg-installer/ffmpeg is not installed (${(e as Error).message})`);
@@ -95,7 +94,9 @@ export interface EncoderArgsInput {
  *   RTP time instead of drift. The raw demuxer's time base is 1/framerate and the wall clock is
  *   rounded to it, hence `-framerate 1000` (ms precision; the real rate goes to x264 as `fps`),
  *   `-enc_time_base 1:90000`, and passthrough frame timing so ffmpeg neither duplicates nor drops.
- * - `-probesize 32 -analyzeduration 0 -fflags nobuffer`: the format is given; do not wait to probe.
+ * - `-probesize 32 -analyzeduration 0`: the format is given; do not wait to probe. Not
+ *   `-fflags nobuffer`: it throws away the frame read while probing, and then the first packet
+ *   of a (re)started encoder waits for the *second* frame (one frame interval later, measured).
  * - Video: libx264 ultrafast/zerolatency, constrained baseline, no B-frames (ultrafast also turns
  *   scene-cut off, so IDRs come every `gop` frames and at the start of every encoder run).
  * - Audio: Opus 48 kHz; `aresample=async=1` turns the wall-clock gaps of dropped audio into
@@ -109,7 +110,7 @@ export interface EncoderArgsInput {
  *   (checked with strace and by the tests, which bind the ports only after start()).
  */
 export function buildEncoderArgs(i: EncoderArgsInput, caps: FfmpegCapabilities): string[] {
-  const rawInput = ['-fflags', 'nobuffer', '-probesize', '32', '-analyzeduration', '0', '-use_wallclock_as_timestamps', '1'];
+  const rawInput = ['-probesize', '32', '-analyzeduration', '0', '-use_wallclock_as_timestamps', '1'];
   const rtp = (port: number) => `rtp://${i.host}:${port}?pkt_size=1200&localaddr=${i.host}`;
   // ffmpeg's -ssrc is a signed 32-bit option; the bits on the wire are the same.
   const signed = (ssrc: number) => String(ssrc | 0);
@@ -123,6 +124,10 @@ export function buildEncoderArgs(i: EncoderArgsInput, caps: FfmpegCapabilities):
     'pipe:1',
     ...(caps.statsPeriod ? ['-stats_period', String(i.progressPeriodSeconds)] : []),
     ...rawInput,
+    // ffmpeg reads inputs on threads when there are several; a deep queue there would hold
+    // frames the frame source believes delivered (and so would not drop). Keep it minimal.
+    '-thread_queue_size',
+    '1',
     '-f',
     'rawvideo',
     '-pix_fmt',
