@@ -43,7 +43,6 @@ export async function createApp(config: StreamstackConfig, options: CreateAppOpt
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
   });
-  app.enableShutdownHooks();
   SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   if (!options.skipTransport) await connectTransport(app);
   return app;

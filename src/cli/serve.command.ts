@@ -1,9 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../bootstrap';
 import { ConfigError, loadConfig } from '../config/config.loader';
-import { BootstrapAdmin } from '../gateway/accounts/bootstrap-admin';
 import { SERVE_FLAGS } from './config-options';
 
 @Command({ name: 'serve', description: 'Run the roles asked for (all of them by default) in this process', options: { isDefault: true } })
@@ -18,6 +16,9 @@ export class ServeCommand extends CommandRunner {
       process.exit(2);
     }
     const derivedUrl = !flags['public-url'] && !process.env.STREAMSTACK_PUBLIC_URL;
+    // Loaded here, not at the top: the remote verbs share this module and need none of it.
+    const { createApp } = await import('../bootstrap');
+    const { BootstrapAdmin } = await import('../gateway/accounts/bootstrap-admin');
     const app = await createApp(config);
     await app.listen(config.port, config.host);
     const { port } = app.getHttpServer().address() as AddressInfo;
@@ -31,7 +32,23 @@ export class ServeCommand extends CommandRunner {
     const token = safeGet(() => app.get(BootstrapAdmin, { strict: false }).createdToken);
     if (token) lines.push(`  Admin token (shown once; keep it, or set STREAMSTACK_ADMIN_TOKEN): ${token}`);
     process.stdout.write(`${lines.join('\n')}\n  Stop with Ctrl-C.\n`);
-    new Logger('serve').log(`listening on ${config.host}:${port}`);
+    const logger = new Logger('serve');
+    logger.log(`listening on ${config.host}:${port}`);
+    // Ctrl-C / SIGTERM: close every module (instances stop, connections close), then exit 0.
+    // A second signal while closing exits at once.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        process.once(signal, () => process.exit(130));
+        logger.log(`${signal}: shutting down`);
+        app.close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            logger.error(`shutdown failed: ${String(e)}`);
+            process.exit(1);
+          },
+        );
+      });
+    }
   }
 }
 

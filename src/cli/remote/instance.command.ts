@@ -1,4 +1,5 @@
 import { Command, Option, SubCommand } from 'nest-commander';
+import { ApiError } from './api-client';
 import { positiveInt } from './app.command';
 import { followOperation, instanceIdOf, InstanceView, OperationView } from './operation';
 import { formatBytes, formatScreen, formatTime, printFields, printJson, printTable, terminal } from './output';
@@ -88,7 +89,11 @@ export class InstanceLaunchCommand extends InstanceOperationCommand {
     const id = instanceIdOf(op);
     // The id first, so that it is on screen even if the wait is interrupted.
     if (!ctx.json) terminal.out(`Launching instance ${id ?? '(unknown id)'} of ${app}...`);
-    await this.follow(ctx, flags, op, id, (status) => `Instance ${id} is ${status ?? 'launched'}.`);
+    await this.follow(ctx, flags, op, id, (status) =>
+      status === 'created' || status === 'prepared' || status === 'stopped'
+        ? `Instance ${id} is ${status}; start it with: streamstack instance start ${id}`
+        : `Instance ${id} is ${status ?? 'launched'}.`,
+    );
   }
 }
 
@@ -162,8 +167,12 @@ export class InstanceDeleteCommand extends InstanceOperationCommand {
   }
 
   protected async execute([id]: string[], flags: Flags, ctx: RemoteContext): Promise<void> {
-    const query = flags.force === true ? '?force=true' : '';
-    const op = await ctx.client.request<OperationView>('DELETE', `/ams/1.0/instances/${enc(id)}${query}`);
+    const force = flags.force === true;
+    const op = await ctx.client.request<OperationView>('DELETE', `/ams/1.0/instances/${enc(id)}${force ? '?force=true' : ''}`).catch((e: unknown) => {
+      // The server words it for the API (force=true); say what the CLI user types.
+      if (e instanceof ApiError && e.status === 409 && !force) throw new ApiError(409, `${e.message} (add --force)`);
+      throw e;
+    });
     if (!ctx.json) terminal.out(`Deleting instance ${id}...`);
     await this.follow(ctx, flags, op, id, () => `Instance ${id} deleted.`);
   }

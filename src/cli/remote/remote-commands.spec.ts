@@ -515,6 +515,13 @@ describe('streamstack remote verbs', () => {
       expect(run.out.split('\n')).toEqual(['Deleting instance i1...', '  running', '  running → deleted', 'Instance i1 deleted.']);
       expect(run.code).toBe(0);
     });
+    it('delete of a running instance without --force points at the flag', async () => {
+      api.on('DELETE /ams/1.0/instances/i1', fail(409, 'instance i1 is running; stop it first or delete with force=true'));
+      const run = await cli('instance', 'delete', 'i1', '--url', api.url);
+      expect(api.requests[0].query.has('force')).toBe(false);
+      expect(run.err).toBe('error: instance i1 is running; stop it first or delete with force=true (add --force)');
+      expect(run.code).toBe(1);
+    });
   });
 
   describe('ApiClient', () => {

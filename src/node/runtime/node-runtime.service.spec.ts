@@ -108,13 +108,13 @@ async function grabFrames(runtime: NodeRuntime, info: RunningInstanceInfo, count
   const start = rx.packets.findIndex((p) => isH264KeyframeStart(p.payload));
   const depacketizer = new H264Depacketizer();
   const chunks: Buffer[] = [];
-  const arrivals: number[] = [];
+  const ends: Received[] = [];
   for (const p of rx.packets.slice(start)) {
     chunks.push(depacketizer.push(p.payload));
-    if (p.header.marker) arrivals.push(p.at);
+    if (p.header.marker) ends.push(p);
   }
   const frames = await decodeGray(Buffer.concat(chunks));
-  return frames.slice(0, arrivals.length).map((luma, i) => ({ luma, arrivedAt: arrivals[i] }));
+  return frames.slice(0, ends.length).map((luma, i) => ({ luma, arrivedAt: ends[i].at, rtpTimestamp: ends[i].header.timestamp }));
 }
 
 /** Mean absolute luma difference over the input line(s) of the text panel. */
@@ -197,7 +197,8 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
       const last = frames[frames.length - 1];
       const rtpSeconds = ((last.header.timestamp - first.header.timestamp) >>> 0) / 90_000;
       const wallSeconds = (last.at - first.at) / 1000;
-      expect(Math.abs(rtpSeconds - wallSeconds)).toBeLessThan(0.1);
+      // Arrival times carry encoding and scheduling jitter; the strip test below is the exact one.
+      expect(Math.abs(rtpSeconds - wallSeconds)).toBeLessThan(0.25);
       expect(frames.length).toBeGreaterThanOrEqual(Math.floor(wallSeconds * FPS) - 2);
 
       const a = audio.packets;
@@ -208,13 +209,19 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
       expect(Math.abs(aSeconds - (a[a.length - 1].at - a[0].at) / 1000)).toBeLessThan(0.15);
     });
 
-    it('draws a timestamp strip that reads within 2 s of now, and the input it receives', async () => {
-      const before = await grabFrames(runtime, info, 4);
-      expect(before.length).toBeGreaterThanOrEqual(4);
-      const latencies = before.map((f) => f.arrivedAt - readTimestampStrip(f.luma, W));
+    it('draws a timestamp strip that reads within 2 s of now and matches RTP time, and the input it receives', async () => {
+      const before = await grabFrames(runtime, info, 15);
+      expect(before.length).toBeGreaterThanOrEqual(15);
+      const strips = before.map((f) => readTimestampStrip(f.luma, W));
+      const latencies = before.map((f, i) => f.arrivedAt - strips[i]);
       for (const ms of latencies) expect(Math.abs(ms)).toBeLessThan(2000);
       // Capture to last packet received, through a real encoder, on loopback.
       console.log(`timestamp strip -> last RTP packet received: ${latencies.join(', ')} ms`);
+      // RTP time is capture time: 90 kHz ticks between frames match the strips' ms.
+      for (let i = 1; i < before.length; i++) {
+        const rtpMs = ((before[i].rtpTimestamp - before[0].rtpTimestamp) >>> 0) / 90;
+        expect(Math.abs(rtpMs - (strips[i] - strips[0]))).toBeLessThan(25);
+      }
 
       runtime.sendInput('main', { type: 'input::key', data: { code: 30, pressed: true } });
       await sleep(300);

@@ -127,8 +127,13 @@ export class NodeRuntime implements OnApplicationShutdown {
     try {
       await mkdir(inst.workDir, { recursive: true });
       await this.prepareSockets(inst);
-      inst.ports = await this.ports.allocate(2);
       const caps = await probeFfmpeg(this.ffmpeg());
+      const ports = await this.ports.allocate(2);
+      if (inst.state !== 'starting') {
+        this.ports.release(ports); // a stop() came in while we waited; its teardown missed them
+        throw new Error('it was stopped while starting');
+      }
+      inst.ports = ports;
       const [videoPort, audioPort] = inst.ports;
       inst.media = {
         videoPort,
@@ -234,12 +239,13 @@ export class NodeRuntime implements OnApplicationShutdown {
     if (!inst.restarting) {
       inst.restarting = (async () => {
         const t0 = Date.now();
+        const caps = await probeFfmpeg(this.ffmpeg());
         const old = inst.encoder;
         // SIGKILL: an RTP output has nothing to flush, and the new viewer is waiting.
         if (old) await inst.group.stop(old, 0, 'SIGKILL');
         if (inst.state !== 'running') throw new Error(`instance ${instanceId} is ${inst.state}`);
         try {
-          await this.runEncoder(inst, await probeFfmpeg(this.ffmpeg()));
+          await this.runEncoder(inst, caps);
         } catch (e) {
           // No encoder means no stream: the instance has failed (no-op if already failing).
           this.fail(inst, `the encoder did not restart: ${(e as Error).message}`);

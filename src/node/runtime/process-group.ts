@@ -122,6 +122,8 @@ export class SupervisedProcess {
  */
 export class ProcessGroup {
   private readonly members = new Set<SupervisedProcess>();
+  /** Set by stopAll(): a process spawned after it would escape the stop. */
+  private closed = false;
 
   constructor(private readonly onUnexpectedExit: (proc: SupervisedProcess, exit: ProcessExit) => void) {}
 
@@ -130,6 +132,7 @@ export class ProcessGroup {
   }
 
   spawn(spec: ProcessSpec): SupervisedProcess {
+    if (this.closed) throw new Error(`not starting ${spec.name}: its instance is being stopped`);
     appendFileSync(spec.logFile, `--- ${new Date().toISOString()} starting ${spec.name}: ${spec.command} ${spec.args.join(' ')}\n`);
     const fd = openSync(spec.logFile, 'a');
     let child: ChildProcess;
@@ -173,6 +176,7 @@ export class ProcessGroup {
 
   /** Stops every member in parallel; nothing is left running when it resolves. */
   async stopAll(graceMs: number): Promise<void> {
+    this.closed = true;
     const members = [...this.members];
     for (const p of members) p.expectExit();
     await Promise.all(members.map((p) => this.stop(p, graceMs)));
