@@ -53,7 +53,7 @@ export class CoreModule implements NestModule {
 
 const ROLE_MODULES: Record<Role, (config: StreamstackConfig) => Type<unknown> | DynamicModule> = {
   gateway: () => GatewayModule,
-  agent: () => AgentModule,
+  agent: (config) => AgentModule.forRoot(config),
   ams: () => AmsModule,
   node: (config) => NodeModule.forRoot(config),
 };

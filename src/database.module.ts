@@ -7,9 +7,10 @@ import { Instance } from './ams/instances/instance.entity';
 import { NodeRecord } from './ams/nodes/node.entity';
 import { Operation } from './ams/operations/operation.entity';
 import { Account } from './gateway/accounts/account.entity';
+import { Session } from './gateway/sessions/session.entity';
 
 /** Every entity of every role: one list for the app, the tests and the TypeORM CLI. */
-export const ENTITIES = [Account, Application, ApplicationVersion, NodeRecord, Instance, Operation];
+export const ENTITIES = [Account, Session, Application, ApplicationVersion, NodeRecord, Instance, Operation];
 
 export interface DatabaseModuleOptions {
   databaseUrl: string;

@@ -30,7 +30,7 @@ describe.each([
     let stack = await boot();
     let api = client(stack.url, ADMIN_TOKEN);
     const migrations = await stack.app.get(DataSource).query('SELECT name FROM migrations');
-    expect(migrations.map((m: { name: string }) => m.name)).toEqual(['InitialSchema1764000000000']);
+    expect(migrations.map((m: { name: string }) => m.name)).toEqual(['InitialSchema1764000000000', 'Sessions1764100000000']);
 
     const account = await api('POST', '/1.0/accounts', { body: { name: 'keeper', role: 'client' } });
     expect((await api('POST', '/ams/1.0/applications', { body: testPatternManifest('kept') })).status).toBe(201);

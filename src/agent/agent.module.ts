@@ -1,6 +1,12 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
+import { StreamstackConfig } from '../config/config.schema';
+import { agentSessionsHandler } from './agent-sessions.handler';
 import { AgentService } from './agent.service';
 
 /** The stream agent, between the gateway and AMS. */
-@Module({ providers: [AgentService] })
-export class AgentModule {}
+@Module({})
+export class AgentModule {
+  static forRoot(config: StreamstackConfig): DynamicModule {
+    return { module: AgentModule, controllers: [agentSessionsHandler(config.region)], providers: [AgentService] };
+  }
+}

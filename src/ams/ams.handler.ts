@@ -2,7 +2,8 @@ import { Controller } from '@nestjs/common';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { Patterns } from '@streamstack/contracts';
 import { InstancesService } from './instances/instances.service';
-import { InstanceRefDto, LaunchInstanceDto } from './instances/launch-instance.dto';
+import { InstanceRefDto, SessionInstanceLaunchDto } from './instances/launch-instance.dto';
+import { ApplicationsService } from './applications/applications.service';
 import { NodeRegistrationDto, NodeReportDto } from './nodes/node-registration.dto';
 import { NodesService } from './nodes/nodes.service';
 
@@ -12,11 +13,18 @@ export class AmsHandler {
   constructor(
     private readonly instances: InstancesService,
     private readonly nodes: NodesService,
+    private readonly apps: ApplicationsService,
   ) {}
 
   @MessagePattern(Patterns.amsInstanceLaunch)
-  launch(@Payload() body: LaunchInstanceDto) {
+  launch(@Payload() body: SessionInstanceLaunchDto) {
     return this.instances.launch(body);
+  }
+
+  /** The applications with a published version: what the gateway offers for streaming. */
+  @MessagePattern(Patterns.amsApplicationList)
+  async applications() {
+    return (await this.apps.list()).filter((a) => a.published_version !== null).map((a) => ({ name: a.name }));
   }
 
   @MessagePattern(Patterns.amsInstanceStop)

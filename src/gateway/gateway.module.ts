@@ -2,15 +2,32 @@ import { Module } from '@nestjs/common';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsHandler } from './accounts/accounts.handler';
 import { AccountsService } from './accounts/accounts.service';
+import { BootstrapAdmin } from './accounts/bootstrap-admin';
+import { GatewayApplicationsController } from './applications/gateway-applications.controller';
 import { AgentsHandler } from './regions/agents.handler';
 import { AgentsService } from './regions/agents.service';
 import { RegionsController } from './regions/regions.controller';
-import { BootstrapAdmin } from './accounts/bootstrap-admin';
+import { SessionReaper } from './sessions/session-reaper';
+import { SessionsController } from './sessions/sessions.controller';
+import { SessionsHandler } from './sessions/sessions.handler';
+import { SessionsService } from './sessions/sessions.service';
+import { SignallingRelay } from './signalling/signalling-relay.service';
+import { SignallingHandler } from './signalling/signalling.handler';
+import { TicketService } from './signalling/tickets';
 
-/** The stream gateway: accounts, agents and regions (sessions and signalling build on it). */
+/** The stream gateway: accounts, regions, sessions, signalling relay. */
 @Module({
-  controllers: [AccountsController, AccountsHandler, AgentsHandler, RegionsController],
-  providers: [AccountsService, AgentsService, BootstrapAdmin],
+  controllers: [
+    AccountsController,
+    AccountsHandler,
+    AgentsHandler,
+    RegionsController,
+    GatewayApplicationsController,
+    SessionsController,
+    SessionsHandler,
+    SignallingHandler,
+  ],
+  providers: [AccountsService, AgentsService, BootstrapAdmin, SessionsService, SessionReaper, TicketService, SignallingRelay],
   exports: [AgentsService],
 })
 export class GatewayModule {}

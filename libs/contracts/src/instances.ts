@@ -31,6 +31,8 @@ export interface NodeInstanceStartRequest {
   /** Where the application's package files were extracted, if it came as a package. */
   app_dir?: string;
   user_data?: unknown;
+  /** Set for stream-enabled instances: the session whose signalling its streamer answers. */
+  session_id?: string;
 }
 
 /** AMS -> node `node.{node}.instance.stop` and `.logs`. */
@@ -70,4 +72,45 @@ export interface NodeRegistration {
   cpus: number;
   /** bytes */
   memory: number;
+}
+
+/** gateway -> agent `agent.{region}.session.launch`. */
+export interface SessionLaunchRequest {
+  session_id: string;
+  app: string;
+  app_version?: number;
+  screen: DisplaySpec & { density: number };
+  extra_data?: unknown;
+}
+
+export interface SessionLaunchReply {
+  instance_id: string;
+  node: string | null;
+  app_version: number;
+  status: InstanceStatus;
+}
+
+/** agent -> gateway `gateway.session.create`: a session for an instance AMS launched with streaming. */
+export interface InstanceSessionRequest {
+  instance_id: string;
+  app: string;
+  app_version: number;
+  node: string | null;
+  region: string;
+  screen: DisplaySpec & { density: number };
+}
+
+/** node -> gateway `gateway.session.client-state`. */
+export interface ClientStateEvent {
+  session_id: string;
+  generation: number;
+  state: 'connected' | 'disconnected';
+}
+
+/** What travels on `signal.{session}.to-instance` / `.to-client`. */
+export interface RelayedSignal {
+  session_id: string;
+  /** The client generation (bumped by each join) the message belongs to. */
+  generation: number;
+  message: { type: string; [key: string]: unknown };
 }

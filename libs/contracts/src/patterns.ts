@@ -7,14 +7,16 @@ export const Patterns = {
   accountVerify: 'gateway.account.verify', // request: any role -> gateway
   agentRegister: 'agent.register', // request: agent -> gateway
   agentHeartbeat: 'agent.heartbeat', // event: agent -> gateway
-  gatewaySessionCreate: 'gateway.session.create', // request: agent -> gateway
+  gatewaySessionCreate: 'gateway.session.create', // request: agent -> gateway (a stream-enabled instance needs a session)
+  gatewayClientState: 'gateway.session.client-state', // event: node -> gateway (a client's peer came or went)
   // agent
-  agentSessionLaunch: 'agent.session.launch', // request: gateway -> agent
+  agentInstanceSession: 'agent.instance.session', // request: AMS -> any agent: make a session for this instance
   // AMS
   amsInstanceLaunch: 'ams.instance.launch', // request: agent -> AMS
   amsInstanceStop: 'ams.instance.stop', // request: agent -> AMS
   amsInstanceDelete: 'ams.instance.delete', // request: agent -> AMS
   amsInstanceStatus: 'ams.instance.status', // event: AMS -> everyone
+  amsApplicationList: 'ams.application.list', // request: gateway -> AMS: what can be streamed now
   amsCapacity: 'ams.capacity', // request: agent -> AMS: what its schedulable nodes hold and use
   amsNodeRegister: 'ams.node.register', // request: node -> AMS
   amsNodeHeartbeat: 'ams.node.heartbeat', // event: node -> AMS
@@ -24,6 +26,12 @@ export const Patterns = {
 /** Requests AMS sends to the one node that hosts an instance (`delete` also removes its files). */
 export const nodePattern = (node: string, action: 'start' | 'stop' | 'delete' | 'logs') =>
   `node.${node}.instance.${action}`;
+
+/**
+ * Gateway -> the agents of one region: `launch` starts an instance for a session, `terminate`
+ * ends it. The region is in the subject so that NATS delivers to an agent that serves it.
+ */
+export const agentPattern = (region: string, action: 'session.launch' | 'session.terminate') => `agent.${region}.${action}`;
 
 export const signalPattern = (session: string, direction: 'to-instance' | 'to-client') =>
   `signal.${session}.${direction}`;

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import {
   conflict,
   DomainError,
+  InstanceSessionRequest,
   InstanceStatus,
   InstanceStatusEvent,
   invalid,
@@ -21,7 +22,7 @@ import { AmsEventsService } from '../events/ams-events.service';
 import { NodesService } from '../nodes/nodes.service';
 import { OperationsService, OperationView } from '../operations/operations.service';
 import { Instance } from './instance.entity';
-import { LaunchInstanceDto } from './launch-instance.dto';
+import { SessionInstanceLaunchDto } from './launch-instance.dto';
 
 /** How long a node may take to bring an instance up (spawn, first encoded packet). */
 export const INSTANCE_START_TIMEOUT_MS = 30_000;
@@ -94,7 +95,7 @@ export class InstancesService {
     private readonly rpc: RpcClient,
   ) {}
 
-  async launch(req: LaunchInstanceDto): Promise<InstanceOperation> {
+  async launch(req: SessionInstanceLaunchDto): Promise<InstanceOperation> {
     const target = await this.apps.resolveLaunchable(req.app, req.app_version);
     const { manifest } = target;
     const screen = {
@@ -120,14 +121,17 @@ export class InstancesService {
           screen,
           cpus: manifest.resources.cpus,
           memory: manifest.resources.memory,
-          enableStreaming: req.enable_streaming ?? false,
-          sessionId: null,
+          enableStreaming: req.enable_streaming === true || req.session_id !== undefined,
+          sessionId: req.session_id ?? null,
           userData: req.user_data ?? null,
           createdAt: now,
           updatedAt: now,
         }),
       );
     });
+    if (instance.enableStreaming && !instance.sessionId) {
+      instance.sessionId = await this.createSession(instance);
+    }
     this.announce(instance);
     const operation = await this.operations.create(`launch instance ${instance.id}`, this.resources(instance.id));
     if (req.no_start) {
@@ -136,6 +140,26 @@ export class InstancesService {
       this.operations.run(operation.id, () => this.bringUp(instance.id));
     }
     return { instance: toView(instance), operation };
+  }
+
+  /** A stream-enabled instance launched at AMS gets its gateway session through an agent. */
+  private async createSession(instance: Instance): Promise<string> {
+    const request: Omit<InstanceSessionRequest, 'region'> = {
+      instance_id: instance.id,
+      app: instance.app,
+      app_version: instance.appVersion,
+      node: instance.node,
+      screen: instance.screen,
+    };
+    try {
+      const session = await this.rpc.request<{ id: string }>(Patterns.agentInstanceSession, request);
+      await this.instances.update({ id: instance.id }, { sessionId: session.id });
+      return session.id;
+    } catch (e) {
+      // Without a session the instance cannot stream: it was never launched.
+      await this.instances.delete({ id: instance.id });
+      throw DomainError.from(e);
+    }
   }
 
   async list(filter: { app?: string; status?: InstanceStatus } = {}): Promise<InstanceView[]> {
@@ -250,6 +274,7 @@ export class InstancesService {
       encoder: target.manifest.encoder,
       app_dir: target.packageDir ?? undefined,
       user_data: instance.userData ?? undefined,
+      session_id: instance.sessionId ?? undefined,
     };
     const running = this.waitFor(id, ['running', 'error', 'stopped'], INSTANCE_START_TIMEOUT_MS);
     try {

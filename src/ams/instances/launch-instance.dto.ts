@@ -78,3 +78,10 @@ export class InstanceRefDto {
   @IsBoolean()
   force?: boolean;
 }
+
+/** Agent -> AMS `ams.instance.launch`: may carry the gateway session the instance streams to. */
+export class SessionInstanceLaunchDto extends LaunchInstanceDto {
+  @IsOptional()
+  @IsString()
+  session_id?: string;
+}

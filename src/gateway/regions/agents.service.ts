@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { DomainError } from '@streamstack/contracts';
 import { Clock } from '../../common/clock';
 
 /** An agent misses this many heartbeats and its region stops being offered. */
@@ -52,6 +53,26 @@ export class AgentsService {
       }
     }
     return [...this.agents.values()];
+  }
+
+  /**
+   * The agent to host a new session: in `region` when one is asked for, else the live agent
+   * with the most free CPU.
+   */
+  pick(region: string): AgentInfo {
+    const live = this.live();
+    const candidates = region ? live.filter((a) => a.region === region) : live;
+    if (candidates.length === 0) {
+      const known = this.regions();
+      throw new DomainError(
+        'unavailable',
+        region
+          ? `no live agent in region "${region}"${known.length ? `; regions now: ${known.join(', ')}` : ''}`
+          : 'no agent has registered with the gateway yet',
+      );
+    }
+    const free = (a: AgentInfo) => a.capacity.cpus - a.load.cpus;
+    return candidates.reduce((best, a) => (free(a) > free(best) ? a : best));
   }
 
   regions(): string[] {

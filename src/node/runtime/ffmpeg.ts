@@ -39,6 +39,9 @@ export interface FfmpegCapabilities {
   statsPeriod: boolean;
   /** `-fps_mode` (ffmpeg >= 5.1); older builds only know the (later deprecated) `-vsync`. */
   fpsMode: boolean;
+  /** Input devices, for x11 instances: screen capture and PulseAudio (else silence). */
+  x11grab: boolean;
+  pulse: boolean;
 }
 
 const probed = new Map<string, Promise<FfmpegCapabilities>>();
@@ -46,30 +49,130 @@ const probed = new Map<string, Promise<FfmpegCapabilities>>();
 export function probeFfmpeg(ffmpegPath: string): Promise<FfmpegCapabilities> {
   let result = probed.get(ffmpegPath);
   if (!result) {
-    result = new Promise<FfmpegCapabilities>((resolve, reject) => {
-      execFile(ffmpegPath, ['-hide_banner', '-h', 'long'], { maxBuffer: 4 * 1024 * 1024, timeout: 10_000 }, (err, stdout, stderr) => {
-        const text = `${stdout}\n${stderr}`;
-        if (err && !/-vsync/.test(text)) {
-          reject(new Error(`cannot run ffmpeg at ${ffmpegPath}: ${err.message}`));
-          return;
-        }
-        resolve({ statsPeriod: /^-stats_period\b/m.test(text), fpsMode: /^-fps_mode\b/m.test(text) });
-      });
-    });
+    result = Promise.all([run(ffmpegPath, ['-hide_banner', '-h', 'long']), run(ffmpegPath, ['-hide_banner', '-devices'])]).then(
+      ([help, devices]) => ({
+        statsPeriod: /^-stats_period\b/m.test(help),
+        fpsMode: /^-fps_mode\b/m.test(help),
+        x11grab: /^ D.? +x11grab\b/m.test(devices),
+        pulse: /^ D.? +pulse\b/m.test(devices),
+      }),
+    );
     probed.set(ffmpegPath, result);
     result.catch(() => probed.delete(ffmpegPath));
   }
   return result;
 }
 
-export interface EncoderArgsInput {
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { maxBuffer: 4 * 1024 * 1024, timeout: 10_000 }, (err, stdout, stderr) => {
+      // `-h` and `-devices` exit 0, but some builds exit 1 after printing help: judge by output.
+      const text = `${stdout}\n${stderr}`;
+      if (err && text.trim().length < 100) reject(new Error(`cannot run ffmpeg at ${command}: ${err.message}`));
+      else resolve(text);
+    });
+  });
+}
+
+/** ffmpeg input options for the test-pattern frame source's two unix sockets. */
+export function frameSourceInputs(i: {
+  width: number;
+  height: number;
+  videoSocket: string;
+  audioSocket: string;
+  sampleRate: number;
+  channels: number;
+}): { video: string[]; audio: string[] } {
+  const raw = ['-probesize', '32', '-analyzeduration', '0', '-use_wallclock_as_timestamps', '1'];
+  return {
+    video: [
+      ...raw,
+      // ffmpeg reads inputs on threads when there are several; a deep queue there would hold
+      // frames the frame source believes delivered (and so would not drop). Keep it minimal.
+      '-thread_queue_size',
+      '1',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'yuv420p',
+      '-video_size',
+      `${i.width}x${i.height}`,
+      '-framerate',
+      '1000',
+      '-i',
+      `unix:${i.videoSocket}`,
+    ],
+    audio: [...raw, '-f', 's16le', '-ar', String(i.sampleRate), '-ac', String(i.channels), '-i', `unix:${i.audioSocket}`],
+  };
+}
+
+/**
+ * ffmpeg input options for an x11 instance: x11grab of its Xvfb display (x11grab stamps frames
+ * with the wall clock itself), and its PulseAudio null sink's monitor, or real-time silence
+ * when there is no PulseAudio, so that every instance has the same two RTP streams.
+ */
+export function x11Inputs(i: {
+  display: string;
   width: number;
   height: number;
   fps: number;
+  pulseServer: string | null;
+  pulseSource: string;
+  sampleRate: number;
+  channels: number;
+}): { video: string[]; audio: string[] } {
+  return {
+    video: [
+      '-thread_queue_size',
+      '1',
+      '-probesize',
+      '32',
+      '-analyzeduration',
+      '0',
+      '-f',
+      'x11grab',
+      '-draw_mouse',
+      '1',
+      '-framerate',
+      String(i.fps),
+      '-video_size',
+      `${i.width}x${i.height}`,
+      '-i',
+      `${i.display}.0+0,0`,
+    ],
+    audio: i.pulseServer
+      ? [
+          '-f',
+          'pulse',
+          '-server',
+          i.pulseServer,
+          // 20 ms packets and fragments. With the defaults the first packet took 1-2 s (measured).
+          '-fragment_size',
+          String((i.sampleRate * i.channels * 2) / 50),
+          '-frame_size',
+          String((i.sampleRate * i.channels * 2) / 50),
+          '-probesize',
+          '32',
+          '-analyzeduration',
+          '0',
+          '-sample_rate',
+          String(i.sampleRate),
+          '-channels',
+          String(i.channels),
+          '-i',
+          i.pulseSource,
+        ]
+      : ['-re', '-f', 'lavfi', '-i', `anullsrc=r=${i.sampleRate}:cl=stereo`],
+  };
+}
+
+export interface EncoderArgsInput {
+  /** Input options ending in `-i ...`: `frameSourceInputs()` or `x11Inputs()`. */
+  videoInput: string[];
+  audioInput: string[];
+  fps: number;
   gop: number;
   bitrateKbps: number;
-  videoSocket: string;
-  audioSocket: string;
   sampleRate: number;
   channels: number;
   host: string;
@@ -89,8 +192,10 @@ export interface EncoderArgsInput {
 /**
  * The encoder's command line. Choices, each measured (see node-runtime.service.spec.ts):
  *
- * - Input: the frame source's unix sockets, ffmpeg as the client. `-use_wallclock_as_timestamps`
- *   stamps each frame when ffmpeg reads it, i.e. at capture, so a dropped frame leaves a gap in
+ * - Input, test-pattern (`frameSourceInputs`): the frame source's unix sockets, ffmpeg as the
+ *   client. `-use_wallclock_as_timestamps` stamps each frame when ffmpeg reads it, which is
+ *   when it was captured (the source draws only when the previous frame was taken), so a
+ *   dropped frame leaves a gap in
  *   RTP time instead of drift. The raw demuxer's time base is 1/framerate and the wall clock is
  *   rounded to it, hence `-framerate 1000` (ms precision; the real rate goes to x264 as `fps`),
  *   `-enc_time_base 1:90000`, and passthrough frame timing so ffmpeg neither duplicates nor drops.
@@ -110,7 +215,6 @@ export interface EncoderArgsInput {
  *   (checked with strace and by the tests, which bind the ports only after start()).
  */
 export function buildEncoderArgs(i: EncoderArgsInput, caps: FfmpegCapabilities): string[] {
-  const rawInput = ['-probesize', '32', '-analyzeduration', '0', '-use_wallclock_as_timestamps', '1'];
   const rtp = (port: number) => `rtp://${i.host}:${port}?pkt_size=1200&localaddr=${i.host}`;
   // ffmpeg's -ssrc is a signed 32-bit option; the bits on the wire are the same.
   const signed = (ssrc: number) => String(ssrc | 0);
@@ -123,30 +227,8 @@ export function buildEncoderArgs(i: EncoderArgsInput, caps: FfmpegCapabilities):
     '-progress',
     'pipe:1',
     ...(caps.statsPeriod ? ['-stats_period', String(i.progressPeriodSeconds)] : []),
-    ...rawInput,
-    // ffmpeg reads inputs on threads when there are several; a deep queue there would hold
-    // frames the frame source believes delivered (and so would not drop). Keep it minimal.
-    '-thread_queue_size',
-    '1',
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'yuv420p',
-    '-video_size',
-    `${i.width}x${i.height}`,
-    '-framerate',
-    '1000',
-    '-i',
-    `unix:${i.videoSocket}`,
-    ...rawInput,
-    '-f',
-    's16le',
-    '-ar',
-    String(i.sampleRate),
-    '-ac',
-    String(i.channels),
-    '-i',
-    `unix:${i.audioSocket}`,
+    ...i.videoInput,
+    ...i.audioInput,
     // video
     '-map',
     '0:v',

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolveFfmpegPath } from './ffmpeg';
+import { findOnPath } from './x11';
 import { NodeRuntime, RunningInstanceInfo, RuntimeStatusEvent } from './node-runtime.service';
 import { H264Depacketizer, isH264KeyframeStart, parseRtpHeader, RtpHeader } from './rtp';
 import { TEXT_LINE, textLayout } from './test-pattern/pattern-renderer';
@@ -72,7 +73,7 @@ async function listen(port: number): Promise<{ packets: Received[]; socket: Sock
   return { packets, socket, close: () => new Promise<void>((r) => socket.close(() => r())) };
 }
 
-function decodeGray(annexB: Buffer): Promise<Buffer[]> {
+function decodeGray(annexB: Buffer, w: number, h: number): Promise<Buffer[]> {
   return new Promise((resolvePromise, reject) => {
     const child = execFile(
       ffmpeg,
@@ -81,7 +82,7 @@ function decodeGray(annexB: Buffer): Promise<Buffer[]> {
       (err, stdout) => {
         if (err) return reject(err);
         const frames: Buffer[] = [];
-        for (let at = 0; at + W * H <= stdout.length; at += W * H) frames.push(stdout.subarray(at, at + W * H));
+        for (let at = 0; at + w * h <= stdout.length; at += w * h) frames.push(stdout.subarray(at, at + w * h));
         resolvePromise(frames);
       },
     );
@@ -94,7 +95,7 @@ function decodeGray(annexB: Buffer): Promise<Buffer[]> {
  * an IDR), receive `count` frames, decode them. Returns each frame with the arrival time of
  * its last packet.
  */
-async function grabFrames(runtime: NodeRuntime, info: RunningInstanceInfo, count: number) {
+async function grabFrames(runtime: NodeRuntime, info: RunningInstanceInfo, count: number, w = W, h = H) {
   const rx = await listen(info.media.videoPort);
   try {
     await runtime.restartEncoder(info.instance_id);
@@ -113,7 +114,7 @@ async function grabFrames(runtime: NodeRuntime, info: RunningInstanceInfo, count
     chunks.push(depacketizer.push(p.payload));
     if (p.header.marker) ends.push(p);
   }
-  const frames = await decodeGray(Buffer.concat(chunks));
+  const frames = await decodeGray(Buffer.concat(chunks), w, h);
   return frames.slice(0, ends.length).map((luma, i) => ({ luma, arrivedAt: ends[i].at, rtpTimestamp: ends[i].header.timestamp }));
 }
 
@@ -303,9 +304,7 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
   });
 
   it('refuses what it cannot run, leaving nothing behind', async () => {
-    await expect(runtime.start(request('x', { kind: 'x11', command: 'xterm' }))).rejects.toThrow(
-      'x11 instances are not supported by this runtime yet',
-    );
+    await expect(runtime.start(request('x', { kind: 'x11' }))).rejects.toThrow(/needs a command/);
     await expect(runtime.start(request('../escape'))).rejects.toThrow(/instance_id/);
     await expect(runtime.start(request('bad', { display: { width: W, height: H, fps: 0 } }))).rejects.toThrow(/fps/);
     const broken = new NodeRuntime({ dataDir, ffmpegPath: '/nonexistent/ffmpeg' });
@@ -323,6 +322,47 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
     await own.shutdown();
     for (const pid of [...a.pids, ...b.pids]) expect(isAlive(pid)).toBe(false);
     await expect(own.start(request('sd-c'))).rejects.toThrow(/shutting down/);
+  });
+
+  const x11Tools = ['Xvfb', 'xdotool', 'xev'].every((t) => findOnPath(t));
+  (x11Tools ? describe : describe.skip)('x11 (Xvfb, x11grab, xdotool; xev as the application)', () => {
+    const XW = 320;
+    const XH = 240;
+    const x11 = (id: string) => request(id, { kind: 'x11', command: `exec xev -geometry ${XW}x${XH}+0+0`, display: { width: XW, height: XH, fps: 15 } });
+
+    it('streams the display, injects input through XTest, and stops cleanly', async () => {
+      const info = await runtime.start(x11('x11-main'));
+      expect(info.pids.length).toBeGreaterThanOrEqual(4); // display, [audio], app, input, encoder
+      const audio = await listen(info.media.audioPort);
+      const frames = await grabFrames(runtime, info, 3, XW, XH);
+      await sleep(300);
+      await audio.close();
+      expect(frames.length).toBeGreaterThanOrEqual(3);
+      const luma = frames[frames.length - 1].luma;
+      const mean = luma.reduce((a, b) => a + b, 0) / luma.length;
+      expect(mean).toBeGreaterThan(128); // xev's white window fills the black root window
+      expect(audio.packets.length).toBeGreaterThan(5);
+      expect(audio.packets[0].header.payloadType).toBe(info.media.audioPayloadType);
+
+      runtime.sendInput('x11-main', { type: 'input::mouse-move', data: { x: 50, y: 60, rx: 0, ry: 0 } });
+      runtime.sendInput('x11-main', { type: 'input::key', data: { code: 30, pressed: true } });
+      runtime.sendInput('x11-main', { type: 'input::key', data: { code: 30, pressed: false } });
+      await until('xev to see the input', () => /keycode 38 \(keysym 0x61, a\)/.test(readFileSync(join(dataDir, 'instances', 'x11-main', 'app.log'), 'utf8')));
+      const logs = await runtime.logs('x11-main');
+      expect(logs).toContain('==> app.log <==');
+      expect(logs).toMatch(/MotionNotify[\s\S]*root:\(50,60\)/);
+
+      await runtime.stop('x11-main');
+      for (const pid of info.pids) expect(isAlive(pid)).toBe(false);
+    });
+
+    it('blames the display server when it dies, and reaps the application with it', async () => {
+      const info = await runtime.start(x11('x11-kill'));
+      process.kill(info.pids[0], 'SIGKILL'); // Xvfb
+      const ev = await nextStatus('x11-kill', 'error');
+      expect(ev.reason).toMatch(/^display \[Xvfb\] .*killed by SIGKILL/);
+      for (const pid of info.pids) expect(isAlive(pid)).toBe(false);
+    });
   });
 
   it('leaves no orphans when the process hosting the runtime is SIGKILLed', async () => {

@@ -5,7 +5,16 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
-import { buildEncoderArgs, EncoderArgsInput, FfmpegCapabilities, probeFfmpeg, resolveFfmpegPath } from './ffmpeg';
+import type { Readable } from 'node:stream';
+import {
+  buildEncoderArgs,
+  EncoderArgsInput,
+  FfmpegCapabilities,
+  frameSourceInputs,
+  probeFfmpeg,
+  resolveFfmpegPath,
+  x11Inputs,
+} from './ffmpeg';
 import { lastLines, readTail } from './log-tail';
 import { UdpPortAllocator } from './ports';
 import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
@@ -37,14 +46,22 @@ import type {
   RuntimeStatusListener,
 } from './runtime.types';
 import type { FrameSourceConfig } from './test-pattern/frame-source';
+import { findOnPath, readDisplayNumber, XdotoolInput } from './x11';
 
 export type { InstanceMedia, NodeRuntimeOptions, RunningInstanceInfo, RuntimeStatusEvent } from './runtime.types';
 export { NODE_RUNTIME_OPTIONS } from './runtime.types';
 
 type InstanceState = 'starting' | 'running' | 'stopping' | 'failed';
 
-/** Process roles, upstream first: when several die together the first one is the cause. */
-const ROLES = ['frame-source', 'encoder'] as const;
+/**
+ * Process roles, upstream first: when several die together the first one is the cause.
+ * test-pattern: frame-source + encoder. x11: display (Xvfb), audio and audio-clock (PulseAudio
+ * and pacat, when there are), app (the manifest's command), input (xdotool) + encoder.
+ */
+const ROLES = ['display', 'audio', 'audio-clock', 'app', 'frame-source', 'input', 'encoder'] as const;
+
+type Inputs = { video: string[]; audio: string[] };
+type Display = { width: number; height: number; fps: number };
 
 interface Instance {
   id: string;
@@ -56,8 +73,9 @@ interface Instance {
   media: InstanceMedia;
   encoderInput: EncoderArgsInput;
   group: ProcessGroup;
-  frameSource: SupervisedProcess | null;
   encoder: SupervisedProcess | null;
+  /** Hands an input event to the application (IPC for test-pattern, xdotool for x11). */
+  deliverInput: ((event: { type: string; data: unknown }) => void) | null;
   state: InstanceState;
   /** Rejects once the instance can no longer work (a process died, or it is being stopped). */
   broken: Promise<never>;
@@ -73,8 +91,10 @@ interface Instance {
 
 /**
  * The node's instance runtime: runs each instance as a supervised group of child processes
- * (for `test-pattern`: the frame source and the ffmpeg encoder), reports their failures, and
- * leaves nothing behind when an instance stops or fails.
+ * (test-pattern: the frame source and the ffmpeg encoder; x11: Xvfb, PulseAudio, the
+ * application, xdotool and the encoder), reports their failures, and leaves nothing behind
+ * when an instance stops or fails. The encoder sends RTP to two loopback UDP ports per
+ * instance (`media`), which the streamer binds and forwards datagram by datagram.
  *
  * A `start()` that fails rejects with the reason and reports no status event: the caller already
  * has the answer. After `running`, the runtime reports `error` (a process died) or `stopped`.
@@ -116,8 +136,10 @@ export class NodeRuntime implements OnApplicationShutdown {
   async start(req: NodeInstanceStartRequest): Promise<RunningInstanceInfo> {
     if (this.closing) throw new DomainError('unavailable', 'the node runtime is shutting down');
     const id = checkInstanceId(req.instance_id);
-    if (req.kind === 'x11') throw new DomainError('invalid_argument', 'x11 instances are not supported by this runtime yet');
-    if (req.kind !== 'test-pattern') throw invalid(`unknown application kind ${JSON.stringify(req.kind)}`);
+    if (req.kind !== 'test-pattern' && req.kind !== 'x11') throw invalid(`unknown application kind ${JSON.stringify(req.kind)}`);
+    if (req.kind === 'x11' && (typeof req.command !== 'string' || req.command.trim() === '')) {
+      throw invalid('an x11 application needs a command');
+    }
     const display = checkDisplay(req);
     const encoder = checkEncoder(req);
     if (this.instances.has(id)) throw conflict(`instance ${id} is already on this node`);
@@ -144,12 +166,13 @@ export class NodeRuntime implements OnApplicationShutdown {
         audioSsrc: randomSsrc(),
         sdpFile: join(inst.workDir, 'stream.sdp'),
       };
+      const inputs = req.kind === 'x11' ? await this.startX11(inst, req, display, caps) : await this.startTestPattern(inst, display);
       inst.encoderInput = {
-        ...display,
+        videoInput: inputs.video,
+        audioInput: inputs.audio,
+        fps: display.fps,
         gop: encoder.gop,
         bitrateKbps: encoder.bitrate_kbps,
-        videoSocket: join(inst.socketDir, 'video.sock'),
-        audioSocket: join(inst.socketDir, 'audio.sock'),
         sampleRate: AUDIO_SAMPLE_RATE,
         channels: AUDIO_CHANNELS,
         host: RTP_HOST,
@@ -157,14 +180,11 @@ export class NodeRuntime implements OnApplicationShutdown {
         audioBitrateKbps: AUDIO_BITRATE_KBPS,
         progressPeriodSeconds: PROGRESS_PERIOD_SECONDS,
       };
-
-      const frameSource = this.spawnFrameSource(inst);
-      await this.within(inst, waitForReady(frameSource), 'the frame source did not become ready');
       await this.runEncoder(inst, caps);
       if (inst.state !== 'starting') throw new Error(`it was ${inst.state === 'stopping' ? 'stopped' : 'failed'} while starting`);
       inst.state = 'running';
       const info = this.info(inst);
-      this.logger.log(`instance ${id} running: pids ${info.pids.join(',')}, RTP video :${videoPort} audio :${audioPort}`);
+      this.logger.log(`instance ${id} (${req.kind}) running: pids ${info.pids.join(',')}, RTP video :${videoPort} audio :${audioPort}`);
       this.emit({ instance_id: id, status: 'running' });
       return info;
     } catch (e) {
@@ -219,12 +239,7 @@ export class NodeRuntime implements OnApplicationShutdown {
     const inst = this.instances.get(instanceId);
     if (!inst || (inst.state !== 'running' && inst.state !== 'starting')) throw notFound('instance', instanceId);
     if (typeof event?.type !== 'string' || event.type.length === 0) throw invalid('an input event needs a string type');
-    const child = inst.frameSource?.child;
-    if (!child?.connected) return;
-    child.send({ type: event.type, data: event.data ?? {} }, (err) => {
-      // The channel closing under us is reported as the frame source's exit, not here.
-      if (err) this.logger.debug(`instance ${instanceId}: input not delivered: ${err.message}`);
-    });
+    inst.deliverInput?.({ type: event.type, data: event.data ?? {} });
   }
 
   /**
@@ -284,8 +299,8 @@ export class NodeRuntime implements OnApplicationShutdown {
       media: undefined as unknown as InstanceMedia,
       encoderInput: undefined as unknown as EncoderArgsInput,
       group: undefined as unknown as ProcessGroup,
-      frameSource: null,
       encoder: null,
+      deliverInput: null,
       state: 'starting',
       broken,
       breakWith,
@@ -315,17 +330,17 @@ export class NodeRuntime implements OnApplicationShutdown {
     }
   }
 
-  private spawnFrameSource(inst: Instance): SupervisedProcess {
-    const config: FrameSourceConfig = {
-      width: inst.encoderInput.width,
-      height: inst.encoderInput.height,
-      fps: inst.encoderInput.fps,
-      videoSocket: inst.encoderInput.videoSocket,
-      audioSocket: inst.encoderInput.audioSocket,
+  /** The frame source draws the pattern and serves it to the encoder on two unix sockets. */
+  private async startTestPattern(inst: Instance, display: Display): Promise<Inputs> {
+    const sockets = {
+      width: display.width,
+      height: display.height,
+      videoSocket: join(inst.socketDir, 'video.sock'),
+      audioSocket: join(inst.socketDir, 'audio.sock'),
       sampleRate: AUDIO_SAMPLE_RATE,
       channels: AUDIO_CHANNELS,
-      toneHz: TEST_PATTERN_TONE_HZ,
     };
+    const config: FrameSourceConfig = { ...sockets, fps: display.fps, toneHz: TEST_PATTERN_TONE_HZ };
     // From dist we run the compiled .js; under Jest/ts-node this file is .ts and so is the script.
     const ext = extname(__filename);
     const script = join(__dirname, 'test-pattern', `frame-source${ext}`);
@@ -348,8 +363,123 @@ export class NodeRuntime implements OnApplicationShutdown {
       logFile: join(inst.workDir, 'frame-source.log'),
       ipc: true,
     });
-    inst.frameSource = proc;
-    return proc;
+    inst.deliverInput = (event) => {
+      if (!proc.child.connected) return;
+      proc.child.send(event, (err) => {
+        // The channel closing under us is reported as the frame source's exit, not here.
+        if (err) this.logger.debug(`instance ${inst.id}: input not delivered: ${err.message}`);
+      });
+    };
+    await this.within(inst, waitForReady(proc), 'the frame source did not become ready');
+    return frameSourceInputs(sockets);
+  }
+
+  /**
+   * Xvfb on a display of its choosing, PulseAudio with a null sink when available, the
+   * application, and xdotool for input; the encoder then grabs the display.
+   */
+  private async startX11(inst: Instance, req: NodeInstanceStartRequest, display: Display, caps: FfmpegCapabilities): Promise<Inputs> {
+    if (!caps.x11grab) throw new DomainError('unavailable', `ffmpeg at ${this.ffmpeg()} has no x11grab input`);
+    const xvfb = findOnPath('Xvfb');
+    const xdotool = findOnPath('xdotool');
+    if (!xvfb || !xdotool) throw new DomainError('unavailable', 'x11 instances need Xvfb and xdotool on PATH');
+    const log = (role: string) => join(inst.workDir, `${role}.log`);
+    if (req.app_dir !== undefined && !existsSync(req.app_dir)) throw invalid(`app_dir ${req.app_dir} does not exist`);
+
+    const server = inst.group.spawn({
+      name: 'display',
+      command: xvfb,
+      args: ['-displayfd', '3', '-screen', '0', `${display.width}x${display.height}x24`, '-nolisten', 'tcp', '-noreset'],
+      cwd: inst.workDir,
+      logFile: log('display'),
+      extraPipes: 1,
+    });
+    const fd3 = server.child.stdio[3] as Readable | null;
+    if (!fd3) throw new Error('Xvfb has no display fd');
+    const x = `:${await this.within(inst, readDisplayNumber(fd3), 'Xvfb did not report a display')}`;
+
+    let pulseServer: string | null = null;
+    const pulseaudio = caps.pulse ? findOnPath('pulseaudio') : null;
+    if (pulseaudio) {
+      const socket = join(inst.socketDir, 'pulse.sock');
+      const home = join(inst.workDir, 'pulse');
+      await mkdir(home, { recursive: true });
+      inst.group.spawn({
+        name: 'audio',
+        command: pulseaudio,
+        args: [
+          '-n',
+          '--daemonize=no',
+          '--exit-idle-time=-1',
+          '--use-pid-file=no',
+          '--disable-shm=yes',
+          '-L',
+          `module-null-sink sink_name=app rate=${AUDIO_SAMPLE_RATE} channels=${AUDIO_CHANNELS}`,
+          '-L',
+          `module-native-protocol-unix socket=${socket} auth-anonymous=1`,
+        ],
+        // Its own home and runtime dir: nothing shared with other instances or the user.
+        env: { ...process.env, HOME: home, XDG_RUNTIME_DIR: home, XDG_CONFIG_HOME: home },
+        cwd: inst.workDir,
+        logFile: log('audio'),
+      });
+      await this.within(inst, waitForPath(socket, this.startTimeoutMs), 'PulseAudio did not open its socket');
+      pulseServer = `unix:${socket}`;
+      // An idle null sink renders 2 s ahead and a new recorder (a restarted encoder) then waits
+      // up to 2 s for its first audio, which holds up the whole encoder (measured 1-2 s). A
+      // low-latency player of silence keeps the sink rendering in 20 ms steps (restart: ~150 ms).
+      const pacat = findOnPath('pacat');
+      if (pacat) {
+        inst.group.spawn({
+          name: 'audio-clock',
+          command: pacat,
+          args: ['--playback', '--raw', '--latency-msec=20', `--rate=${AUDIO_SAMPLE_RATE}`, `--channels=${AUDIO_CHANNELS}`, '--format=s16le', '/dev/zero'],
+          env: { ...process.env, PULSE_SERVER: pulseServer },
+          cwd: inst.workDir,
+          logFile: log('audio'),
+        });
+      }
+    }
+
+    const appEnv: NodeJS.ProcessEnv = { ...process.env, DISPLAY: x };
+    if (pulseServer) appEnv.PULSE_SERVER = pulseServer;
+    else delete appEnv.PULSE_SERVER;
+    inst.group.spawn({
+      name: 'app',
+      command: '/bin/sh',
+      args: ['-c', req.command ?? ''],
+      env: appEnv,
+      cwd: req.app_dir ?? inst.workDir,
+      logFile: log('app'),
+    });
+
+    const input = inst.group.spawn({
+      name: 'input',
+      command: xdotool,
+      args: ['-'],
+      env: { ...process.env, DISPLAY: x },
+      cwd: inst.workDir,
+      logFile: log('input'),
+      pipeStdin: true,
+    });
+    const translate = new XdotoolInput(display.width, display.height);
+    const stdin = input.child.stdin;
+    stdin?.on('error', () => undefined); // xdotool gone: reported as its exit
+    inst.deliverInput = (event) => {
+      const lines = translate.commands(event);
+      if (lines.length && stdin?.writable) stdin.write(`${lines.join('\n')}\n`);
+    };
+
+    return x11Inputs({
+      display: x,
+      width: display.width,
+      height: display.height,
+      fps: display.fps,
+      pulseServer,
+      pulseSource: 'app.monitor',
+      sampleRate: AUDIO_SAMPLE_RATE,
+      channels: AUDIO_CHANNELS,
+    });
   }
 
   /** Spawns ffmpeg and waits for its first encoded frame. */
@@ -371,7 +501,8 @@ export class NodeRuntime implements OnApplicationShutdown {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        void this.outputOf(inst.encoder ?? inst.frameSource).then((out) =>
+        const last = inst.group.alive.at(-1) ?? null;
+        void this.outputOf(last).then((out) =>
           reject(new Error(`${what} within ${this.startTimeoutMs} ms${out}`)),
         );
       }, this.startTimeoutMs);
@@ -432,7 +563,7 @@ export class NodeRuntime implements OnApplicationShutdown {
       if (inst.ownsSocketDir) await rm(inst.socketDir, { recursive: true, force: true });
       else {
         // A SIGKILLed frame source cannot remove its sockets.
-        await Promise.all(['video.sock', 'audio.sock'].map((f) => rm(join(inst.socketDir, f), { force: true })));
+        await Promise.all(['video.sock', 'audio.sock', 'pulse.sock'].map((f) => rm(join(inst.socketDir, f), { force: true })));
       }
       if (this.instances.get(inst.id) === inst) this.instances.delete(inst.id);
     })();
@@ -470,7 +601,7 @@ function checkInstanceId(id: unknown): string {
   return id;
 }
 
-function checkDisplay(req: NodeInstanceStartRequest): { width: number; height: number; fps: number } {
+function checkDisplay(req: NodeInstanceStartRequest): Display {
   const d = req.display;
   const int = (v: unknown, min: number, max: number, name: string): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(`${name} must be an integer in ${min}..${max}`);
@@ -494,6 +625,12 @@ function checkEncoder(req: NodeInstanceStartRequest): { bitrate_kbps: number; go
 
 function randomSsrc(): number {
   return randomInt(1, 0xffffffff);
+}
+
+/** Polls for a file (a daemon's socket) until it exists or `ms` have passed. */
+async function waitForPath(path: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!existsSync(path) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }
 
 function waitForReady(proc: SupervisedProcess): Promise<void> {

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, StdioOptions } from 'node:child_process';
-import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { accessSync, appendFileSync, closeSync, constants, openSync } from 'node:fs';
 import { basename } from 'node:path';
 
 export interface ProcessSpec {
@@ -15,6 +15,10 @@ export interface ProcessSpec {
   ipc?: boolean;
   /** Pipe stdout to us instead of the log (ffmpeg's -progress). */
   pipeStdout?: boolean;
+  /** Give the child a stdin pipe we write to (xdotool's command stream). */
+  pipeStdin?: boolean;
+  /** Extra pipes from the child at fd 3.. (Xvfb's -displayfd). */
+  extraPipes?: number;
 }
 
 export interface ProcessExit {
@@ -29,8 +33,9 @@ export interface ProcessExit {
 /**
  * Every child this module started and has not seen exit, across all groups: if our own process
  * exits (normally or through process.exit) they are SIGKILLed on the way out. A SIGKILL of
- * this process cannot run that hook; the children are built to notice on their own instead
- * (the frame source exits when its IPC channel closes; ffmpeg when its input sockets close).
+ * this process cannot run that hook: then the parent-death signal (see parentDeathWrapper)
+ * kills them, and failing that the children notice on their own (the frame source exits when
+ * its IPC channel closes, ffmpeg when its input sockets close, xdotool when its stdin does).
  */
 const live = new Set<SupervisedProcess>();
 let exitHookInstalled = false;
@@ -137,10 +142,17 @@ export class ProcessGroup {
     const fd = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      const stdio: StdioOptions = ['ignore', spec.pipeStdout ? 'pipe' : fd, fd];
+      const stdio: StdioOptions = [spec.pipeStdin ? 'pipe' : 'ignore', spec.pipeStdout ? 'pipe' : fd, fd];
+      for (let i = 0; i < (spec.extraPipes ?? 0); i++) stdio.push('pipe');
       if (spec.ipc) stdio.push('ipc');
+      const wrapper = parentDeathWrapper();
       // detached: own process group (setsid), so a stop reaches the child's own children too.
-      child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env ?? process.env, stdio, detached: true });
+      child = spawn(wrapper ? wrapper[0] : spec.command, wrapper ? [...wrapper.slice(1), spec.command, ...spec.args] : spec.args, {
+        cwd: spec.cwd,
+        env: spec.env ?? process.env,
+        stdio,
+        detached: true,
+      });
     } finally {
       closeSync(fd); // the child holds its own copy
     }
@@ -181,6 +193,27 @@ export class ProcessGroup {
     for (const p of members) p.expectExit();
     await Promise.all(members.map((p) => this.stop(p, graceMs)));
   }
+}
+
+let wrapperCache: string[] | null | undefined;
+/**
+ * `setpriv --pdeathsig KILL --` (util-linux) when there is one: it sets PR_SET_PDEATHSIG and
+ * execs the command (same pid), so the kernel kills the child if we die, even by SIGKILL.
+ * Without it the children rely on noticing on their own (IPC channel, input EOF).
+ */
+function parentDeathWrapper(): string[] | null {
+  if (wrapperCache === undefined) {
+    const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => {
+      try {
+        accessSync(p, constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    wrapperCache = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : null;
+  }
+  return wrapperCache;
 }
 
 function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {

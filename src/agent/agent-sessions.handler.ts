@@ -1,0 +1,57 @@
+import { Controller, Type } from '@nestjs/common';
+import { MessagePattern, Payload } from '@nestjs/microservices';
+import {
+  agentPattern,
+  InstanceSessionRequest,
+  Patterns,
+  SessionLaunchReply,
+  SessionLaunchRequest,
+} from '@streamstack/contracts';
+import { RpcClient } from '@streamstack/transport';
+import { IsString } from 'class-validator';
+import { StreamstackConfig } from '../config/config.schema';
+import { InstanceView } from '../ams/instances/instances.service';
+
+export class TerminateSessionDto {
+  @IsString()
+  instance_id: string;
+}
+
+/**
+ * The agent between the gateway and AMS: launches and ends the instances of its region's
+ * sessions, and asks the gateway for sessions for instances AMS launched with streaming on.
+ * Its subjects carry its region (known only from configuration), so the class is made per region.
+ */
+export function agentSessionsHandler(region: string): Type<unknown> {
+  @Controller()
+  class AgentSessionsHandler {
+    constructor(
+      private readonly rpc: RpcClient,
+      private readonly config: StreamstackConfig,
+    ) {}
+
+    @MessagePattern(agentPattern(region, 'session.launch'))
+    async launch(@Payload() req: SessionLaunchRequest): Promise<SessionLaunchReply> {
+      const { instance } = await this.rpc.request<{ instance: InstanceView }>(Patterns.amsInstanceLaunch, {
+        app: req.app,
+        ...(req.app_version !== undefined ? { app_version: req.app_version } : {}),
+        screen: req.screen,
+        ...(req.extra_data !== undefined ? { user_data: req.extra_data } : {}),
+        session_id: req.session_id,
+      });
+      return { instance_id: instance.id, node: instance.node, app_version: instance.app_version, status: instance.status };
+    }
+
+    @MessagePattern(agentPattern(region, 'session.terminate'))
+    async terminate(@Payload() req: TerminateSessionDto): Promise<null> {
+      await this.rpc.request(Patterns.amsInstanceDelete, { id: req.instance_id, force: true });
+      return null;
+    }
+
+    @MessagePattern(Patterns.agentInstanceSession)
+    createForInstance(@Payload() req: Omit<InstanceSessionRequest, 'region'>) {
+      return this.rpc.request(Patterns.gatewaySessionCreate, { ...req, region: this.config.region });
+    }
+  }
+  return AgentSessionsHandler;
+}

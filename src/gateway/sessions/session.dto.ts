@@ -1,0 +1,127 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Limits, ScreenDto } from '@streamstack/contracts';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayNotEmpty,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateNested,
+} from 'class-validator';
+import { SESSION_STATUSES, type SessionStatus } from './session.entity';
+
+export class CreateSessionDto {
+  @ApiProperty({ example: 'test-pattern' })
+  @IsString()
+  @Matches(/^[a-z0-9][a-z0-9-_.]*$/, { message: 'app must be an application name' })
+  @MaxLength(64)
+  app: string;
+
+  @ApiPropertyOptional({ description: 'default: the latest published version' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  app_version?: number;
+
+  @ApiPropertyOptional({ default: '', description: 'empty: the gateway picks' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  region?: string;
+
+  @ApiPropertyOptional({ default: true, description: 'delete the session when its client disconnects' })
+  @IsOptional()
+  @IsBoolean()
+  ephemeral?: boolean;
+
+  @ApiPropertyOptional({ default: false, description: 'accepts POST /join; requires idle_time_min > 0' })
+  @IsOptional()
+  @IsBoolean()
+  joinable?: boolean;
+
+  @ApiPropertyOptional({ default: 0, description: 'end the session when nobody joined it for this long; 0 = never' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 60)
+  idle_time_min?: number;
+
+  @ApiPropertyOptional({ type: ScreenDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ScreenDto)
+  screen?: ScreenDto;
+
+  @ApiPropertyOptional({ description: 'any JSON, handed to the instance' })
+  @IsOptional()
+  extra_data?: unknown;
+}
+
+export class JoinSessionDto {
+  @ApiPropertyOptional({ type: ScreenDto, description: "the new client's screen (informational)" })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ScreenDto)
+  screen?: ScreenDto;
+}
+
+export const SESSION_SORT_KEYS = ['created_at', 'updated_at', 'status', 'app'] as const;
+
+export class ListSessionsQuery {
+  @ApiPropertyOptional({ enum: SESSION_STATUSES })
+  @IsOptional()
+  @IsIn(SESSION_STATUSES)
+  status?: SessionStatus;
+
+  @ApiPropertyOptional({ default: 100, maximum: Limits.listLimitMax })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(Limits.listLimitMax)
+  limit?: number;
+
+  @ApiPropertyOptional({ default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  offset?: number;
+
+  @ApiPropertyOptional({ enum: SESSION_SORT_KEYS, default: 'created_at' })
+  @IsOptional()
+  @IsIn(SESSION_SORT_KEYS)
+  sort_by?: (typeof SESSION_SORT_KEYS)[number];
+
+  @ApiPropertyOptional({ enum: ['asc', 'desc'], default: 'asc' })
+  @IsOptional()
+  @IsIn(['asc', 'desc'])
+  sort_order?: 'asc' | 'desc';
+}
+
+const boolFromQuery = ({ value }: { value: unknown }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value);
+
+export class DeleteSessionQuery {
+  @ApiPropertyOptional({ default: false, description: 'end the session even when its instance cannot be reached' })
+  @IsOptional()
+  @Transform(boolFromQuery)
+  @IsBoolean()
+  force?: boolean;
+}
+
+export class DeleteSessionsDto {
+  @ApiProperty({ type: [String] })
+  @IsArray()
+  @ArrayNotEmpty()
+  @ArrayMaxSize(Limits.listLimitMax)
+  @IsString({ each: true })
+  ids: string[];
+}

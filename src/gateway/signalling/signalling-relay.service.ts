@@ -1,0 +1,150 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { DomainError, RelayedSignal, signalPattern } from '@streamstack/contracts';
+import {
+  ClientMessage,
+  parseFrame,
+  SIGNALLING_MAX_FRAME_BYTES,
+  SignallingError,
+  SignallingOrder,
+  validateClientMessage,
+  validateInstanceMessage,
+} from '@streamstack/protocol';
+import { RpcClient } from '@streamstack/transport';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import { Clock } from '../../common/clock';
+import { UpgradeRouter } from '../../common/ws/upgrade-router';
+import { SessionsService } from '../sessions/sessions.service';
+import { TICKET_TTL_MS, TicketService } from './tickets';
+
+/** Invalid messages a client may send before its socket is closed (1008). */
+export const MAX_STRIKES = 5;
+/** Client messages held while the session's instance is still starting. */
+export const MAX_QUEUED = 64;
+
+export const CLOSE_POLICY = 1008;
+export const CLOSE_REPLACED = 4001;
+export const CLOSE_ENDED = 4002;
+
+interface ClientLink {
+  sessionId: string;
+  generation: number;
+  socket: WebSocket;
+  order: SignallingOrder;
+  strikes: number;
+  /** Messages for the instance, held until the session is active. */
+  queue: ClientMessage[] | null;
+}
+
+/**
+ * The gateway's half of signalling (PROTOCOL.md §4): one client socket per session, every
+ * message validated and checked for order before it is relayed over `signal.{session}.*`.
+ * Nothing it could not validate is forwarded, in either direction.
+ */
+@Injectable()
+export class SignallingRelay implements OnModuleInit {
+  private readonly logger = new Logger('signalling');
+  private readonly links = new Map<string, ClientLink>();
+  /** Ticket nonces that opened a socket already: a ticket opens one socket. */
+  private readonly usedTickets = new Map<string, number>();
+
+  constructor(
+    private readonly router: UpgradeRouter,
+    private readonly tickets: TicketService,
+    private readonly sessions: SessionsService,
+    private readonly rpc: RpcClient,
+    private readonly clock: Clock,
+  ) {}
+
+  onModuleInit(): void {
+    this.router.add({
+      path: '/1.0/signaling/client',
+      maxPayload: SIGNALLING_MAX_FRAME_BYTES,
+      authorise: (_req, url) => this.authorise(url),
+      connected: (socket, link: Omit<ClientLink, 'socket'>, req) => this.attach(socket, link, req),
+    });
+    this.sessions.signals.on('active', (id) => this.flush(id));
+    this.sessions.signals.on('replaced', (id, generation) => {
+      const link = this.links.get(id);
+      if (link && link.generation < generation) link.socket.close(CLOSE_REPLACED, 'another client joined the session');
+    });
+    this.sessions.signals.on('ended', (id) => this.links.get(id)?.socket.close(CLOSE_ENDED, 'the session ended'));
+  }
+
+  /** A message from the instance's streamer for the client. */
+  fromInstance(signal: RelayedSignal): void {
+    const link = this.links.get(signal.session_id);
+    if (!link || link.generation !== signal.generation) return; // that client is gone
+    try {
+      const message = validateInstanceMessage(signal.message as Record<string, unknown>);
+      link.order.checkFromInstance(message);
+      link.order.noteFromInstance(message);
+      link.socket.send(JSON.stringify(message));
+    } catch (e) {
+      this.logger.warn(`session ${signal.session_id}: dropped an invalid message from the instance: ${(e as Error).message}`);
+    }
+  }
+
+  private async authorise(url: URL): Promise<Omit<ClientLink, 'socket'>> {
+    const ticket = this.tickets.verify(url.searchParams.get('ticket'), 'client');
+    const session = await this.sessions.forSignalling(ticket.s);
+    if (!session) throw new DomainError('not_found', `session ${ticket.s} not found`);
+    if (session.status !== 'created' && session.status !== 'active') {
+      throw new DomainError('conflict', `session ${session.id} is ${session.status}`);
+    }
+    if (ticket.g !== session.clientGeneration) throw new DomainError('forbidden', 'another client has joined the session since this ticket was issued');
+    this.pruneTickets();
+    if (this.usedTickets.has(ticket.n)) throw new DomainError('conflict', 'this ticket has opened a signalling socket already; join the session again');
+    this.usedTickets.set(ticket.n, ticket.e);
+    return { sessionId: session.id, generation: ticket.g, order: new SignallingOrder(), strikes: 0, queue: session.status === 'active' ? null : [] };
+  }
+
+  private attach(socket: WebSocket, init: Omit<ClientLink, 'socket'>, _req: IncomingMessage): void {
+    const link: ClientLink = { ...init, socket };
+    this.links.get(link.sessionId)?.socket.close(CLOSE_REPLACED, 'another client joined the session');
+    this.links.set(link.sessionId, link);
+    socket.on('message', (data, isBinary) => this.fromClient(link, isBinary ? null : data.toString()));
+    socket.on('close', () => {
+      if (this.links.get(link.sessionId) === link) this.links.delete(link.sessionId);
+      void this.sessions.onClientSocketClosed(link.sessionId, link.generation).catch(() => undefined);
+    });
+  }
+
+  private fromClient(link: ClientLink, frame: string | null): void {
+    try {
+      if (frame === null) throw new SignallingError('binary frames are not part of the protocol');
+      const message = validateClientMessage(parseFrame(frame));
+      link.order.checkFromClient(message);
+      link.order.noteFromClient(message);
+      if (link.queue) {
+        if (link.queue.length >= MAX_QUEUED) throw new SignallingError('too many messages while the instance is starting');
+        link.queue.push(message);
+      } else {
+        this.toInstance(link, message);
+      }
+    } catch (e) {
+      if (!(e instanceof SignallingError)) throw e;
+      link.strikes += 1;
+      link.socket.send(JSON.stringify({ type: 'error', message: e.message }));
+      if (link.strikes >= MAX_STRIKES) link.socket.close(CLOSE_POLICY, 'too many invalid messages');
+    }
+  }
+
+  private flush(sessionId: string): void {
+    const link = this.links.get(sessionId);
+    if (!link?.queue) return;
+    const queued = link.queue;
+    link.queue = null;
+    for (const message of queued) this.toInstance(link, message);
+  }
+
+  private toInstance(link: ClientLink, message: ClientMessage): void {
+    const signal: RelayedSignal = { session_id: link.sessionId, generation: link.generation, message };
+    this.rpc.emit(signalPattern(link.sessionId, 'to-instance'), signal);
+  }
+
+  private pruneTickets(): void {
+    const now = this.clock.now();
+    for (const [nonce, expiry] of this.usedTickets) if (expiry + TICKET_TTL_MS < now) this.usedTickets.delete(nonce);
+  }
+}
