@@ -19,4 +19,4 @@ export function tokenFromRequest(authorization: string | undefined, query: Recor
 export const hashToken = (token: string) => createHash('sha256').update(token, 'utf8').digest('hex');
 
 /** Replaces the value of `api_token` (and any other credential parameter) in a URL for logs. */
-export const redactUrl = (url: string) => url.replace(/([?&](?:api_token|ticket|token)=)[^&#]*/gi, '$1[redacted]');
+export const redactUrl = (url: string) => url.replace(/([?&](?:api_token|ticket|token)=)[^&#\s]*/gi, '$1[redacted]');
