@@ -25,4 +25,5 @@ export class NodeInstanceStartDto implements NodeInstanceStartRequest {
   @ValidateNested() @Type(() => EncoderDto) encoder: EncoderDto;
   @IsOptional() @IsString() app_dir?: string;
   @IsOptional() user_data?: unknown;
+  @IsOptional() @IsString() session_id?: string;
 }
