@@ -32,3 +32,7 @@ export const EDGE_VALIDATION_OPTIONS = {
   transform: true,
   exceptionFactory: (errors: ValidationError[]) => new DomainError('invalid_argument', formatValidationErrors(errors)),
 };
+
+/** class-transformer: `?force=true` / `1` / `false` / `0` in a query string as a boolean. */
+export const booleanFromQuery = ({ value }: { value: unknown }) =>
+  value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { INSTANCE_STATUSES, type InstanceStatus, ScreenDto } from '@streamstack/contracts';
+import { booleanFromQuery, INSTANCE_STATUSES, type InstanceStatus, ScreenDto } from '@streamstack/contracts';
 import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Min, ValidateNested } from 'class-validator';
 
@@ -47,12 +47,10 @@ export class UpdateInstanceDto {
   desired_status: 'started' | 'stopped';
 }
 
-const boolFromQuery = ({ value }: { value: unknown }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value);
-
 export class DeleteInstanceQuery {
   @ApiPropertyOptional({ default: false })
   @IsOptional()
-  @Transform(boolFromQuery)
+  @Transform(booleanFromQuery)
   @IsBoolean()
   force?: boolean;
 }

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Limits, ScreenDto } from '@streamstack/contracts';
+import { booleanFromQuery, Limits, ScreenDto } from '@streamstack/contracts';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -107,12 +107,10 @@ export class ListSessionsQuery {
   sort_order?: 'asc' | 'desc';
 }
 
-const boolFromQuery = ({ value }: { value: unknown }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value);
-
 export class DeleteSessionQuery {
   @ApiPropertyOptional({ default: false, description: 'end the session even when its instance cannot be reached' })
   @IsOptional()
-  @Transform(boolFromQuery)
+  @Transform(booleanFromQuery)
   @IsBoolean()
   force?: boolean;
 }
