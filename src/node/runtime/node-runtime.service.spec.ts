@@ -161,8 +161,8 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
       info = await runtime.start(request('main'));
     });
 
-    it('runs the frame source and the encoder, and reports running', async () => {
-      expect(info.pids).toHaveLength(2);
+    it('runs the frame source, the encoder and a standby encoder, and reports running', async () => {
+      expect(info.pids).toHaveLength(3);
       for (const pid of info.pids) expect(isAlive(pid)).toBe(true);
       expect(runtime.list().map((i) => i.instance_id)).toEqual(['main']);
       expect((await nextStatus('main', 'running')).status).toBe('running');
@@ -317,7 +317,7 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
     const own = new NodeRuntime({ dataDir });
     const a = await own.start(request('sd-a'));
     const b = await own.start(request('sd-b', { display: { width: 320, height: 240, fps: 30 } }));
-    expect(new Set([...a.pids, ...b.pids]).size).toBe(4);
+    expect(new Set([...a.pids, ...b.pids]).size).toBe(6);
     expect(a.media.videoPort).not.toBe(b.media.videoPort);
     await own.shutdown();
     for (const pid of [...a.pids, ...b.pids]) expect(isAlive(pid)).toBe(false);
@@ -385,7 +385,7 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
       });
       host.once('exit', (code) => reject(new Error(`runtime host exited with ${code}`)));
     });
-    expect(pids).toHaveLength(2);
+    expect(pids).toHaveLength(3);
     host.kill('SIGKILL');
     // The frame source sees its IPC channel close; ffmpeg then sees its input end.
     await until('the orphaned processes to exit', () => pids.every((pid) => !isAlive(pid)), 5000);

@@ -74,6 +74,13 @@ interface Instance {
   encoderInput: EncoderArgsInput;
   group: ProcessGroup;
   encoder: SupervisedProcess | null;
+  /** test-pattern: a loaded encoder waiting for frames, ready to take over at once. */
+  standby: { proc: SupervisedProcess; connected: Promise<void> } | null;
+  frameSourceProc: SupervisedProcess | null;
+  /** test-pattern: tells the frame source to feed the newest standby encoder. */
+  activateStandby: (() => void) | null;
+  /** Streaming instances start their encoder for their first viewer, not at start. */
+  encoderOnDemand: boolean;
   /** Hands an input event to the application (IPC for test-pattern, xdotool for x11). */
   deliverInput: ((event: { type: string; data: unknown }) => void) | null;
   state: InstanceState;
@@ -180,7 +187,14 @@ export class NodeRuntime implements OnApplicationShutdown {
         audioBitrateKbps: AUDIO_BITRATE_KBPS,
         progressPeriodSeconds: PROGRESS_PERIOD_SECONDS,
       };
-      await this.runEncoder(inst, caps);
+      inst.encoderOnDemand = req.session_id !== undefined && inst.activateStandby !== null;
+      if (inst.activateStandby) {
+        this.prepareStandby(inst, caps);
+        await this.within(inst, inst.standby!.connected, 'the encoder did not connect to the frame source');
+        if (!inst.encoderOnDemand) await this.switchToStandby(inst, caps);
+      } else {
+        await this.runEncoder(inst, caps);
+      }
       if (inst.state !== 'starting') throw new Error(`it was ${inst.state === 'stopping' ? 'stopped' : 'failed'} while starting`);
       inst.state = 'running';
       const info = this.info(inst);
@@ -255,12 +269,16 @@ export class NodeRuntime implements OnApplicationShutdown {
       inst.restarting = (async () => {
         const t0 = Date.now();
         const caps = await probeFfmpeg(this.ffmpeg());
-        const old = inst.encoder;
-        // SIGKILL: an RTP output has nothing to flush, and the new viewer is waiting.
-        if (old) await inst.group.stop(old, 0, 'SIGKILL');
-        if (inst.state !== 'running') throw new Error(`instance ${instanceId} is ${inst.state}`);
         try {
-          await this.runEncoder(inst, caps);
+          if (inst.activateStandby) {
+            await this.switchToStandby(inst, caps);
+          } else {
+            const old = inst.encoder;
+            // SIGKILL: an RTP output has nothing to flush, and the new viewer is waiting.
+            if (old) await inst.group.stop(old, 0, 'SIGKILL');
+            if (inst.state !== 'running') throw new Error(`instance ${instanceId} is ${inst.state}`);
+            await this.runEncoder(inst, caps);
+          }
         } catch (e) {
           // No encoder means no stream: the instance has failed (no-op if already failing).
           this.fail(inst, `the encoder did not restart: ${(e as Error).message}`);
@@ -300,6 +318,10 @@ export class NodeRuntime implements OnApplicationShutdown {
       encoderInput: undefined as unknown as EncoderArgsInput,
       group: undefined as unknown as ProcessGroup,
       encoder: null,
+      standby: null,
+      frameSourceProc: null,
+      activateStandby: null,
+      encoderOnDemand: false,
       deliverInput: null,
       state: 'starting',
       broken,
@@ -363,6 +385,8 @@ export class NodeRuntime implements OnApplicationShutdown {
       logFile: join(inst.workDir, 'frame-source.log'),
       ipc: true,
     });
+    inst.frameSourceProc = proc;
+    inst.activateStandby = () => proc.child.connected && proc.child.send({ control: 'activate' });
     inst.deliverInput = (event) => {
       if (!proc.child.connected) return;
       proc.child.send(event, (err) => {
@@ -484,6 +508,12 @@ export class NodeRuntime implements OnApplicationShutdown {
 
   /** Spawns ffmpeg and waits for its first encoded frame. */
   private async runEncoder(inst: Instance, caps: FfmpegCapabilities): Promise<void> {
+    const { proc, framed } = this.spawnEncoder(inst, caps);
+    inst.encoder = proc;
+    await this.within(inst, framed, 'the encoder produced no frame');
+  }
+
+  private spawnEncoder(inst: Instance, caps: FfmpegCapabilities): { proc: SupervisedProcess; framed: Promise<void> } {
     const proc = inst.group.spawn({
       name: 'encoder',
       command: this.ffmpeg(),
@@ -492,8 +522,35 @@ export class NodeRuntime implements OnApplicationShutdown {
       logFile: join(inst.workDir, 'encoder.log'),
       pipeStdout: true,
     });
-    inst.encoder = proc;
-    await this.within(inst, firstFrame(proc), 'the encoder produced no frame');
+    // Listen from the start: its progress output is read from the first line.
+    const framed = firstFrame(proc);
+    framedOf.set(proc, framed);
+    return { proc, framed };
+  }
+
+  /** Starts the next standby encoder: ffmpeg loaded and connected to the frame source. */
+  private prepareStandby(inst: Instance, caps: FfmpegCapabilities): void {
+    const { proc } = this.spawnEncoder(inst, caps);
+    inst.standby = { proc, connected: waitForMessage(inst.frameSourceProc!, 'standby') };
+    inst.standby.connected.catch(() => undefined);
+  }
+
+  /**
+   * Makes the standby encoder the live one (its first frame is an IDR, ~20 ms after the
+   * switch), retires the old one and loads the next standby in the background.
+   */
+  private async switchToStandby(inst: Instance, caps: FfmpegCapabilities): Promise<void> {
+    if (!inst.standby) this.prepareStandby(inst, caps);
+    const next = inst.standby!;
+    await this.within(inst, next.connected, 'the encoder did not connect to the frame source');
+    inst.standby = null;
+    const old = inst.encoder;
+    inst.encoder = next.proc;
+    inst.activateStandby!();
+    // SIGKILL: an RTP output has nothing to flush.
+    if (old) void inst.group.stop(old, 0, 'SIGKILL');
+    await this.within(inst, framedOf.get(next.proc)!, 'the encoder produced no frame');
+    if (inst.state === 'running' || inst.state === 'starting') this.prepareStandby(inst, caps);
   }
 
   /** Races `work` against the instance breaking and the start timeout. */
@@ -631,6 +688,22 @@ function randomSsrc(): number {
 async function waitForPath(path: string, ms: number): Promise<void> {
   const end = Date.now() + ms;
   while (!existsSync(path) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+}
+
+/** Each encoder's first-frame promise, made when it is spawned. */
+const framedOf = new WeakMap<SupervisedProcess, Promise<void>>();
+
+/** Resolves on the next IPC message `{type}` from the process. */
+function waitForMessage(proc: SupervisedProcess, type: string): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (m: unknown): void => {
+      if ((m as { type?: unknown } | null)?.type === type) {
+        proc.child.off('message', onMessage);
+        resolve();
+      }
+    };
+    proc.child.on('message', onMessage);
+  });
 }
 
 function waitForReady(proc: SupervisedProcess): Promise<void> {

@@ -1,0 +1,51 @@
+import { parseControlMessage } from './control-input';
+
+describe('parseControlMessage', () => {
+  it.each([
+    [{ type: 'input::mouse-move', data: { x: 10, y: 20, rx: 1, ry: -1 } }, { x: 10, y: 20, rx: 1, ry: -1 }],
+    [{ type: 'input::mouse-move', data: { x: 10.5, y: 20 } }, { x: 10.5, y: 20, rx: 0, ry: 0 }],
+    [{ type: 'input::mouse-button', data: { button: 3, pressed: false } }, { button: 3, pressed: false }],
+    [{ type: 'input::mouse-wheel', data: { x: 0, y: -120 } }, { x: 0, y: -120 }],
+    [{ type: 'input::key', data: { code: 30, pressed: true } }, { code: 30, pressed: true }],
+    [{ type: 'input::touch-start', data: { id: 0, x: 1, y: 2 } }, { id: 0, x: 1, y: 2 }],
+    [{ type: 'input::touch-move', data: { id: 1, x: 1, y: 2 } }, { id: 1, x: 1, y: 2 }],
+    [{ type: 'input::touch-end', data: { id: 1 } }, { id: 1 }],
+    [{ type: 'input::touch-cancel', data: { id: 1 } }, { id: 1 }],
+    [{ type: 'input::gamepad-button', data: { id: 0, index: 3, pressed: true } }, { id: 0, index: 3, pressed: true }],
+    [{ type: 'input::gamepad-axes', data: { id: 0, index: 1, value: -0.5 } }, { id: 0, index: 1, value: -0.5 }],
+  ])('accepts %j', (message, data) => {
+    expect(parseControlMessage(JSON.stringify(message))).toEqual({ kind: 'input', event: { type: message.type, data } });
+  });
+
+  it('drops fields it does not know and reads bytes as UTF-8', () => {
+    const raw = Buffer.from(JSON.stringify({ type: 'input::key', data: { code: 1, pressed: true, sneaky: { a: 1 } }, extra: 1 }));
+    expect(parseControlMessage(raw)).toEqual({ kind: 'input', event: { type: 'input::key', data: { code: 1, pressed: true } } });
+  });
+
+  it('knows stream::disconnect', () => {
+    expect(parseControlMessage('{"type":"stream::disconnect","data":{}}')).toEqual({ kind: 'disconnect' });
+  });
+
+  it.each([
+    ['{not json', /JSON/],
+    ['null', /object/],
+    ['[1]', /object/],
+    ['{"data":{}}', /type/],
+    ['{"type":"input::fly","data":{}}', /unknown type/],
+    ['{"type":"input::key","data":[]}', /data must be an object/],
+    ['{"type":"input::key","data":{"code":"30","pressed":true}}', /code must be a number/],
+    ['{"type":"input::key","data":{"code":30.5,"pressed":true}}', /integer/],
+    ['{"type":"input::key","data":{"code":-1,"pressed":true}}', /within/],
+    ['{"type":"input::key","data":{"code":30,"pressed":"yes"}}', /boolean/],
+    ['{"type":"input::mouse-button","data":{"button":1}}', /pressed is missing/],
+    ['{"type":"input::mouse-button","data":{"button":0,"pressed":true}}', /within/],
+    ['{"type":"input::mouse-move","data":{"x":1e300,"y":0}}', /within/],
+    ['{"type":"input::gamepad-axes","data":{"id":0,"index":0,"value":2}}', /within/],
+    ['{"type":"input::touch-end","data":{}}', /missing/],
+    [`{"type":"input::key","data":{"code":30,"pressed":true,"pad":"${'x'.repeat(5000)}"}}`, /larger than/],
+  ])('rejects %s', (raw, reason) => {
+    const result = parseControlMessage(raw);
+    expect(result.kind).toBe('invalid');
+    expect(result.kind === 'invalid' && result.reason).toMatch(reason);
+  });
+});

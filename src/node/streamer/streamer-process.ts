@@ -1,0 +1,241 @@
+/**
+ * The runtime's handle on one streamer child process (streamer.process.ts): starts it, relays
+ * signalling and data to it, and turns its IPC messages into events.
+ *
+ * The child leads its own process group (detached) like every instance process, so the
+ * runtime can signal the group; `child` is exposed for that supervision. A supervisor that
+ * spawns processes itself (ProcessGroup) can use `streamerCommand()` and `StreamerProcess.attach()`.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { extname, join } from 'node:path';
+import type {
+  ClientSignal,
+  ClientState,
+  InputEvent,
+  InstanceSignal,
+  KeyframeReason,
+  StreamerConfig,
+  StreamerInbound,
+  StreamerLogLevel,
+} from './streamer.messages';
+
+export interface StreamerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface StreamerProcessEvents {
+  signal: [generation: number, message: InstanceSignal];
+  keyframe: [reason: KeyframeReason];
+  input: [event: InputEvent];
+  'client-state': [generation: number, state: ClientState];
+  data: [channel: string, data: Buffer, text: boolean];
+  log: [level: StreamerLogLevel, message: string];
+  exit: [exit: StreamerExit];
+}
+
+export interface StreamerStartOptions {
+  cwd?: string;
+  /** stdout and stderr are appended here as well (the tail is kept in memory either way). */
+  logFile?: string;
+  /** How long binding the ports may take. Default 15 s (ts-node under Jest is slow to start). */
+  readyTimeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+const STDERR_TAIL_BYTES = 8 * 1024;
+const DEFAULT_READY_TIMEOUT_MS = 15_000;
+const DEFAULT_STOP_GRACE_MS = 2000;
+
+/**
+ * How to run the streamer: the compiled .js from dist, or, when this module is itself running
+ * as TypeScript (Jest, ts-node), the .ts through ts-node's transpile-only hook.
+ */
+export function streamerCommand(config: StreamerConfig, baseEnv: NodeJS.ProcessEnv = process.env): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
+  const ext = extname(__filename);
+  const script = join(__dirname, `streamer.process${ext}`);
+  const args = ext === '.ts' ? ['-r', require.resolve('ts-node/register/transpile-only'), script] : [script];
+  // ts-node would look for a tsconfig from the cwd; the script needs none (and no path aliases).
+  const env =
+    ext === '.ts'
+      ? {
+          ...baseEnv,
+          TS_NODE_SKIP_PROJECT: 'true',
+          TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: 'commonjs', moduleResolution: 'node', target: 'ES2022', esModuleInterop: true }),
+        }
+      : baseEnv;
+  return { command: process.execPath, args: [...args, JSON.stringify(config)], env };
+}
+
+export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
+  private tail = '';
+  private exitInfo: StreamerExit | null = null;
+  private readonly exitPromise: Promise<StreamerExit>;
+  private readyResolve!: () => void;
+  private readyReject!: (e: Error) => void;
+  readonly ready: Promise<void>;
+
+  private constructor(private readonly proc: ChildProcess) {
+    super();
+    this.ready = new Promise((resolve, reject) => {
+      this.readyResolve = resolve;
+      this.readyReject = reject;
+    });
+    // Nobody may be waiting on `ready` (attach()); its rejection is reported through start().
+    this.ready.catch(() => undefined);
+    this.exitPromise = new Promise((resolve) => {
+      proc.once('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        this.readyReject(new Error(`the streamer exited (${signal ?? `code ${code}`}) before it was ready: ${this.stderrTail().trim() || 'no output'}`));
+        this.emit('exit', this.exitInfo);
+        resolve(this.exitInfo);
+      });
+    });
+    proc.once('error', (e) => this.readyReject(new Error(`the streamer could not be started: ${e.message}`)));
+    proc.on('message', (m: unknown) => this.onMessage(m));
+  }
+
+  /** Spawns the streamer and resolves once it has bound its ports. */
+  static async start(config: StreamerConfig, opts: StreamerStartOptions = {}): Promise<StreamerProcess> {
+    const { command, args, env } = streamerCommand(config, opts.env ?? process.env);
+    const child = spawn(command, args, {
+      cwd: opts.cwd ?? process.cwd(),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      // Own process group, like every instance process: the runtime signals the group.
+      detached: true,
+    });
+    const sp = StreamerProcess.attach(child, opts.logFile);
+    const timeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        sp.ready,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`the streamer was not ready within ${timeoutMs} ms: ${sp.stderrTail().trim() || 'no output'}`)), timeoutMs);
+        }),
+      ]);
+    } catch (e) {
+      await sp.stop(0);
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    return sp;
+  }
+
+  /** Wraps a streamer child someone else spawned (stdio: [any, pipe|any, pipe|any, 'ipc']). */
+  static attach(child: ChildProcess, logFile?: string): StreamerProcess {
+    const sp = new StreamerProcess(child);
+    let log: WriteStream | null = null;
+    if (logFile) {
+      log = createWriteStream(logFile, { flags: 'a' });
+      log.on('error', () => undefined);
+    }
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', (chunk: Buffer) => {
+        log?.write(chunk);
+        sp.tail = (sp.tail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+      });
+    }
+    child.once('exit', () => setTimeout(() => log?.end(), 50));
+    return sp;
+  }
+
+  get pid(): number {
+    return this.proc.pid ?? -1;
+  }
+
+  get child(): ChildProcess {
+    return this.proc;
+  }
+
+  get alive(): boolean {
+    return this.exitInfo === null;
+  }
+
+  get exited(): Promise<StreamerExit> {
+    return this.exitPromise;
+  }
+
+  /** The last few KiB of the streamer's output (its log). */
+  stderrTail(): string {
+    return this.tail;
+  }
+
+  /** A client's signalling message (already validated by the gateway) for generation `generation`. */
+  signal(generation: number, message: ClientSignal): void {
+    this.post({ kind: 'signal', generation, message });
+  }
+
+  /** Bytes for a user-named data channel of the current client. */
+  sendData(channel: string, data: Buffer | string): void {
+    const text = typeof data === 'string';
+    this.post({ kind: 'data', channel, data: Buffer.from(data).toString('base64'), ...(text ? { text: true } : {}) });
+  }
+
+  /** A `{type, data}` notice for the client's control channel. */
+  sendControl(message: { type: string; data?: unknown }): void {
+    this.post({ kind: 'control', message });
+  }
+
+  /** Asks it to stop; SIGKILLs its group after `graceMs`. Resolves once it has exited. */
+  async stop(graceMs = DEFAULT_STOP_GRACE_MS): Promise<void> {
+    if (!this.alive) return;
+    if (graceMs > 0) this.post({ kind: 'stop' });
+    const timer = setTimeout(() => this.kill('SIGKILL'), graceMs);
+    await this.exitPromise;
+    clearTimeout(timer);
+  }
+
+  private kill(signal: NodeJS.Signals): void {
+    const pid = this.proc.pid;
+    if (pid === undefined || !this.alive) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      try {
+        this.proc.kill(signal);
+      } catch {
+        // gone
+      }
+    }
+  }
+
+  private post(message: StreamerInbound): void {
+    if (!this.proc.connected) return;
+    this.proc.send(message, (err) => {
+      if (err) this.emit('log', 'debug', `IPC to the streamer failed: ${err.message}`);
+    });
+  }
+
+  private onMessage(m: unknown): void {
+    if (typeof m !== 'object' || m === null) return;
+    const msg = m as { kind?: unknown } & Record<string, unknown>;
+    switch (msg.kind) {
+      case 'ready':
+        this.readyResolve();
+        return;
+      case 'signal':
+        this.emit('signal', msg.generation as number, msg.message as InstanceSignal);
+        return;
+      case 'keyframe':
+        this.emit('keyframe', msg.reason as KeyframeReason);
+        return;
+      case 'input':
+        this.emit('input', msg.event as InputEvent);
+        return;
+      case 'client-state':
+        this.emit('client-state', msg.generation as number, msg.state as ClientState);
+        return;
+      case 'data':
+        this.emit('data', String(msg.channel), Buffer.from(String(msg.data), 'base64'), msg.text === true);
+        return;
+      case 'log':
+        this.emit('log', msg.level as StreamerLogLevel, String(msg.message));
+        return;
+    }
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * The streamer as the runtime runs it: a real child process, a real ffmpeg sending H.264 and
+ * Opus RTP to its ports (restarted on every `keyframe`, as the runtime does), and a
+ * node-datachannel client playing the browser's part of the signalling exchange.
+ */
+import { cleanup } from 'node-datachannel';
+import { isH264KeyframeStart } from '../runtime/rtp';
+import { closeAllTestClients, TestClientPeer } from '../../../test/support/streamer-client';
+import { freeUdpPorts, LossyRelay, TestEncoder } from '../../../test/support/streamer-media';
+import { StreamerProcess } from './streamer-process';
+import type { InputEvent, KeyframeReason, StreamerConfig } from './streamer.messages';
+
+jest.setTimeout(30_000);
+
+const ENCODER = { videoPayloadType: 100, audioPayloadType: 101, videoSsrc: 0x1234, audioSsrc: 0x5678 };
+const payloadOf = (p: { header: { payloadOffset: number; payloadEnd: number }; packet: Buffer }) => p.packet.subarray(p.header.payloadOffset, p.header.payloadEnd);
+
+describe('streamer process', () => {
+  let streamer: StreamerProcess;
+  let encoder: TestEncoder;
+  let config: StreamerConfig;
+  const keyframes: Array<{ reason: KeyframeReason; at: number }> = [];
+  const inputs: InputEvent[] = [];
+  const states: Array<[number, string]> = [];
+  const data: Array<{ channel: string; data: Buffer; text: boolean }> = [];
+  let generation = 0;
+
+  beforeAll(async () => {
+    const [videoPort, audioPort] = await freeUdpPorts(2);
+    config = { videoPort, audioPort, ...ENCODER, fps: 30, width: 320, height: 240, iceServers: [], bindAddress: '127.0.0.1' };
+    streamer = await StreamerProcess.start(config);
+    encoder = new TestEncoder({ videoPort, audioPort, ...ENCODER, gop: 600 });
+    encoder.start();
+    streamer.on('keyframe', (reason) => {
+      keyframes.push({ reason, at: performance.now() });
+      void encoder.restart();
+    });
+    streamer.on('input', (e) => inputs.push(e));
+    streamer.on('client-state', (g, s) => states.push([g, s]));
+    streamer.on('data', (channel, d, text) => data.push({ channel, data: d, text }));
+  });
+
+  afterAll(async () => {
+    closeAllTestClients();
+    await encoder?.stop();
+    await streamer?.stop();
+    cleanup();
+  });
+
+  afterEach(() => {
+    if (process.env.STREAMER_LOG || expect.getState().assertionCalls !== expect.getState().numPassingAsserts) {
+      process.stderr.write(`streamer log tail:\n${streamer.stderrTail()}\n`);
+    }
+  });
+
+  it('streams H.264 from an IDR and Opus to a new client, with the negotiated payload types and SSRCs', async () => {
+    const client = new TestClientPeer(streamer, ++generation, { dataChannels: ['chat'] });
+    const keyframesBefore = keyframes.length;
+    const timing = await client.connect();
+    await client.waitFor(() => client.received.video.length >= 60 && client.received.audio.length >= 20, 10_000, 'media');
+
+    const discover = await client.next('resp:discover');
+    expect(discover).toEqual({ type: 'resp:discover', max_api_version: 2, fps: 30, capabilities: [] });
+    // The offer: H.264 and Opus send-only with one msid, and an application m-line.
+    expect(client.offerSdp).toMatch(/^m=video \d+ UDP\/TLS\/RTP\/SAVPF 96\r$/m);
+    expect(client.offerSdp).toMatch(/^a=fmtp:96 .*profile-level-id=42e01f/m);
+    expect(client.offerSdp).toMatch(/^a=fmtp:96 .*packetization-mode=1/m);
+    expect(client.offerSdp).toMatch(/^m=audio \d+ UDP\/TLS\/RTP\/SAVPF 111\r$/m);
+    expect(client.offerSdp).toMatch(/^a=rtpmap:111 opus\/48000\/2/m);
+    expect(client.offerSdp).toMatch(/^m=application \d+ UDP\/DTLS\/SCTP webrtc-datachannel/m);
+    expect((client.offerSdp.match(/^a=sendonly/gm) ?? []).length).toBe(2);
+    const msids = [...client.offerSdp.matchAll(/^a=msid:(\S+) (\S+)/gm)].map((m) => m[1]);
+    expect(msids).toHaveLength(2);
+    expect(msids[0]).toBe(msids[1]);
+
+    // A keyframe was asked for at settings, before the peer connected.
+    expect(keyframes.slice(keyframesBefore).map((k) => k.reason)).toContain('settings');
+
+    const video = client.received.video;
+    expect(isH264KeyframeStart(payloadOf(video[0]))).toBe(true);
+    expect(video.every((p) => p.header.payloadType === 96)).toBe(true);
+    expect(video.every((p) => p.header.ssrc === client.offeredSsrc('video'))).toBe(true);
+    expect(client.offeredSsrc('video')).not.toBe(ENCODER.videoSsrc);
+    for (let i = 1; i < video.length; i++) expect(video[i].header.sequence).toBe((video[i - 1].header.sequence + 1) & 0xffff);
+    const audio = client.received.audio;
+    expect(audio.every((p) => p.header.payloadType === 111 && p.header.ssrc === client.offeredSsrc('audio'))).toBe(true);
+
+    expect(states).toContainEqual([generation, 'connected']);
+    const firstVideoMs = video[0].at - (keyframes[keyframesBefore]?.at ?? 0);
+    console.log(`discover -> connected ${timing.discoverToConnected.toFixed(0)} ms; settings -> offer ${timing.settingsToOffer.toFixed(0)} ms; keyframe request -> first video packet ${firstVideoMs.toFixed(0)} ms`);
+  });
+  it('sends RTCP sender reports for what it forwards', async () => {
+    const client = new TestClientPeer(streamer, ++generation);
+    await client.connect();
+    const ssrc = () => client.offeredSsrc('video');
+    await client.waitFor(() => client.rtcp.some((r) => r.fb.kind === 'sr' && r.fb.ssrc === ssrc() && r.fb.packetCount > 20), 5000, 'a video SR');
+    const sr = client.rtcp.filter((r) => r.fb.kind === 'sr' && r.fb.ssrc === ssrc()).pop()!;
+    if (sr.fb.kind !== 'sr') throw new Error('not an SR');
+    // It counts the packets sent so far and maps to the RTP time of the latest one.
+    const sentBefore = client.received.video.filter((p) => p.at <= sr.at);
+    expect(Math.abs(sr.fb.packetCount - sentBefore.length)).toBeLessThanOrEqual(5);
+    const latest = sentBefore[sentBefore.length - 1].header.timestamp;
+    expect(Math.abs((sr.fb.rtpTimestamp - latest) | 0)).toBeLessThanOrEqual(2 * 3000);
+    // NTP time is the wall clock (seconds since 1900).
+    const ntpSeconds = Number(sr.fb.ntp >> 32n) - 2_208_988_800;
+    expect(Math.abs(ntpSeconds - Date.now() / 1000)).toBeLessThan(5);
+    await client.waitFor(() => client.rtcp.some((r) => r.kind === 'audio' && r.fb.kind === 'sr' && r.fb.ssrc === client.offeredSsrc('audio')), 5000, 'an audio SR');
+    client.close();
+  });
+
+  it('forwards valid control input, ignores malformed input, and carries user channel bytes both ways', async () => {
+    const client = new TestClientPeer(streamer, ++generation, { dataChannels: ['chat'] });
+    await client.connect();
+    await client.waitFor(() => client.control.isOpen() && client.channels.get('chat')!.isOpen(), 5000, 'channels open');
+    const before = inputs.length;
+    client.sendControl('{not json');
+    client.sendControl('[1,2]');
+    client.sendControl({ type: 'input::teleport', data: {} });
+    client.sendControl({ type: 'input::key', data: { code: 'A', pressed: true } });
+    client.sendControl({ type: 'input::mouse-button', data: { button: 1 } });
+    client.sendControl({ type: 'input::key', data: { code: 30, pressed: 1 } });
+    client.sendControl({ type: 'input::mouse-move', data: { x: 1e12, y: 0 } });
+    client.sendControl('x'.repeat(10_000));
+    client.sendControl({ type: 'input::key', data: { code: 30, pressed: true } });
+    client.sendControl({ type: 'input::mouse-move', data: { x: 10, y: 20.5, rx: 1, ry: -2, extra: 'dropped' } });
+    client.channels.get('chat')!.sendMessage('hello instance');
+    const deadline = Date.now() + 5000;
+    while ((inputs.length < before + 2 || !data.some((d) => d.channel === 'chat')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(inputs.slice(before)).toEqual([
+      { type: 'input::key', data: { code: 30, pressed: true } },
+      { type: 'input::mouse-move', data: { x: 10, y: 20.5, rx: 1, ry: -2 } },
+    ]);
+    expect(data.find((d) => d.channel === 'chat')).toEqual({ channel: 'chat', data: Buffer.from('hello instance'), text: true });
+
+    streamer.sendData('chat', Buffer.from([1, 2, 3, 250]));
+    await client.waitFor(() => client.channelMessages.length > 0, 5000, 'data from the instance');
+    expect(client.channelMessages[0]).toEqual({ channel: 'chat', data: Buffer.from([1, 2, 3, 250]) });
+    expect(streamer.alive).toBe(true);
+    client.close();
+  });
+
+  it('asks for a keyframe on PLI (at most once a second) and keeps RTP continuous across the encoder restart', async () => {
+    const client = new TestClientPeer(streamer, ++generation);
+    await client.connect();
+    await client.waitFor(() => client.received.video.length > 30, 5000, 'video');
+    // The settings keyframe rate-limits receiver requests for a second.
+    await new Promise((r) => setTimeout(r, 1100));
+    const before = keyframes.length;
+    const countBefore = client.received.video.length;
+    expect(client.sendPli()).toBe(true);
+    expect(client.sendPli()).toBe(true);
+    await client.waitFor(() => keyframes.length > before, 3000, 'a keyframe request');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(keyframes.slice(before).map((k) => k.reason)).toEqual(['pli']);
+    // The encoder restarted: the next IDR arrives, with sequence numbers and RTP time continuing.
+    await client.waitFor(() => client.received.video.slice(countBefore + 1).some((p) => isH264KeyframeStart(payloadOf(p))), 5000, 'the new IDR');
+    await client.waitFor(() => client.received.video.length > countBefore + 40, 5000, 'more video');
+    const video = client.received.video;
+    for (let i = 1; i < video.length; i++) {
+      expect(video[i].header.sequence).toBe((video[i - 1].header.sequence + 1) & 0xffff);
+      const dt = (video[i].header.timestamp - video[i - 1].header.timestamp) | 0;
+      expect(dt).toBeGreaterThanOrEqual(0);
+      expect(dt).toBeLessThan(90_000);
+    }
+    client.close();
+  });
+
+  it('retransmits a lost packet on NACK (through a lossy relay)', async () => {
+    const relay = await LossyRelay.open();
+    let n = 0;
+    relay.drop = () => ++n > 20 && n % 25 === 0 && n < 200;
+    const client = new TestClientPeer(streamer, ++generation, {
+      // The instance can reach us only through the relay (it learns it from our checks).
+      noCandidates: true,
+      rewriteOffer: (sdp) => {
+        const m = /^a=candidate:\S+ 1 UDP \d+ 127\.0\.0\.1 (\d+) typ host/m.exec(sdp);
+        if (!m) throw new Error('no loopback candidate in the offer');
+        relay.target = { address: '127.0.0.1', port: Number(m[1]) };
+        relay.dropSsrc = client.offeredSsrc('video')!;
+        return sdp.replace(new RegExp(` 127\\.0\\.0\\.1 ${m[1]} typ host`, 'g'), ` 127.0.0.1 ${relay.port} typ host`);
+      },
+    });
+    let lastNackFor = -1;
+    // A receiver NACKs the gaps it sees.
+    const timer = setInterval(() => {
+      const seqs = client.received.video.map((p) => p.header.sequence);
+      const have = new Set(seqs);
+      const missing: number[] = [];
+      for (let i = 1; i < seqs.length; i++) {
+        const gap = (seqs[i] - seqs[i - 1]) & 0xffff;
+        if (gap > 1 && gap < 50) for (let k = 1; k < gap; k++) if (!have.has((seqs[i - 1] + k) & 0xffff)) missing.push((seqs[i - 1] + k) & 0xffff);
+      }
+      if (missing.length && missing[missing.length - 1] !== lastNackFor) {
+        lastNackFor = missing[missing.length - 1];
+        client.sendNack(missing);
+      }
+    }, 20);
+    try {
+      await client.connect();
+      await client.waitFor(() => relay.dropped.size >= 4, 10_000, 'four dropped packets');
+      await client.waitFor(() => [...relay.dropped].every((s) => client.received.video.some((p) => p.header.sequence === s)), 5000, 'retransmissions');
+      for (const s of relay.dropped) {
+        const copies = client.received.video.filter((x) => x.header.sequence === s);
+        expect(copies).toHaveLength(1);
+        expect(copies[0].header.ssrc).toBe(client.offeredSsrc('video'));
+        expect(copies[0].header.payloadType).toBe(96);
+      }
+    } finally {
+      clearInterval(timer);
+      client.close();
+      relay.close();
+    }
+  });
+
+  it('reports the client leaving: peer connection closed, and stream::disconnect', async () => {
+    const a = new TestClientPeer(streamer, ++generation);
+    await a.connect();
+    const ga = generation;
+    a.close();
+    await waitUntil(() => states.some(([g, s]) => g === ga && s === 'disconnected'), 5000);
+
+    const b = new TestClientPeer(streamer, ++generation);
+    await b.connect();
+    const gb = generation;
+    await b.waitFor(() => b.control.isOpen(), 5000, 'control open');
+    b.sendControl({ type: 'stream::disconnect', data: {} });
+    await waitUntil(() => states.some(([g, s]) => g === gb && s === 'disconnected'), 5000);
+    await b.waitFor(() => b.states.includes('closed') || b.states.includes('disconnected'), 5000, 'client sees the close');
+    b.close();
+  });
+
+  it('replaces the peer when a new generation joins: the old one is closed, the new one streams', async () => {
+    const first = new TestClientPeer(streamer, ++generation);
+    await first.connect();
+    const g1 = generation;
+    await first.waitFor(() => first.received.video.length > 5, 5000, 'first client video');
+    const second = new TestClientPeer(streamer, ++generation);
+    const t0 = performance.now();
+    await second.connect();
+    const joinMs = performance.now() - t0;
+    await first.waitFor(() => first.states.includes('closed') || first.states.includes('disconnected'), 5000, 'old peer closed');
+    expect(states).toContainEqual([g1, 'disconnected']);
+    expect(states).toContainEqual([generation, 'connected']);
+    await second.waitFor(() => second.received.video.length > 10, 5000, 'second client video');
+    expect(isH264KeyframeStart(payloadOf(second.received.video[0]))).toBe(true);
+    // A stale message of the old generation changes nothing.
+    first.send({ type: 'discover' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(first.fromInstance.filter((m) => m.type === 'resp:discover')).toHaveLength(1);
+    expect(second.states).not.toContain('closed');
+    console.log(`second join: discover -> connected ${joinMs.toFixed(0)} ms`);
+    first.close();
+    second.close();
+  });
+
+  it('queues candidates that come before the answer', async () => {
+    const client = new TestClientPeer(streamer, ++generation, { candidatesBeforeAnswerMs: 150 });
+    await client.connect();
+    expect(client.answerSdp).not.toMatch(/a=candidate/);
+    await waitUntil(() => /g\d+: answer applied .* then \d+ queued candidate/.test(streamer.stderrTail()), 2000);
+    client.close();
+  });
+
+  it('answers a garbage SDP answer with an error message and survives', async () => {
+    const client = new TestClientPeer(streamer, ++generation);
+    client.send({ type: 'candidate', candidate: Buffer.from('candidate:1 1 UDP 1 127.0.0.1 9 typ host').toString('base64'), sdpMid: '0', sdpMLineIndex: 0 });
+    client.send({ type: 'discover' });
+    await client.next('resp:discover');
+    client.send({ type: 'answer', sdp: Buffer.from('v=0\r\n').toString('base64') });
+    expect(await client.next('error')).toEqual({ type: 'error', message: 'answer before any offer' });
+    client.fromInstance.length = 0;
+    client.send({ type: 'settings' });
+    await client.next('offer');
+    client.send({ type: 'answer', sdp: Buffer.from('v=0\r\nm=video 9 RTP/AVP 0\r\nthis is not sdp\r\n').toString('base64') });
+    const error = await client.next('error');
+    expect(error.type === 'error' && error.message).toMatch(/answer/);
+    client.send({ type: 'answer', sdp: Buffer.from('total garbage').toString('base64') });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(streamer.alive).toBe(true);
+    client.close();
+    // ... and the next client streams normally.
+    const next = new TestClientPeer(streamer, ++generation);
+    await next.connect();
+    await next.waitFor(() => next.received.video.length > 5, 5000, 'video after the bad client');
+    next.close();
+  });
+  // Last: it stops the shared streamer.
+  it('stops cleanly (exit code 0, no crash in the native library) with a client connected', async () => {
+    const client = new TestClientPeer(streamer, ++generation);
+    await client.connect();
+    await client.waitFor(() => client.received.video.length > 5, 5000, 'video');
+    await streamer.stop();
+    expect(await streamer.exited).toEqual({ code: 0, signal: null });
+    await client.waitFor(() => client.states.includes('closed') || client.states.includes('disconnected'), 5000, 'the client sees the close');
+    expect(states).toContainEqual([generation, 'disconnected']);
+    client.close();
+  });
+});
+
+function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`condition not met within ${timeoutMs} ms`));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}

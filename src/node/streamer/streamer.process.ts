@@ -1,0 +1,98 @@
+/**
+ * Child-process entry of an instance's streamer (see streamer.ts). Started by the runtime with
+ * an IPC channel: `node streamer.process.js '<json config>'` from dist, or through
+ * ts-node/register/transpile-only under Jest (StreamerProcess.start does both). The config is
+ * argv[2], or the first IPC message `{kind:'config', config}`.
+ *
+ * It binds the encoder's two RTP ports, then reports `{kind:'ready'}`. It exits on
+ * `{kind:'stop'}`, SIGTERM/SIGINT, or when the IPC channel closes (the runtime went away): a
+ * streamer never outlives its runtime. Logs go to stderr, one line each.
+ *
+ * No path aliases: it must run as plain node from dist.
+ */
+import { initLogger, type LogLevel } from 'node-datachannel';
+import { Streamer } from './streamer';
+import { parseInbound, parseStreamerConfig, type StreamerConfig, type StreamerLogLevel, type StreamerOutbound } from './streamer.messages';
+
+/** Time for close_notify and the last RTCP to leave before we exit. */
+const EXIT_DELAY_MS = 100;
+const CONFIG_TIMEOUT_MS = 10_000;
+
+function log(level: StreamerLogLevel, message: string): void {
+  process.stderr.write(`${new Date().toISOString()} ${level} streamer[${process.pid}]: ${message.replace(/\s*\n\s*/g, ' | ')}\n`);
+  // Problems also go to the runtime, which has the instance's structured log.
+  if ((level === 'warn' || level === 'error') && process.connected) send({ kind: 'log', level, message });
+}
+
+function send(message: StreamerOutbound): void {
+  if (!process.connected || !process.send) return;
+  process.send(message, undefined, undefined, (err: Error | null) => {
+    // The channel closing under us is handled by 'disconnect'.
+    if (err) process.stderr.write(`${new Date().toISOString()} debug streamer[${process.pid}]: IPC send failed: ${err.message}\n`);
+  });
+}
+
+let exiting = false;
+function exit(code: number, streamer: Streamer | null, why: string): void {
+  if (exiting) return;
+  exiting = true;
+  log(code === 0 ? 'info' : 'error', `exiting: ${why}`);
+  try {
+    streamer?.close();
+  } catch (e) {
+    log('error', `closing: ${(e as Error).message}`);
+  }
+  // Not node-datachannel's cleanup(): process exit frees everything, and cleanup() has been
+  // seen to crash on wrappers the GC already took.
+  setTimeout(() => process.exit(code), EXIT_DELAY_MS);
+}
+
+function readConfig(): Promise<StreamerConfig> {
+  if (process.argv[2]) return Promise.resolve(parseStreamerConfig(process.argv[2]));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no config within ${CONFIG_TIMEOUT_MS} ms (argv[2] or a {kind:'config'} message)`)), CONFIG_TIMEOUT_MS);
+    process.once('message', (m: unknown) => {
+      clearTimeout(timer);
+      const msg = parseInbound(m);
+      if (msg?.kind !== 'config') return reject(new Error('the first IPC message must be {kind:"config", config}'));
+      try {
+        resolve(parseStreamerConfig(msg.config));
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  if (!process.send) {
+    log('error', 'the streamer needs an IPC channel (spawn it with stdio "ipc")');
+    process.exit(2);
+  }
+  let streamer: Streamer | null = null;
+  process.on('disconnect', () => exit(0, streamer, 'the IPC channel closed'));
+  process.on('SIGTERM', () => exit(0, streamer, 'SIGTERM'));
+  process.on('SIGINT', () => exit(0, streamer, 'SIGINT'));
+  process.on('uncaughtException', (e) => exit(1, streamer, `uncaught: ${e.stack ?? e}`));
+  process.on('unhandledRejection', (e) => exit(1, streamer, `unhandled rejection: ${(e as Error)?.stack ?? e}`));
+
+  const config = await readConfig();
+  if (config.rtcLogLevel) initLogger(config.rtcLogLevel as LogLevel, (level, message) => log(level === 'Error' || level === 'Fatal' ? 'error' : level === 'Warning' ? 'warn' : 'debug', `rtc: ${message}`));
+  streamer = new Streamer(config, { send, log });
+  await streamer.bind();
+  const s = streamer;
+  process.on('message', (m: unknown) => {
+    const msg = parseInbound(m);
+    if (!msg) return log('warn', `ignoring a malformed IPC message: ${JSON.stringify(m)?.slice(0, 200)}`);
+    if (msg.kind === 'stop') return exit(0, s, 'asked to stop');
+    s.handle(msg);
+  });
+  log('info', `ready: RTP video 127.0.0.1:${config.videoPort} (pt ${config.videoPayloadType}), audio 127.0.0.1:${config.audioPort} (pt ${config.audioPayloadType}); ${config.width}x${config.height}@${config.fps}`);
+  send({ kind: 'ready', videoPort: config.videoPort, audioPort: config.audioPort, pid: process.pid });
+}
+
+main().catch((e: Error) => {
+  log('error', `cannot start: ${e.message}`);
+  // Let stderr drain so the parent can quote it.
+  setTimeout(() => process.exit(1), 20);
+});
