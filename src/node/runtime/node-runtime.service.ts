@@ -44,11 +44,16 @@ import type {
   RunningInstanceInfo,
   RuntimeStatusEvent,
   RuntimeStatusListener,
+  IceSettings,
+  StreamerEvent,
+  StreamerEventListener,
 } from './runtime.types';
 import type { FrameSourceConfig } from './test-pattern/frame-source';
 import { findOnPath, readDisplayNumber, XdotoolInput } from './x11';
+import { StreamerProcess, streamerCommand } from '../streamer/streamer-process';
+import type { ClientSignal } from '../streamer/streamer.messages';
 
-export type { InstanceMedia, NodeRuntimeOptions, RunningInstanceInfo, RuntimeStatusEvent } from './runtime.types';
+export type { InstanceMedia, NodeRuntimeOptions, RunningInstanceInfo, RuntimeStatusEvent, StreamerEvent } from './runtime.types';
 export { NODE_RUNTIME_OPTIONS } from './runtime.types';
 
 type InstanceState = 'starting' | 'running' | 'stopping' | 'failed';
@@ -58,7 +63,7 @@ type InstanceState = 'starting' | 'running' | 'stopping' | 'failed';
  * test-pattern: frame-source + encoder. x11: display (Xvfb), audio and audio-clock (PulseAudio
  * and pacat, when there are), app (the manifest's command), input (xdotool) + encoder.
  */
-const ROLES = ['display', 'audio', 'audio-clock', 'app', 'frame-source', 'input', 'encoder'] as const;
+const ROLES = ['display', 'audio', 'audio-clock', 'app', 'frame-source', 'input', 'encoder', 'streamer'] as const;
 
 type Inputs = { video: string[]; audio: string[] };
 type Display = { width: number; height: number; fps: number };
@@ -81,6 +86,9 @@ interface Instance {
   activateStandby: (() => void) | null;
   /** Streaming instances start their encoder for their first viewer, not at start. */
   encoderOnDemand: boolean;
+  /** The gateway session a streaming instance serves, and its WebRTC peer process. */
+  sessionId: string | null;
+  streamer: StreamerProcess | null;
   /** Hands an input event to the application (IPC for test-pattern, xdotool for x11). */
   deliverInput: ((event: { type: string; data: unknown }) => void) | null;
   state: InstanceState;
@@ -111,10 +119,12 @@ export class NodeRuntime implements OnApplicationShutdown {
   private readonly logger = new Logger('NodeRuntime');
   private readonly instances = new Map<string, Instance>();
   private readonly listeners: RuntimeStatusListener[] = [];
+  private readonly streamerListeners: StreamerEventListener[] = [];
   private readonly ports: UdpPortAllocator;
   private readonly dataDir: string;
   private readonly stopGraceMs: number;
   private readonly startTimeoutMs: number;
+  private readonly ice: IceSettings;
   private ffmpegPath: string | null;
   private closing = false;
 
@@ -124,12 +134,29 @@ export class NodeRuntime implements OnApplicationShutdown {
     this.ffmpegPath = options.ffmpegPath ?? null;
     this.stopGraceMs = options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS;
     this.startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+    this.ice = options.ice ?? { servers: [] };
     const [min, max] = options.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE;
     this.ports = new UdpPortAllocator(min, max, RTP_HOST);
   }
 
   onStatus(listener: RuntimeStatusListener): void {
     this.listeners.push(listener);
+  }
+
+  /** What streaming instances' streamers say for the gateway (signalling, client state). */
+  onStreamerEvent(listener: StreamerEventListener): void {
+    this.streamerListeners.push(listener);
+  }
+
+  /**
+   * A client's signalling message for the streamer of the instance serving `sessionId`;
+   * false when no instance here serves it (another node's, or gone).
+   */
+  signal(sessionId: string, generation: number, message: ClientSignal): boolean {
+    const inst = [...this.instances.values()].find((i) => i.sessionId === sessionId && i.state === 'running');
+    if (!inst?.streamer) return false;
+    inst.streamer.signal(generation, message);
+    return true;
   }
 
   list(): RunningInstanceInfo[] {
@@ -173,6 +200,9 @@ export class NodeRuntime implements OnApplicationShutdown {
         audioSsrc: randomSsrc(),
         sdpFile: join(inst.workDir, 'stream.sdp'),
       };
+      // The streamer loads (node-datachannel) while the application starts.
+      const streamerReady = req.session_id ? this.startStreamer(inst, req.session_id, display) : Promise.resolve();
+      streamerReady.catch(() => undefined);
       const inputs = req.kind === 'x11' ? await this.startX11(inst, req, display, caps) : await this.startTestPattern(inst, display);
       inst.encoderInput = {
         videoInput: inputs.video,
@@ -195,6 +225,7 @@ export class NodeRuntime implements OnApplicationShutdown {
       } else {
         await this.runEncoder(inst, caps);
       }
+      await this.within(inst, streamerReady, 'the streamer did not become ready');
       if (inst.state !== 'starting') throw new Error(`it was ${inst.state === 'stopping' ? 'stopped' : 'failed'} while starting`);
       inst.state = 'running';
       const info = this.info(inst);
@@ -322,6 +353,8 @@ export class NodeRuntime implements OnApplicationShutdown {
       frameSourceProc: null,
       activateStandby: null,
       encoderOnDemand: false,
+      sessionId: null,
+      streamer: null,
       deliverInput: null,
       state: 'starting',
       broken,
@@ -511,6 +544,42 @@ export class NodeRuntime implements OnApplicationShutdown {
     const { proc, framed } = this.spawnEncoder(inst, caps);
     inst.encoder = proc;
     await this.within(inst, framed, 'the encoder produced no frame');
+  }
+
+  /**
+   * The instance's WebRTC peer: binds the encoder's RTP ports, answers the session's
+   * signalling, forwards RTP to its tracks and input to the application.
+   */
+  private async startStreamer(inst: Instance, sessionId: string, display: Display): Promise<void> {
+    const { command, args, env } = streamerCommand({
+      videoPort: inst.media.videoPort,
+      audioPort: inst.media.audioPort,
+      videoPayloadType: inst.media.videoPayloadType,
+      audioPayloadType: inst.media.audioPayloadType,
+      videoSsrc: inst.media.videoSsrc,
+      audioSsrc: inst.media.audioSsrc,
+      fps: display.fps,
+      width: display.width,
+      height: display.height,
+      iceServers: this.ice.servers,
+      ...(this.ice.bindAddress ? { bindAddress: this.ice.bindAddress } : {}),
+      ...(this.ice.portRange ? { portRange: this.ice.portRange } : {}),
+    });
+    const proc = inst.group.spawn({ name: 'streamer', command, args, env, cwd: inst.workDir, logFile: join(inst.workDir, 'streamer.log'), ipc: true });
+    const streamer = StreamerProcess.attach(proc.child);
+    inst.sessionId = sessionId;
+    inst.streamer = streamer;
+    const tell = (ev: StreamerEvent) => this.streamerListeners.forEach((l) => l(ev));
+    streamer.on('signal', (generation, message) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'signal', generation, message }));
+    streamer.on('client-state', (generation, state) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state }));
+    streamer.on('input', (event) => inst.deliverInput?.(event));
+    streamer.on('keyframe', (reason) => {
+      this.restartEncoder(inst.id).catch((e: unknown) =>
+        this.logger.warn(`instance ${inst.id}: no keyframe for the viewer (${reason}): ${(e as Error).message}`),
+      );
+    });
+    streamer.on('log', (level, message) => this.logger[level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'debug'](`instance ${inst.id} streamer: ${message}`));
+    await streamer.ready;
   }
 
   private spawnEncoder(inst: Instance, caps: FfmpegCapabilities): { proc: SupervisedProcess; framed: Promise<void> } {

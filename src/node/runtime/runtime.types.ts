@@ -37,6 +37,25 @@ export interface NodeRuntimeOptions {
   startTimeoutMs?: number;
   /** Inclusive UDP port range for RTP. Default 20000-32767 (below the ephemeral range). */
   rtpPortRange?: [number, number];
+  /** ICE settings of the streamers (streaming instances only). */
+  ice?: IceSettings;
 }
 
 export const NODE_RUNTIME_OPTIONS = Symbol('NODE_RUNTIME_OPTIONS');
+
+/** What an instance's streamer says for the gateway. */
+export type StreamerEvent = { instance_id: string; session_id: string } & (
+  | { kind: 'signal'; generation: number; message: { type: string; [key: string]: unknown } }
+  | { kind: 'client-state'; generation: number; state: 'connected' | 'disconnected' }
+);
+
+export type StreamerEventListener = (ev: StreamerEvent) => void;
+
+/** How the streamers of this node reach their clients. */
+export interface IceSettings {
+  /** node-datachannel ICE servers (`stun:host:port`). */
+  servers: string[];
+  /** Host candidates bind here (STREAMSTACK_ICE_BIND_ADDRESS); empty: every interface. */
+  bindAddress?: string;
+  portRange?: [number, number];
+}

@@ -1,0 +1,36 @@
+import { Controller, OnApplicationBootstrap } from '@nestjs/common';
+import { EventPattern, Payload } from '@nestjs/microservices';
+import { ClientStateEvent, Patterns, RelayedSignal, signalPattern } from '@streamstack/contracts';
+import { RpcClient } from '@streamstack/transport';
+import type { ClientSignal } from './streamer/streamer.messages';
+import { NodeRuntime } from './runtime/node-runtime.service';
+
+/**
+ * Carries signalling between the gateway (`signal.{session}.*`) and the streamers of this
+ * node's instances, and tells the gateway when a client's peer connection comes or goes.
+ */
+@Controller()
+export class NodeSignallingBridge implements OnApplicationBootstrap {
+  constructor(
+    private readonly runtime: NodeRuntime,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.runtime.onStreamerEvent((ev) => {
+      if (ev.kind === 'signal') {
+        const signal: RelayedSignal = { session_id: ev.session_id, generation: ev.generation, message: ev.message };
+        this.rpc.emit(signalPattern(ev.session_id, 'to-client'), signal);
+      } else {
+        const state: ClientStateEvent = { session_id: ev.session_id, generation: ev.generation, state: ev.state };
+        this.rpc.emit(Patterns.gatewayClientState, state);
+      }
+    });
+  }
+
+  /** Every session's client messages reach every node; the one hosting the session takes them. */
+  @EventPattern('signal.*.to-instance')
+  toInstance(@Payload() signal: RelayedSignal) {
+    this.runtime.signal(signal.session_id, signal.generation, signal.message as ClientSignal);
+  }
+}
