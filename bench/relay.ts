@@ -10,11 +10,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { RelayedSignal, signalPattern } from '@streamstack/contracts';
-import { LocalBus, LocalEndpoint, RpcClient } from '@streamstack/transport';
+import type { LocalEndpoint } from '@streamstack/transport';
 import { WebSocket } from 'ws';
-import { SessionsService } from '../src/gateway/sessions/sessions.service';
-import type { RunningApp } from '../test/support/app';
 import { startBareRelay } from '../test/support/ws-relay';
+import type { Stack } from './stack';
 
 const run = promisify(execFile);
 const OFFER_SDP = Buffer.from('v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n').toString('base64');
@@ -53,10 +52,10 @@ async function load(url: string, mode: 'latency' | 'throughput', count: number, 
 }
 
 /** A session whose "instance" is a subscriber on the in-process bus: the real relay, no streamer. */
-async function gatewaySession(stack: RunningApp, tag: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const sessions = stack.app.get(SessionsService);
-  const bus = stack.app.get(LocalBus);
-  const rpc = stack.app.get(RpcClient);
+async function gatewaySession(stack: Stack, tag: string): Promise<{ url: string; stop(): Promise<void> }> {
+  const sessions = stack.app.get(stack.SessionsService);
+  const bus = stack.app.get(stack.LocalBus);
+  const rpc = stack.app.get(stack.RpcClient);
   const instanceId = `bench-relay-${tag}-${Date.now()}`;
   const view = await sessions.createForInstance({
     instance_id: instanceId,
@@ -89,7 +88,7 @@ async function gatewaySession(stack: RunningApp, tag: string): Promise<{ url: st
   };
 }
 
-export async function benchRelay(stack: RunningApp, opts: RelayOptions, log: (s: string) => void): Promise<RelayResults> {
+export async function benchRelay(stack: Stack, opts: RelayOptions, log: (s: string) => void): Promise<RelayResults> {
   // Bare relay: the fake instance is a ws client of the relay, in this process.
   const bare = await startBareRelay({ record: false });
   const instance = new WebSocket(bare.instanceUrl, { perMessageDeflate: false });

@@ -3,57 +3,87 @@
  * transport, SQLite), loopback only, test-pattern instances at 1280x720@30, real headless
  * Chromium running the SDK-compatible test client (test/client/).
  *
- *   npm run bench                       # = ts-node -T -r tsconfig-paths/register bench/run.ts
+ *   npm run bench        # package.json: "bench": "ts-node -T -r tsconfig-paths/register bench/run.ts"
  *
  * Environment (all optional):
- *   BENCH_SESSIONS=20        sessions for time to first frame
- *   BENCH_FRAMES=450         presented frames whose timestamp strip is read (latency)
+ *   BENCH_SESSIONS=20        sessions for time to first frame (POST /1.0/sessions → first frame)
+ *   BENCH_JOINS=20           joins of one running session (POST …/join → first frame)
+ *   BENCH_FRAMES=450         presented frames whose timestamp strip is read (latency, per variant)
  *   BENCH_RELAY_LATENCY=3000 round trips one at a time (relay latency)
  *   BENCH_RELAY_COUNT=30000  round trips with BENCH_RELAY_WINDOW in flight (relay throughput)
  *   BENCH_RELAY_WINDOW=64
- *   BENCH_ONLY=relay,ttff,latency   a subset
+ *   BENCH_ONLY=relay,ttff,join,latency   a subset
  *   BENCH_OUT=docs/benchmarks.md    where the report goes ("-" = stdout only)
+ *   BENCH_FROM=dist          dist: compile into node_modules/.cache/streamstack-bench (see stack.ts) and
+ *                            run that, as `npm start` would; src: run the TypeScript sources (ts-node)
+ *   BENCH_KEEP_LOGS=<dir>    copy each instance's process logs (streamer.log, encoder.log, ...) there
+ *   BENCH_LOG_LEVEL=warn     the stack's log level
  *
- * Prints a markdown report and writes it to BENCH_OUT.
+ * Prints a markdown report and writes it to BENCH_OUT. Never part of `npm test`.
  */
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ADMIN_TOKEN, eventually, startApp } from '../test/support/app';
 import { CHROMIUM_PATH, launchBrowser, serveClient } from '../test/support/browser';
 import { client } from '../test/support/http';
 import { testPatternManifest } from '../test/support/packages';
-import { fmt, machine, quantile } from './lib';
+import { eventually, fmt, machine, quantile } from './lib';
 import { benchRelay, RelayResults } from './relay';
-import { benchLatency, benchTtff, LatencyResults, ServerProbe, TtffResults } from './streaming';
+import { ADMIN_TOKEN, buildForBench, startStack } from './stack';
+import { benchJoin, benchLatency, benchTtff, LatencyResults, ServerProbe, TtffResults } from './streaming';
 
 const SCREEN = { width: 1280, height: 720, fps: 30 };
 const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) : d);
 const opts = {
   sessions: env('BENCH_SESSIONS', 20),
+  joins: env('BENCH_JOINS', 20),
   frames: env('BENCH_FRAMES', 450),
   relayLatency: env('BENCH_RELAY_LATENCY', 3000),
   relayCount: env('BENCH_RELAY_COUNT', 30000),
   relayWindow: env('BENCH_RELAY_WINDOW', 64),
-  only: new Set((process.env.BENCH_ONLY ?? 'relay,ttff,latency').split(',').map((s) => s.trim())),
+  only: new Set((process.env.BENCH_ONLY ?? 'relay,ttff,join,latency').split(',').map((s) => s.trim())),
   out: process.env.BENCH_OUT ?? join(__dirname, '..', 'docs', 'benchmarks.md'),
+  from: (process.env.BENCH_FROM === 'src' ? 'src' : 'dist') as 'src' | 'dist',
 };
 const COMMAND = 'npm run bench';
-const COMMAND_LONG = 'npx ts-node -T -r tsconfig-paths/register bench/run.ts';
+const SCRIPT = 'ts-node -T -r tsconfig-paths/register bench/run.ts';
+
+/** The latency variants: what the SDK does, then two that show where the time goes. */
+const LATENCY_VARIANTS = [
+  { label: 'as the SDK connects (video + audio)', connect: {} },
+  { label: 'video only (settings enable_speaker: false)', connect: { enable_speaker: false } },
+  { label: 'video + audio, page sets jitterBufferTarget = 0', connect: { jitterBufferTarget: 0 } },
+];
 
 const started = Date.now();
 const log = (s: string) => process.stderr.write(`[bench +${((Date.now() - started) / 1000).toFixed(1)}s] ${s}\n`);
 
+interface Results {
+  relay: RelayResults | null;
+  ttff: TtffResults | null;
+  join: TtffResults | null;
+  latency: LatencyResults[];
+  errors: string[];
+}
+
 async function main() {
   const m = machine(CHROMIUM_PATH);
   log(`machine: ${m.nproc} CPUs, ${m.cpu}`);
-  const [stack, chromium, server] = await Promise.all([startApp(), launchBrowser(), serveClient()]);
+  if (opts.from === 'dist') buildForBench(log);
+  const [stack, chromium, server] = await Promise.all([startStack(opts.from), launchBrowser(), serveClient()]);
+  log(`stack from ${opts.from} at ${stack.url}`);
   const admin = client(stack.url, ADMIN_TOKEN);
   const probe = new ServerProbe(stack);
-  let relay: RelayResults | null = null;
-  let ttff: TtffResults | null = null;
-  let latency: LatencyResults | null = null;
-  const errors: string[] = [];
+  const r: Results = { relay: null, ttff: null, join: null, latency: [], errors: [] };
+  const attempt = async <T>(what: string, run: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await run();
+    } catch (e) {
+      r.errors.push(`${what}: ${(e as Error).message.split('\n').slice(0, 3).join(' | ')}`);
+      log(`${what} FAILED: ${(e as Error).stack}`);
+      return null;
+    }
+  };
   try {
     await eventually(async () => (await admin('GET', '/1.0/status')).status === 200);
     const app = await admin('POST', '/ams/1.0/applications', { body: testPatternManifest('pattern', { display: SCREEN }) });
@@ -64,21 +94,23 @@ async function main() {
 
     if (opts.only.has('relay')) {
       log('signalling relay: gateway vs bare ws');
-      relay = await benchRelay(stack, { latencyCount: opts.relayLatency, throughputCount: opts.relayCount, window: opts.relayWindow }, log).catch((e) => {
-        errors.push(`relay: ${(e as Error).message}`);
-        return null;
-      });
+      r.relay = await attempt('relay', () => benchRelay(stack, { latencyCount: opts.relayLatency, throughputCount: opts.relayCount, window: opts.relayWindow }, log));
     }
     if (opts.only.has('ttff')) {
       log(`time to first frame over ${opts.sessions} sessions`);
-      ttff = await benchTtff(stack, chromium.browser, server, alice, probe, { sessions: opts.sessions, screen: SCREEN }, log);
+      r.ttff = await attempt('ttff', () => benchTtff(stack, chromium.browser, server, alice, probe, { sessions: opts.sessions, screen: SCREEN }, log));
+    }
+    if (opts.only.has('join')) {
+      log(`join → first frame over ${opts.joins} joins of one session`);
+      r.join = await attempt('join', () => benchJoin(chromium.browser, server, alice, probe, { joins: opts.joins, screen: SCREEN }, log));
     }
     if (opts.only.has('latency')) {
-      log(`capture-to-display latency over ${opts.frames} frames`);
-      latency = await benchLatency(chromium.browser, server, alice, { frames: opts.frames, warmupMs: 2000, screen: SCREEN }, log).catch((e) => {
-        errors.push(`latency: ${(e as Error).message.split('\n').slice(0, 3).join(' | ')}`);
-        return null;
-      });
+      for (const [i, v] of LATENCY_VARIANTS.entries()) {
+        const frames = i === 0 ? opts.frames : Math.min(opts.frames, 300);
+        log(`capture-to-display latency over ${frames} frames: ${v.label}`);
+        const res = await attempt(`latency (${v.label})`, () => benchLatency(chromium.browser, server, alice, { label: v.label, frames, warmupMs: 2000, screen: SCREEN, connect: v.connect }, log));
+        if (res) r.latency.push(res);
+      }
     }
   } finally {
     probe.uninstall();
@@ -87,7 +119,7 @@ async function main() {
     await stack.close();
   }
 
-  const report = render(m, relay, ttff, latency, errors);
+  const report = render(m, stack.from, r);
   process.stdout.write(report);
   if (opts.out !== '-') {
     writeFileSync(opts.out, report);
@@ -95,154 +127,219 @@ async function main() {
   }
 }
 
-function verdict(value: number | null, target: number, lowerIsBetter = true): string {
+function verdict(value: number | null, target: number): string {
   if (value === null) return 'n/a';
-  return (lowerIsBetter ? value <= target : value >= target) ? 'yes' : '**no**';
+  return value <= target ? 'yes' : '**no**';
 }
 
-/** Milestones (ms after POST), in the order they usually happen. */
+/** Milestones (ms after the request), in the order they usually happen. */
 const MILESTONES: [string, string][] = [
-  ['postAnswered', 'POST /1.0/sessions answered (201)'],
+  ['requestAnswered', 'request answered (201 / 200)'],
   ['runtime:start:call#1', 'node runtime: instance start called'],
-  ['ams:running', 'AMS: instance running (encoder produced its first frame)'],
-  ['runtime:start:done#1', 'node runtime: instance start resolved'],
   ['wsOpen', 'client: signalling socket open'],
+  ['ams:started', 'AMS: instance started'],
+  ['runtime:start:done#1', 'node runtime: instance start resolved (encoder has produced a frame)'],
+  ['ams:running', 'AMS: instance running (session active)'],
   ['discoverResp', 'client: resp:discover received'],
+  ['runtime:restartEncoder:call#1', 'node: keyframe for the viewer requested (at settings)'],
   ['offerReceived', 'client: offer received'],
-  ['runtime:restartEncoder:call#1', 'node: encoder restart for the viewer called'],
+  ['videoTrack', 'client: video track event'],
   ['answerSent', 'client: answer sent'],
-  ['firstRemoteCandidate', 'client: first instance candidate'],
   ['iceChecking', 'client: ICE checking'],
   ['iceConnected', 'client: ICE connected'],
+  ['runtime:restartEncoder:done#1', 'node: that keyframe produced'],
   ['dtlsConnected', 'client: DTLS connected (connectionState)'],
   ['controlOpen', 'client: control channel open'],
-  ['runtime:restartEncoder:done#1', 'node: restarted encoder produced its first frame'],
-  ['videoTrack', 'client: video track event'],
-  ['loadedMetadata', 'client: video metadata loaded'],
+  ['runtime:restartEncoder:call#2', 'node: another keyframe requested (the first went by before connect)'],
+  ['runtime:restartEncoder:done#2', 'node: that keyframe produced'],
   ['firstFrame', 'client: first frame presented (rVFC)'],
+  ['loadedMetadata', 'client: video metadata loaded'],
 ];
 
-/** Segments: [label, from, to]. */
-const SEGMENTS: [string, string, string][] = [
-  ['create request (POST → 201)', '', 'postAnswered'],
-  ['instance start (POST → instance running)', '', 'ams:running'],
-  ['signalling: socket open → offer', 'wsOpen', 'offerReceived'],
+/** Spans: [label, from ('' = the request), to]. */
+const SPANS: [string, string, string][] = [
+  ['request → answered', '', 'requestAnswered'],
+  ['request → instance running (instance start)', '', 'ams:running'],
+  ['socket open → resp:discover (held by the gateway until the session is active)', 'wsOpen', 'discoverResp'],
+  ['resp:discover → offer', 'discoverResp', 'offerReceived'],
+  ['offer → answer sent (browser)', 'offerReceived', 'answerSent'],
   ['answer → ICE connected', 'answerSent', 'iceConnected'],
   ['ICE connected → DTLS connected', 'iceConnected', 'dtlsConnected'],
-  ['encoder restart → its first frame (node side)', 'runtime:restartEncoder:call#1', 'runtime:restartEncoder:done#1'],
+  ['keyframe request at settings → produced', 'runtime:restartEncoder:call#1', 'runtime:restartEncoder:done#1'],
+  ['second keyframe request → produced', 'runtime:restartEncoder:call#2', 'runtime:restartEncoder:done#2'],
   ['DTLS connected → first frame presented', 'dtlsConnected', 'firstFrame'],
 ];
 
-function render(m: ReturnType<typeof machine>, relay: RelayResults | null, ttff: TtffResults | null, lat: LatencyResults | null, errors: string[]): string {
+function ttffSection(L: string[], title: string, what: string, t: TtffResults) {
+  L.push(`## ${title}`, '');
+  L.push(`${what} Milestones in ms after the request was sent, over ${t.samples.length} runs (client steps from the page, the rest from the stack in this process; one clock):`, '');
+  L.push('| milestone | seen in | p50 | p95 |', '|---|---|---|---|');
+  for (const [key, label] of MILESTONES) {
+    const v = t.samples.map((s) => s.at[key]).filter((x) => x !== undefined);
+    if (!v.length) continue;
+    L.push(`| ${label} | ${v.length}/${t.samples.length} | ${fmt(quantile(v, 0.5))} | ${fmt(quantile(v, 0.95))} |`);
+  }
+  L.push('', '| span | seen in | p50 ms | p95 ms |', '|---|---|---|---|');
+  for (const [label, from, to] of SPANS) {
+    const v = t.samples.filter((s) => s.at[to] !== undefined && (from === '' || s.at[from] !== undefined)).map((s) => s.at[to] - (from ? s.at[from] : 0));
+    if (!v.length) continue;
+    L.push(`| ${label} | ${v.length}/${t.samples.length} | ${fmt(quantile(v, 0.5))} | ${fmt(quantile(v, 0.95))} |`);
+  }
+  L.push('', `All samples (ms): ${t.samples.map((s) => s.ttff.toFixed(0)).join(', ')}.`, '');
+  if (t.failures.length) L.push('Failures:', '', ...t.failures.map((f) => `- ${f}`), '');
+}
+
+function render(m: ReturnType<typeof machine>, from: 'dist' | 'src', r: Results): string {
   const L: string[] = [];
-  const ttffs = ttff?.samples.map((s) => s.ttff) ?? [];
+  const ttffs = r.ttff?.samples.map((s) => s.ttff) ?? [];
+  const joins = r.join?.samples.map((s) => s.ttff) ?? [];
+  const lat = r.latency[0] ?? null;
   L.push('# Benchmarks', '');
-  L.push(`Command: \`${COMMAND}\` (the script is \`${COMMAND_LONG.replace('npx ', '')}\`; without it: \`${COMMAND_LONG}\`), run ${new Date().toISOString()}.`, '');
-  L.push(
-    `Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}; Node ${m.node}; ${m.chromium} (headless, software decoding); ${m.ffmpeg}.`,
-    '',
-  );
+  L.push(`Command: \`${COMMAND}\` (the package.json script is \`${SCRIPT}\`; without it: \`npx ${SCRIPT}\`), run ${new Date().toISOString()}.`, '');
+  L.push(`Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}; Node ${m.node}; ${m.chromium} (headless, software decoding); ${m.ffmpeg}.`, '');
   L.push(
     'Setup: the monolith (every role in one process, in-process transport, SQLite), loopback only, `test-pattern` instances at ' +
-      `${SCREEN.width}x${SCREEN.height}@${SCREEN.fps}, the SDK-compatible test client (\`test/client/\`) in Chromium on the same machine. ` +
-      'Sessions are made with `POST /1.0/sessions` by a client account, one at a time.',
+      `${SCREEN.width}x${SCREEN.height}@${SCREEN.fps}, the SDK-compatible test client (\`test/client/\`) in Chromium on the same machine ` +
+      '(browser, stack, frame source, encoder and streamer share the CPUs). Sessions are made with `POST /1.0/sessions` by a client account, one at a time. ' +
+      (from === 'dist'
+        ? 'The stack runs compiled (`nest build` into a private directory), so instance processes start as plain `node`, as with `npm start`.'
+        : 'The stack runs from the TypeScript sources (`BENCH_FROM=src`): instance processes start through ts-node, which adds over a second to each start.'),
     '',
   );
   L.push('## Results', '');
   L.push('| metric | target | result | met |', '|---|---|---|---|');
   const p50 = quantile(ttffs, 0.5);
   const p95 = quantile(ttffs, 0.95);
-  L.push(`| time to first frame p50 (${ttffs.length} sessions) | ≤ 300 ms | ${fmt(p50)} ms | ${verdict(p50, 300)} |`);
+  L.push(`| time to first frame p50, \`POST /1.0/sessions\` → first frame (${ttffs.length} sessions) | ≤ 300 ms | ${fmt(p50)} ms | ${verdict(p50, 300)} |`);
   L.push(`| time to first frame p95 | ≤ 600 ms | ${fmt(p95)} ms | ${verdict(p95, 600)} |`);
+  if (joins.length) L.push(`| (for reference) join → first frame p50 / p95, instance already running (${joins.length} joins) | | ${fmt(quantile(joins, 0.5))} / ${fmt(quantile(joins, 0.95))} ms | |`);
   L.push(`| capture-to-display latency p50 (${lat?.samples ?? 0} frames) | ≤ 25 ms | ${fmt(lat?.latency.p50 ?? null, 1)} ms | ${verdict(lat?.latency.p50 ?? null, 25)} |`);
   L.push(`| capture-to-display latency p95 | ≤ 45 ms | ${fmt(lat?.latency.p95 ?? null, 1)} ms | ${verdict(lat?.latency.p95 ?? null, 45)} |`);
-  if (relay) {
-    const g = relay.gateway.throughput;
-    const b = relay.bare.throughput;
-    L.push(`| gateway relay throughput (${g.window} round trips in flight) | | ${fmt(2 * g.roundTripsPerSecond)} messages/s (${fmt(g.roundTripsPerSecond)} round trips/s), rtt p99 ${fmt(g.rtt.p99, 1)} ms | |`);
-    L.push(`| bare \`ws\` relay throughput (${b.window} in flight) | | ${fmt(2 * b.roundTripsPerSecond)} messages/s (${fmt(b.roundTripsPerSecond)} round trips/s), rtt p99 ${fmt(b.rtt.p99, 1)} ms | |`);
+  if (r.relay) {
+    const g = r.relay.gateway.throughput;
+    const b = r.relay.bare.throughput;
+    L.push(`| signalling relay throughput, gateway (${g.window} round trips in flight) | | ${fmt(2 * g.roundTripsPerSecond)} messages/s, p99 round trip ${fmt(g.rtt.p99, 1)} ms | |`);
+    L.push(`| signalling relay throughput, bare \`ws\` relay (same load) | | ${fmt(2 * b.roundTripsPerSecond)} messages/s, p99 round trip ${fmt(b.rtt.p99, 1)} ms | |`);
     L.push(`| gateway / bare throughput | | ${fmt(g.roundTripsPerSecond / b.roundTripsPerSecond, 2)} | |`);
-    L.push(`| gateway relay round trip p50 / p99 (one in flight) | | ${fmt(relay.gateway.latency.rtt.p50, 3)} / ${fmt(relay.gateway.latency.rtt.p99, 3)} ms | |`);
-    L.push(`| bare relay round trip p50 / p99 (one in flight) | | ${fmt(relay.bare.latency.rtt.p50, 3)} / ${fmt(relay.bare.latency.rtt.p99, 3)} ms | |`);
+    L.push(`| relay round trip p50 / p99 unloaded (one in flight), gateway vs bare | | ${fmt(r.relay.gateway.latency.rtt.p50, 2)} / ${fmt(r.relay.gateway.latency.rtt.p99, 2)} ms vs ${fmt(r.relay.bare.latency.rtt.p50, 2)} / ${fmt(r.relay.bare.latency.rtt.p99, 2)} ms | |`);
   } else {
     L.push('| signalling relay | | not measured | |');
   }
   L.push('');
 
-  if (ttff && ttff.samples.length) {
-    L.push('## Where the time to first frame goes', '');
-    L.push(`Milestones in ms after \`POST /1.0/sessions\` was sent, over ${ttff.samples.length} sessions (client steps from the page, the rest from the stack in the same process, all on one clock):`, '');
-    L.push('| milestone | p50 | p95 |', '|---|---|---|');
-    for (const [key, label] of MILESTONES) {
-      const v = ttff.samples.map((s) => s.at[key]).filter((x) => x !== undefined);
-      if (!v.length) continue;
-      L.push(`| ${label} | ${fmt(quantile(v, 0.5))} | ${fmt(quantile(v, 0.95))} |`);
-    }
-    L.push('', '| span | p50 ms | p95 ms |', '|---|---|---|');
-    for (const [label, from, to] of SEGMENTS) {
-      const v = ttff.samples.filter((s) => s.at[to] !== undefined && (from === '' || s.at[from] !== undefined)).map((s) => s.at[to] - (from ? s.at[from] : 0));
-      if (!v.length) continue;
-      L.push(`| ${label} | ${fmt(quantile(v, 0.5))} | ${fmt(quantile(v, 0.95))} |`);
-    }
-    L.push('');
-    const other = new Set<string>();
-    for (const s of ttff.samples) for (const k of Object.keys(s.at)) if (!MILESTONES.some(([m]) => m === k)) other.add(k);
-    if (other.size) L.push(`Other marks seen: ${[...other].sort().map((k) => `\`${k}\``).join(', ')}.`, '');
-    L.push(`All TTFF samples (ms): ${ttffs.map((v) => v.toFixed(0)).join(', ')}.`, '');
-  }
-  if (ttff?.failures.length) {
-    L.push('TTFF failures:', '', ...ttff.failures.map((f) => `- ${f}`), '');
-  }
+  if (r.ttff?.samples.length) ttffSection(L, 'Where the time to first frame goes', 'From `POST /1.0/sessions` to the first frame presented in the page: a new instance each time.', r.ttff);
+  else if (r.ttff?.failures.length) L.push('## Time to first frame', '', 'Failures:', '', ...r.ttff.failures.map((f) => `- ${f}`), '');
+  if (r.join?.samples.length) ttffSection(L, 'Join → first frame (instance already running)', 'From `POST /1.0/sessions/{id}/join` on one running joinable session to the first frame in a fresh page: the streaming part of TTFF alone.', r.join);
 
-  if (lat) {
+  if (r.latency.length) {
     L.push('## Capture-to-display latency', '');
     L.push(
       'Read from the timestamp strip (PROTOCOL.md §9) of each presented frame: in a `requestVideoFrameCallback` the page draws the strip to a canvas, ' +
-        'reads the 48 cells and takes `performance.timeOrigin + metadata.presentationTime − strip`. The strip is stamped by the frame source right ' +
-        'before the frame is handed to the encoder, so this covers encode, RTP forwarding, the network stack, jitter buffer, decode and presentation.',
+        'reads the 48 cells and takes `performance.timeOrigin + metadata.presentationTime − strip`; `metadata.receiveTime` splits it into ' +
+        '"strip → last packet of the frame received" (frame source hand-off, encode, RTP forwarding, SRTP, loopback) and "received → presented" ' +
+        "(the browser's jitter buffer, decode, compositor). Each variant is a fresh session, measured from 2 s after its first frame.",
       '',
     );
-    L.push('| | p50 ms | p95 ms | p99 ms |', '|---|---|---|---|');
-    L.push(`| strip → frame presented | ${fmt(lat.latency.p50, 1)} | ${fmt(lat.latency.p95, 1)} | ${fmt(lat.latency.p99, 1)} |`);
-    L.push(`| strip → last packet of the frame received (rVFC receiveTime) | ${fmt(lat.receive.p50, 1)} | ${fmt(lat.receive.p95, 1)} | ${fmt(lat.receive.p99, 1)} |`);
-    L.push(`| received → presented (jitter buffer, decode, compositor) | ${fmt(lat.presentedAfterReceive.p50, 1)} | ${fmt(lat.presentedAfterReceive.p95, 1)} | |`);
+    L.push('| variant | frames | p50 ms | p95 ms | p99 ms | strip → received p50 / p95 | received → presented p50 / p95 | video jitter buffer (mean) | audio jitter buffer (mean) |');
+    L.push('|---|---|---|---|---|---|---|---|---|');
+    for (const x of r.latency) {
+      L.push(
+        `| ${x.label} | ${x.samples} | ${fmt(x.latency.p50, 1)} | ${fmt(x.latency.p95, 1)} | ${fmt(x.latency.p99, 1)} | ${fmt(x.receive.p50, 1)} / ${fmt(x.receive.p95, 1)} | ` +
+          `${fmt(x.presentedAfterReceive.p50, 1)} / ${fmt(x.presentedAfterReceive.p95, 1)} | ${fmt(x.stats.jitterBufferMs, 1)} ms | ${fmt(x.stats.audioJitterBufferMs, 1)} ms |`,
+      );
+    }
+    L.push('', 'Latency p50 per 5-second window (seconds after the first frame):', '');
+    L.push('| variant | windows |', '|---|---|');
+    for (const x of r.latency) L.push(`| ${x.label} | ${x.series.map((w) => `${w.from}s: ${fmt(w.p50, 0)}`).join(', ')} |`);
     L.push('');
-    const s = lat.stats;
-    L.push(
-      `${lat.samples} frames over ${lat.seconds.toFixed(1)} s (${lat.invalid} unreadable strips); decoded ${fmt(s.decodedFps, 1)} fps at ${s.frame} with ${s.decoder}; ` +
-        `mean jitter-buffer delay ${fmt(s.jitterBufferMs, 1)} ms, mean decode ${fmt(s.decodeMs, 1)} ms; ` +
-        `frames dropped ${s.framesDropped}, packets lost ${s.packetsLost}, NACKs ${s.nackCount}, PLIs ${s.pliCount}, freezes ${s.freezeCount}; ` +
-        `audio packets ${s.audioPackets}. Reading the strip took ${fmt(lat.readMs.p50, 1)} ms per frame (p50) on the page's main thread; ` +
-        `Date.now() − (timeOrigin + performance.now()) p50 ${fmt(lat.clockSkew.p50, 1)} ms.`,
-      '',
-    );
+    for (const x of r.latency) {
+      const s = x.stats;
+      L.push(
+        `- ${x.label}: ${x.samples} frames over ${x.seconds.toFixed(1)} s (${x.invalid} unreadable strips); decoded ${fmt(s.decodedFps, 1)} fps at ${s.frame}; ` +
+          `mean decode ${fmt(s.decodeMs, 1)} ms; video jitter-buffer target ${fmt(s.jitterBufferTargetMs, 1)} ms; frames dropped ${s.framesDropped}, packets lost ${s.packetsLost}, ` +
+          `NACKs ${s.nackCount}, PLIs ${s.pliCount}, freezes ${s.freezeCount}; audio packets ${s.audioPackets}; strip read ${fmt(x.readMs.p50, 1)} ms per frame on the page's main thread; ` +
+          `Date.now() − (timeOrigin + performance.now()) ${fmt(x.clockSkew.p50, 1)} ms.`,
+      );
+    }
+    L.push('');
   }
 
-  if (relay) {
+  if (r.relay) {
     L.push('## Signalling relay', '');
     L.push(
       'A load generator (`bench/relay-load.js`, its own process) opens a signalling socket, does discover/settings/offer, then sends valid `candidate` ' +
         'messages that a fake instance echoes back. **Gateway**: the real relay (ticketed socket, validation and order checks, `signal.{session}.to-instance` ' +
         'on the in-process bus to a subscriber that emits `signal.{session}.to-client` back). **Bare**: a minimal `ws` server forwarding frames between the ' +
-        'client socket and an instance socket, unchanged. Each message crosses the relay twice per round trip.',
+        'client socket and an instance socket, unchanged. A round trip is two relayed messages. Warm-up runs precede each measured run.',
       '',
     );
     L.push('| relay | mode | round trips | messages relayed/s | round trips/s | rtt p50 ms | rtt p95 ms | rtt p99 ms |', '|---|---|---|---|---|---|---|---|');
     for (const which of ['gateway', 'bare'] as const) {
       for (const mode of ['latency', 'throughput'] as const) {
-        const r = relay[which][mode];
-        L.push(`| ${which} | ${mode === 'latency' ? 'one in flight' : `${r.window} in flight`} | ${r.count} | ${fmt(2 * r.roundTripsPerSecond)} | ${fmt(r.roundTripsPerSecond)} | ${fmt(r.rtt.p50, 3)} | ${fmt(r.rtt.p95, 3)} | ${fmt(r.rtt.p99, 3)} |`);
+        const x = r.relay[which][mode];
+        L.push(
+          `| ${which} | ${mode === 'latency' ? 'one in flight' : `${x.window} in flight`} | ${x.count} | ${fmt(2 * x.roundTripsPerSecond)} | ${fmt(x.roundTripsPerSecond)} | ` +
+            `${fmt(x.rtt.p50, 3)} | ${fmt(x.rtt.p95, 3)} | ${fmt(x.rtt.p99, 3)} |`,
+        );
       }
     }
     L.push('');
     L.push(
-      `Ratio gateway / bare: throughput ${fmt(relay.gateway.throughput.roundTripsPerSecond / relay.bare.throughput.roundTripsPerSecond, 2)}, ` +
-        `unloaded round trip p99 ${fmt(relay.gateway.latency.rtt.p99 / relay.bare.latency.rtt.p99, 2)}×.`,
+      `Ratio gateway / bare: throughput ${fmt(r.relay.gateway.throughput.roundTripsPerSecond / r.relay.bare.throughput.roundTripsPerSecond, 2)}, ` +
+        `unloaded round trip p99 ${fmt(r.relay.gateway.latency.rtt.p99 / r.relay.bare.latency.rtt.p99, 2)}×.`,
       '',
     );
   }
-  if (errors.length) L.push('## Errors', '', ...errors.map((e) => `- ${e}`), '');
+  const notes = readingNotes(r);
+  if (notes.length) L.push('## Reading the numbers', '', ...notes.map((n) => `- ${n}`), '');
+  if (r.errors.length) L.push('## Errors', '', ...r.errors.map((e) => `- ${e}`), '');
   return `${L.join('\n')}\n`;
+}
+
+/** What the measurements say, computed from them (so that the text stays true on a rerun). */
+function readingNotes(r: Results): string[] {
+  const notes: string[] = [];
+  const p50 = (t: TtffResults, f: (at: Record<string, number>) => number | undefined) =>
+    quantile(t.samples.map((s) => f(s.at)).filter((v): v is number => v !== undefined), 0.5);
+  if (r.ttff?.samples.length) {
+    const t = r.ttff;
+    const total = quantile(t.samples.map((s) => s.ttff), 0.5);
+    const start = p50(t, (a) => a['ams:running']);
+    const after = p50(t, (a) => (a.firstFrame !== undefined && a['ams:running'] !== undefined ? a.firstFrame - a['ams:running'] : undefined));
+    notes.push(
+      `Time to first frame: of ${fmt(total)} ms (p50), ${fmt(start)} ms pass before the instance is running (its processes start; the gateway holds the ` +
+        `client's discover until then) and ${fmt(after)} ms from there to the first frame. The 300 ms target cannot be met while TTFF includes starting an instance.`,
+    );
+  }
+  for (const [name, t] of [['fresh sessions', r.ttff], ['joins', r.join]] as const) {
+    if (!t?.samples.length) continue;
+    const missed = t.samples.filter((s) => s.at['runtime:restartEncoder:call#2'] !== undefined && s.at['runtime:restartEncoder:call#2'] < s.ttff);
+    if (missed.length) {
+      const cost = quantile(missed.map((s) => s.ttff - (s.at.dtlsConnected ?? s.ttff)), 0.5);
+      notes.push(
+        `Keyframe timing (${name}): in ${missed.length}/${t.samples.length} runs the keyframe the streamer asks for at \`settings\` was produced before the ` +
+          `peer connection was up and went to nobody; a second encoder restart at connect followed, and the first frame came ${fmt(cost)} ms (p50) after DTLS connected.`,
+      );
+    }
+  }
+  const withAudio = r.latency[0];
+  const videoOnly = r.latency.find((x) => x.label.startsWith('video only'));
+  if (withAudio && videoOnly && withAudio.series.length >= 2) {
+    const first = withAudio.series[0].p50 ?? 0;
+    const last = withAudio.series[withAudio.series.length - 1].p50 ?? 0;
+    notes.push(
+      `Latency with audio on went from ${fmt(first)} ms to ${fmt(last)} ms (p50 per 5 s window) within the measurement, while video only stayed at ` +
+        `${fmt(videoOnly.latency.p50)} ms: the browser delays video to lip-sync it with the audio (mean audio jitter buffer ${fmt(withAudio.stats.audioJitterBufferMs, 0)} ms), ` +
+        "and the RTCP sender reports it syncs with pair each stream's last RTP timestamp with the time the report is sent, not with that packet's capture time.",
+    );
+  }
+  if (videoOnly) {
+    notes.push(
+      `Without audio, the frame reaches the browser ${fmt(videoOnly.receive.p50, 1)} ms (p50) after the frame source stamped it (encode, forwarding, SRTP, loopback, on a ` +
+        `machine whose CPUs also decode and render) and is presented ${fmt(videoOnly.presentedAfterReceive.p50, 1)} ms after that.`,
+    );
+  }
+  return notes;
 }
 
 main().then(

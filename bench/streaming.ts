@@ -10,27 +10,23 @@
  * first frame), the instance's lifecycle on the bus (`ams.instance.status`), and the node
  * runtime's start / encoder restarts (its methods wrapped here, in the benchmark only).
  */
+import { cp } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Patterns } from '@streamstack/contracts';
-import { LocalBus, LocalEndpoint } from '@streamstack/transport';
-import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
-import type { RunningApp } from '../test/support/app';
-import { ClientServer, connect, openPage, snapshot, stats, waitFirstFrame } from '../test/support/browser';
-import type { Browser } from 'playwright-core';
+import type { LocalEndpoint } from '@streamstack/transport';
+import { ClientPage, ClientServer, connect, ConnectOptions, openPage, SignallingInfo, snapshot, stats, waitFirstFrame } from '../test/support/browser';
+import type { Browser, Page } from 'playwright-core';
 import { quantile, sleep } from './lib';
+import type { Stack } from './stack';
 
 declare const window: any; // evaluated in the page
 
 type Call = ReturnType<typeof import('../test/support/http').client>;
 
-/** Timestamps (epoch ms) the stack's side of one session reached. */
-interface ServerMarks {
-  [name: string]: number;
-}
-
 export interface TtffSample {
   session: string;
   instance: string;
-  /** ms after the POST was sent, per milestone. */
+  /** ms after the request (POST /1.0/sessions or /join) was sent, per milestone. */
   at: Record<string, number>;
   ttff: number;
 }
@@ -41,72 +37,125 @@ export interface TtffResults {
 }
 
 export interface LatencyResults {
+  label: string;
   samples: number;
   invalid: number;
   latency: { p50: number | null; p95: number | null; p99: number | null; max: number | null };
   receive: { p50: number | null; p95: number | null; p99: number | null };
   presentedAfterReceive: { p50: number | null; p95: number | null };
+  /** p50 latency per 5 s window since the first frame read. */
+  series: { from: number; p50: number | null; n: number }[];
   readMs: { p50: number | null };
   clockSkew: { p50: number | null };
   stats: any;
   seconds: number;
 }
 
+interface ProbeEvent {
+  instance: string;
+  /** e.g. `runtime:restartEncoder:call`, `ams:running` */
+  name: string;
+  at: number;
+}
+
 /** Records what the stack does for each instance (bench-side instrumentation, no src changes). */
 export class ServerProbe {
-  readonly byInstance = new Map<string, ServerMarks>();
+  private readonly events: ProbeEvent[] = [];
   private endpoint: LocalEndpoint | null = null;
 
-  constructor(private readonly stack: RunningApp) {}
+  constructor(private readonly stack: Stack) {}
 
-  private mark(instance: string, name: string, at = Date.now()) {
-    if (!instance) return;
-    const m = this.byInstance.get(instance) ?? {};
-    if (m[name] === undefined) m[name] = at;
-    this.byInstance.set(instance, m);
+  private record(instance: string | undefined, name: string) {
+    if (instance) this.events.push({ instance, name, at: Date.now() });
   }
 
   install(): void {
     // The instance lifecycle as AMS announces it to every role.
-    const bus = this.stack.app.get(LocalBus);
+    const bus = this.stack.app.get(this.stack.LocalBus);
     this.endpoint = {
       routes: () => [{ pattern: Patterns.amsInstanceStatus, isEvent: true }],
       deliverRequest: () => undefined,
       deliverEvent: async (_p, _s, data) => {
-        const ev = data as { id: string; status: string; timestamp?: string };
-        this.mark(ev.id, `ams:${ev.status}`);
+        const ev = data as { id: string; status: string };
+        this.record(ev.id, `ams:${ev.status}`);
       },
     };
     bus.attach(this.endpoint);
 
     // The node runtime: process start, and each encoder (re)start until its first frame.
-    const rt = this.stack.app.get(NodeRuntime) as any;
+    const rt = this.stack.app.get(this.stack.NodeRuntime) as any;
+    // BENCH_KEEP_LOGS=<dir>: keep each instance's process logs (streamer.log, encoder.log, ...)
+    // before the runtime deletes its work dir.
+    const keep = process.env.BENCH_KEEP_LOGS;
+    if (keep && typeof rt.purge === 'function' && typeof rt.dataDir === 'string') {
+      const purge = rt.purge.bind(rt);
+      rt.purge = async (id: string) => {
+        const src = join(rt.dataDir, 'instances', id);
+        await cp(src, join(keep, id), { recursive: true, filter: (f: string) => !f.endsWith('.sock') }).catch(() => undefined);
+        return purge(id);
+      };
+    }
     for (const name of ['start', 'restartEncoder', 'stop']) {
       if (typeof rt[name] !== 'function') continue;
       const original = rt[name].bind(rt);
       rt[name] = async (...args: any[]) => {
         const id = typeof args[0] === 'string' ? args[0] : args[0]?.instance_id;
-        const n = (this.byInstance.get(id)?.[`runtime:${name}:calls`] ?? 0) + 1;
-        this.byInstance.set(id, { ...(this.byInstance.get(id) ?? {}), [`runtime:${name}:calls`]: n });
-        this.mark(id, `runtime:${name}:call#${n}`);
+        this.record(id, `runtime:${name}:call`);
         try {
           return await original(...args);
         } finally {
-          this.mark(id, `runtime:${name}:done#${n}`);
+          this.record(id, `runtime:${name}:done`);
         }
       };
     }
   }
 
+  /**
+   * The instance's marks since `t0`, in ms after it: `ams:<status>` (first of each), and
+   * `runtime:<method>:call#n` / `done#n` numbered from 1 after `t0`.
+   */
+  marksSince(instance: string, t0: number): Record<string, number> {
+    const out: Record<string, number> = {};
+    const count: Record<string, number> = {};
+    for (const ev of this.events) {
+      if (ev.instance !== instance || ev.at < t0) continue;
+      let key = ev.name;
+      if (ev.name.startsWith('runtime:')) {
+        const n = (count[ev.name] = (count[ev.name] ?? 0) + 1);
+        key = `${ev.name}#${n}`;
+      }
+      if (out[key] === undefined) out[key] = ev.at - t0;
+    }
+    return out;
+  }
+
   uninstall(): void {
-    if (this.endpoint) this.stack.app.get(LocalBus).detach(this.endpoint);
+    if (this.endpoint) this.stack.app.get(this.stack.LocalBus).detach(this.endpoint);
   }
 }
 
 const CLIENT_STEPS = ['wsOpen', 'discoverSent', 'discoverResp', 'offerReceived', 'answerSent', 'firstRemoteCandidate', 'iceChecking', 'iceConnected', 'dtlsConnected', 'controlOpen', 'videoTrack', 'loadedMetadata', 'firstFrame'];
 
+/** Connects a fresh page to `session`, awaits its first frame, and gathers every mark since t0. */
+async function measureFirstFrame(page: Page, probe: ServerProbe, session: SignallingInfo, instance: string, t0: number, requestAnswered: number): Promise<TtffSample & { errors: string[] }> {
+  await connect(page, session);
+  await waitFirstFrame(page, 20_000);
+  const snap = await snapshot(page);
+  const at: Record<string, number> = { requestAnswered: requestAnswered - t0 };
+  for (const step of CLIENT_STEPS) if (snap.wall[step] !== undefined) at[step] = snap.wall[step] - t0;
+  Object.assign(at, probe.marksSince(instance, t0));
+  return { session: '', instance, at, ttff: snap.wall.firstFrame - t0, errors: snap.errors };
+}
+
+const describeMarks = (at: Record<string, number>) =>
+  Object.entries(at)
+    .sort((a, b) => a[1] - b[1])
+    .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+    .join(', ');
+
+/** `POST /1.0/sessions` → first frame presented, one fresh session at a time. */
 export async function benchTtff(
-  stack: RunningApp,
+  stack: Stack,
   browser: Browser,
   server: ClientServer,
   call: Call,
@@ -116,10 +165,11 @@ export async function benchTtff(
 ): Promise<TtffResults> {
   const samples: TtffSample[] = [];
   const failures: string[] = [];
-  const runtime = stack.app.get(NodeRuntime);
+  const runtime = stack.app.get(stack.NodeRuntime);
   for (let i = 0; i < opts.sessions; i++) {
     const p = await openPage(browser, server);
     let sessionId: string | null = null;
+    let instance: string | null = null;
     try {
       const t0 = Date.now();
       const res = await call('POST', '/1.0/sessions', { body: { app: 'pattern', screen: opts.screen } });
@@ -127,19 +177,12 @@ export async function benchTtff(
       if (res.status !== 201) throw new Error(`POST /1.0/sessions answered ${res.status}: ${JSON.stringify(res.body)}`);
       const session = res.body.metadata;
       sessionId = session.id;
-      await connect(p.page, session);
-      await waitFirstFrame(p.page, 20_000);
-      const snap = await snapshot(p.page);
-      const at: Record<string, number> = { postAnswered: t1 - t0 };
-      for (const step of CLIENT_STEPS) if (snap.wall[step] !== undefined) at[step] = snap.wall[step] - t0;
-      const instance = session.instance_id ?? (await call('GET', `/1.0/sessions/${session.id}`)).body.metadata.instance_id;
-      for (const [name, when] of Object.entries(probe.byInstance.get(instance) ?? {})) {
-        if (name.includes(':call') || name.includes(':done') || name.startsWith('ams:')) at[name] = when - t0;
-      }
-      const sample = { session: session.id, instance, at, ttff: snap.wall.firstFrame - t0 };
+      instance = session.instance_id ?? (await call('GET', `/1.0/sessions/${session.id}`)).body.metadata.instance_id;
+      const sample = await measureFirstFrame(p.page, probe, session, instance!, t0, t1);
+      sample.session = session.id;
       samples.push(sample);
-      log(`ttff #${i + 1}: ${sample.ttff.toFixed(0)} ms (${Object.entries(at).sort((a, b) => a[1] - b[1]).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')})`);
-      if (snap.errors.length) failures.push(`session ${i + 1}: client errors ${snap.errors.join('; ')}`);
+      log(`ttff #${i + 1}: ${sample.ttff.toFixed(0)} ms (${describeMarks(sample.at)})`);
+      if (sample.errors.length) failures.push(`session ${i + 1}: client errors ${sample.errors.join('; ')}`);
     } catch (e) {
       failures.push(`session ${i + 1}: ${(e as Error).message.split('\n').slice(0, 3).join(' | ')}`);
       log(`ttff #${i + 1} FAILED: ${(e as Error).message}`);
@@ -147,11 +190,10 @@ export async function benchTtff(
     } finally {
       await p.close();
       if (sessionId) {
-        const instance = (await call('GET', `/1.0/sessions/${sessionId}`)).body.metadata?.instance_id;
         await call('DELETE', `/1.0/sessions/${sessionId}?force=true`);
         // The next session starts on an idle machine.
         const deadline = Date.now() + 10_000;
-        while (instance && runtime.list().some((x) => x.instance_id === instance) && Date.now() < deadline) await sleep(50);
+        while (instance && runtime.list().some((x: { instance_id: string }) => x.instance_id === instance) && Date.now() < deadline) await sleep(50);
       }
       await sleep(300);
     }
@@ -159,11 +201,68 @@ export async function benchTtff(
   return { samples, failures };
 }
 
+/**
+ * `POST /1.0/sessions/{id}/join` → first frame presented, on one joinable session whose
+ * instance keeps running: the streaming part of TTFF alone (signalling, ICE, DTLS, keyframe).
+ * Each join replaces the previous viewer, as a browser reload would.
+ */
+export async function benchJoin(
+  browser: Browser,
+  server: ClientServer,
+  call: Call,
+  probe: ServerProbe,
+  opts: { joins: number; screen: { width: number; height: number; fps: number } },
+  log: (s: string) => void,
+): Promise<TtffResults> {
+  const samples: TtffSample[] = [];
+  const failures: string[] = [];
+  const res = await call('POST', '/1.0/sessions', { body: { app: 'pattern', screen: opts.screen, joinable: true, idle_time_min: 10, ephemeral: false } });
+  if (res.status !== 201) throw new Error(`POST /1.0/sessions answered ${res.status}: ${JSON.stringify(res.body)}`);
+  const session = res.body.metadata;
+  try {
+    // The instance is running before the first join is timed.
+    const deadline = Date.now() + 20_000;
+    while ((await call('GET', `/1.0/sessions/${session.id}`)).body.metadata.status !== 'active' && Date.now() < deadline) await sleep(50);
+    const instance = (await call('GET', `/1.0/sessions/${session.id}`)).body.metadata.instance_id;
+    let previous: ClientPage | null = null;
+    for (let i = 0; i < opts.joins; i++) {
+      const p = await openPage(browser, server);
+      try {
+        await sleep(500); // the previous viewer's stream settles
+        const t0 = Date.now();
+        const joined = await call('POST', `/1.0/sessions/${session.id}/join`, { body: {} });
+        const t1 = Date.now();
+        if (joined.status !== 200) throw new Error(`join answered ${joined.status}: ${JSON.stringify(joined.body)}`);
+        const sample = await measureFirstFrame(p.page, probe, joined.body.metadata, instance, t0, t1);
+        sample.session = session.id;
+        samples.push(sample);
+        log(`join #${i + 1}: ${sample.ttff.toFixed(0)} ms (${describeMarks(sample.at)})`);
+        if (sample.errors.length) failures.push(`join ${i + 1}: client errors ${sample.errors.join('; ')}`);
+      } catch (e) {
+        failures.push(`join ${i + 1}: ${(e as Error).message.split('\n').slice(0, 3).join(' | ')}`);
+        log(`join #${i + 1} FAILED: ${(e as Error).message}`);
+        if (failures.length >= 3 && samples.length === 0) break;
+      } finally {
+        await previous?.close();
+        previous = p;
+      }
+    }
+    await previous?.close();
+  } finally {
+    await call('DELETE', `/1.0/sessions/${session.id}?force=true`);
+  }
+  return { samples, failures };
+}
+
+/**
+ * Capture-to-display latency from the timestamp strip of every presented frame of one session
+ * (`frames` of them, after `warmupMs`), with the page's `connect` options.
+ */
 export async function benchLatency(
   browser: Browser,
   server: ClientServer,
   call: Call,
-  opts: { frames: number; warmupMs: number; screen: { width: number; height: number; fps: number } },
+  opts: { label: string; frames: number; warmupMs: number; screen: { width: number; height: number; fps: number }; connect?: ConnectOptions },
   log: (s: string) => void,
 ): Promise<LatencyResults> {
   const p = await openPage(browser, server);
@@ -171,7 +270,7 @@ export async function benchLatency(
   if (res.status !== 201) throw new Error(`POST /1.0/sessions answered ${res.status}: ${JSON.stringify(res.body)}`);
   const session = res.body.metadata;
   try {
-    await connect(p.page, session);
+    await connect(p.page, session, opts.connect ?? {});
     await waitFirstFrame(p.page, 20_000);
     await sleep(opts.warmupMs);
     const before = await stats(p.page);
@@ -192,14 +291,26 @@ export async function benchLatency(
     const lat = raw.map((s) => s.latency);
     const rec = raw.map((s) => s.receive).filter((v) => v !== null);
     const pr = raw.filter((s) => s.receive !== null).map((s) => s.latency - s.receive);
-    const delta = (k: string) => (after.video?.[k] ?? 0) - (before.video?.[k] ?? 0);
+    const delta = (k: string, kind = 'video') => (after[kind]?.[k] ?? 0) - (before[kind]?.[k] ?? 0);
     const frames = delta('framesDecoded');
+    const series: LatencyResults['series'] = [];
+    if (raw.length) {
+      const first = raw[0].presented;
+      for (let from = 0; ; from += 5) {
+        const inWindow = raw.filter((s) => s.presented - first >= from * 1000 && s.presented - first < (from + 5) * 1000).map((s) => s.latency);
+        if (!inWindow.length) break;
+        series.push({ from: from + opts.warmupMs / 1000, p50: quantile(inWindow, 0.5), n: inWindow.length });
+      }
+    }
+    const perEmitted = (kind: string, k: string) => (delta('jitterBufferEmittedCount', kind) ? (1000 * delta(k, kind)) / delta('jitterBufferEmittedCount', kind) : null);
     const result: LatencyResults = {
+      label: opts.label,
       samples: raw.length,
       invalid,
       latency: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), p99: quantile(lat, 0.99), max: quantile(lat, 1) },
       receive: { p50: quantile(rec, 0.5), p95: quantile(rec, 0.95), p99: quantile(rec, 0.99) },
       presentedAfterReceive: { p50: quantile(pr, 0.5), p95: quantile(pr, 0.95) },
+      series,
       readMs: { p50: quantile(raw.map((s) => s.readMs), 0.5) },
       clockSkew: { p50: quantile(raw.map((s) => s.clockSkew), 0.5) },
       seconds,
@@ -210,15 +321,19 @@ export async function benchLatency(
         pliCount: delta('pliCount'),
         freezeCount: delta('freezeCount'),
         packetsLost: delta('packetsLost'),
-        jitterBufferMs: delta('jitterBufferEmittedCount') ? (1000 * delta('jitterBufferDelay')) / delta('jitterBufferEmittedCount') : null,
+        jitterBufferMs: perEmitted('video', 'jitterBufferDelay'),
+        jitterBufferTargetMs: perEmitted('video', 'jitterBufferTargetDelay'),
+        audioJitterBufferMs: perEmitted('audio', 'jitterBufferDelay'),
         decodeMs: frames ? (1000 * delta('totalDecodeTime')) / frames : null,
-        decoder: after.video?.decoderImplementation,
         frame: `${after.video?.frameWidth}x${after.video?.frameHeight}`,
-        audioPackets: (after.audio?.packetsReceived ?? 0) - (before.audio?.packetsReceived ?? 0),
+        audioPackets: delta('packetsReceived', 'audio'),
         pair: after.pair,
       },
     };
-    log(`latency: ${raw.length} frames, p50 ${result.latency.p50?.toFixed(1)} ms p95 ${result.latency.p95?.toFixed(1)} ms`);
+    log(
+      `latency [${opts.label}]: ${raw.length} frames, p50 ${result.latency.p50?.toFixed(1)} ms p95 ${result.latency.p95?.toFixed(1)} ms; ` +
+        `per 5 s: ${series.map((x) => x.p50?.toFixed(0)).join(' ')}; video jitter buffer ${result.stats.jitterBufferMs?.toFixed(1)} ms, audio ${result.stats.audioJitterBufferMs?.toFixed(1)} ms`,
+    );
     return result;
   } finally {
     await p.close();

@@ -226,6 +226,30 @@ describe('gateway sessions (PROTOCOL.md §3) and the signalling relay (§4)', ()
     });
   });
 
+  describe('the instance-side socket', () => {
+    it('carries client messages to an external instance peer and checks what it sends back', async () => {
+      const session = await create({ ephemeral: false });
+      expect((await alice('POST', `/1.0/sessions/${session.id}/instance-signaling`, { body: {} })).status).toBe(403);
+      const { url } = (await admin('POST', `/1.0/sessions/${session.id}/instance-signaling`, { body: {} })).body.metadata;
+      expect(url).toMatch(/\/1\.0\/signaling\/instance\?ticket=/);
+      await expect(openSignalling(session.url.replace('/client?', '/instance?'))).rejects.toMatchObject({ status: 403 });
+      const instance = await openSignalling(url);
+      await expect(openSignalling(url)).rejects.toMatchObject({ status: 409 });
+      await eventually(async () => (await statusOf(session.id)) === 'active');
+      const peer = await openSignalling(session.url);
+      const discover = instance.next('discover');
+      peer.send({ type: 'discover' });
+      expect(await discover).toEqual({ type: 'discover' });
+      instance.send({ type: 'offer', sdp: b64('v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n') });
+      expect((await instance.next('error')).message).toMatch(/offer before the client's settings/);
+      instance.send({ type: 'resp:discover', max_api_version: 'two' });
+      expect((await instance.next('error')).message).toMatch(/max_api_version must be an integer/);
+      expect(peer.messages.filter((m) => m.type === 'offer' || m.type === 'error')).toEqual([]);
+      peer.ws.close();
+      instance.ws.close();
+    });
+  });
+
   describe('lifecycle rules, on a fake clock', () => {
     const sessions = () => stack.app.get(SessionsService);
 

@@ -86,7 +86,8 @@
     /**
      * @param session `{url, stun_servers}` as POST /1.0/sessions (or join) answered it
      * @param options `data_channels` (user-named channels besides `control`), `enable_video`,
-     *   `enable_speaker`, `preferred_decoder_codecs`, `video` (the element to attach to)
+     *   `enable_speaker`, `preferred_decoder_codecs`, `video` (the element to attach to),
+     *   `jitterBufferTarget` (ms, set on each receiver; unset = the browser's default, as the SDK)
      */
     constructor(session, options = {}) {
       if (!session || typeof session.url !== 'string') throw new Error('connect() needs {url, stun_servers}');
@@ -303,6 +304,11 @@
       const kind = ev.track.kind;
       this.tracks.push({ kind, id: ev.track.id, streams: ev.streams.length, at: wallNow() });
       this.step(kind === 'video' ? 'videoTrack' : 'audioTrack');
+      // Not something the SDK does: lets a benchmark see how much of the latency is the
+      // browser's jitter buffer (RTCRtpReceiver.jitterBufferTarget, ms).
+      if (this.options.jitterBufferTarget !== undefined && 'jitterBufferTarget' in ev.receiver) {
+        ev.receiver.jitterBufferTarget = this.options.jitterBufferTarget;
+      }
       ev.track.onended = () => this.step(`${kind}TrackEnded`);
       ev.track.onmute = () => this.step(`${kind}TrackMuted`);
       const stream = ev.streams && ev.streams[0];

@@ -123,6 +123,8 @@ export interface ConnectOptions {
   enable_video?: boolean;
   enable_speaker?: boolean;
   preferred_decoder_codecs?: string[];
+  /** RTCRtpReceiver.jitterBufferTarget in ms (unset: the browser's default, as the SDK leaves it). */
+  jitterBufferTarget?: number;
 }
 
 /** Starts the page's client on a session (non-blocking: the page does the rest itself). */

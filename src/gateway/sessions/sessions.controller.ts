@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Caller, CurrentCaller } from '../../common/auth/auth.decorators';
+import { Caller, CurrentCaller, RequireRole } from '../../common/auth/auth.decorators';
 import { ListResult } from '../../common/http/envelope';
 import { CreateSessionDto, DeleteSessionQuery, DeleteSessionsDto, JoinSessionDto, ListSessionsQuery } from './session.dto';
 import { SessionsService } from './sessions.service';
@@ -45,6 +45,14 @@ export class SessionsController {
   @ApiOperation({ summary: 'End a session and delete its instance' })
   delete(@CurrentCaller() caller: Caller, @Param('id') id: string, @Query() query: DeleteSessionQuery) {
     return this.sessions.terminate(caller, id, query.force ?? false);
+  }
+
+  @Post(':id/instance-signaling')
+  @HttpCode(200)
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Admin: a url for an external instance-side peer to answer this session\'s signalling' })
+  instanceSignalling(@Param('id') id: string) {
+    return this.sessions.instanceSignalling(id);
   }
 
   @Post(':id/join')

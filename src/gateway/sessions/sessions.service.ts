@@ -215,6 +215,17 @@ export class SessionsService {
     return { id, url, stun_servers };
   }
 
+  /**
+   * The instance-side signalling url of a session: for a streamer that runs outside this
+   * stack's node runtime and answers the session's clients over a WebSocket instead.
+   */
+  async instanceSignalling(id: string): Promise<{ url: string }> {
+    const session = await this.sessions.findOneBy({ id });
+    if (!session || !LIVE.includes(session.status)) throw notFound('live session', id);
+    const base = this.config.publicUrl.replace(/^http/, 'ws');
+    return { url: `${base}/1.0/signaling/instance?ticket=${this.tickets.issue(id, 0, 'instance')}` };
+  }
+
   /** Ends a session and deletes its instance (through its agent). */
   async terminate(caller: Caller | null, id: string, force = false, reason = 'deleted'): Promise<SessionView> {
     const session = caller ? await this.requireOwned(caller, id) : await this.sessions.findOneBy({ id });

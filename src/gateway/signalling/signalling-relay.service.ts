@@ -2,6 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DomainError, RelayedSignal, signalPattern } from '@streamstack/contracts';
 import {
   ClientMessage,
+  InstanceMessage,
   parseFrame,
   SIGNALLING_MAX_FRAME_BYTES,
   SignallingError,
@@ -45,6 +46,8 @@ interface ClientLink {
 export class SignallingRelay implements OnModuleInit {
   private readonly logger = new Logger('signalling');
   private readonly links = new Map<string, ClientLink>();
+  /** Instance-side sockets: a streamer outside this stack's node runtime, one per session. */
+  private readonly instanceSockets = new Map<string, { socket: WebSocket; strikes: number }>();
   /** Ticket nonces that opened a socket already: a ticket opens one socket. */
   private readonly usedTickets = new Map<string, number>();
 
@@ -63,12 +66,21 @@ export class SignallingRelay implements OnModuleInit {
       authorise: (_req, url) => this.authorise(url),
       connected: (socket, link: Omit<ClientLink, 'socket'>, req) => this.attach(socket, link, req),
     });
+    this.router.add({
+      path: '/1.0/signaling/instance',
+      maxPayload: SIGNALLING_MAX_FRAME_BYTES,
+      authorise: (_req, url) => this.authoriseInstance(url),
+      connected: (socket, sessionId: string) => this.attachInstance(socket, sessionId),
+    });
     this.sessions.signals.on('active', (id) => this.flush(id));
     this.sessions.signals.on('replaced', (id, generation) => {
       const link = this.links.get(id);
       if (link && link.generation < generation) link.socket.close(CLOSE_REPLACED, 'another client joined the session');
     });
-    this.sessions.signals.on('ended', (id) => this.links.get(id)?.socket.close(CLOSE_ENDED, 'the session ended'));
+    this.sessions.signals.on('ended', (id) => {
+      this.links.get(id)?.socket.close(CLOSE_ENDED, 'the session ended');
+      this.instanceSockets.get(id)?.socket.close(CLOSE_ENDED, 'the session ended');
+    });
   }
 
   /** A message from the instance's streamer for the client. */
@@ -76,13 +88,43 @@ export class SignallingRelay implements OnModuleInit {
     const link = this.links.get(signal.session_id);
     if (!link || link.generation !== signal.generation) return; // that client is gone
     try {
-      const message = validateInstanceMessage(signal.message as Record<string, unknown>);
-      link.order.checkFromInstance(message);
-      link.order.noteFromInstance(message);
-      link.socket.send(JSON.stringify(message));
+      this.toClient(link, validateInstanceMessage(signal.message as Record<string, unknown>));
     } catch (e) {
       this.logger.warn(`session ${signal.session_id}: dropped an invalid message from the instance: ${(e as Error).message}`);
     }
+  }
+
+  /** The instance-side socket's session, if its ticket holds and no other instance socket is open. */
+  private async authoriseInstance(url: URL): Promise<string> {
+    const ticket = this.tickets.verify(url.searchParams.get('ticket'), 'instance');
+    const session = await this.sessions.forSignalling(ticket.s);
+    if (!session || session.status === 'terminated' || session.status === 'terminating') {
+      throw new DomainError('not_found', `session ${ticket.s} is not live`);
+    }
+    if (this.instanceSockets.has(session.id)) throw new DomainError('conflict', 'an instance socket is open for this session already');
+    return session.id;
+  }
+
+  private attachInstance(socket: WebSocket, sessionId: string): void {
+    const entry = { socket, strikes: 0 };
+    this.instanceSockets.set(sessionId, entry);
+    socket.on('close', () => {
+      if (this.instanceSockets.get(sessionId) === entry) this.instanceSockets.delete(sessionId);
+    });
+    socket.on('message', (data, isBinary) => {
+      try {
+        if (isBinary) throw new SignallingError('binary frames are not part of the protocol');
+        const message = validateInstanceMessage(parseFrame(data.toString()));
+        const link = this.links.get(sessionId);
+        if (!link) throw new SignallingError('no client is connected to this session');
+        this.toClient(link, message);
+      } catch (e) {
+        if (!(e instanceof SignallingError)) throw e;
+        entry.strikes += 1;
+        socket.send(JSON.stringify({ type: 'error', message: e.message }));
+        if (entry.strikes >= MAX_STRIKES) socket.close(CLOSE_POLICY, 'too many invalid messages');
+      }
+    });
   }
 
   private async authorise(url: URL): Promise<Omit<ClientLink, 'socket'>> {
@@ -130,6 +172,13 @@ export class SignallingRelay implements OnModuleInit {
     }
   }
 
+  /** Throws (and sends nothing) when the message is out of order. */
+  private toClient(link: ClientLink, message: InstanceMessage): void {
+    link.order.checkFromInstance(message);
+    link.order.noteFromInstance(message);
+    link.socket.send(JSON.stringify(message));
+  }
+
   private flush(sessionId: string): void {
     const link = this.links.get(sessionId);
     if (!link?.queue) return;
@@ -138,9 +187,11 @@ export class SignallingRelay implements OnModuleInit {
     for (const message of queued) this.toInstance(link, message);
   }
 
+  /** To the instance's streamer over the transport, and to an instance-side socket if one is open. */
   private toInstance(link: ClientLink, message: ClientMessage): void {
     const signal: RelayedSignal = { session_id: link.sessionId, generation: link.generation, message };
     this.rpc.emit(signalPattern(link.sessionId, 'to-instance'), signal);
+    this.instanceSockets.get(link.sessionId)?.socket.send(JSON.stringify(message));
   }
 
   private pruneTickets(): void {

@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { Clock } from '../../common/clock';
 import { StreamstackConfig } from '../../config/config.schema';
 
-/** How long a signalling ticket may wait before its socket is opened. */
+/** How long a client's signalling ticket may wait before its socket is opened. */
 export const TICKET_TTL_MS = 60_000;
+/** An instance-side ticket is handed to a streamer that may attach any time in a session's life. */
+export const INSTANCE_TICKET_TTL_MS = 24 * 60 * 60_000;
 
 export type TicketRole = 'client' | 'instance';
 
@@ -40,7 +42,8 @@ export class TicketService {
   }
 
   issue(sessionId: string, generation: number, role: TicketRole): string {
-    const ticket: Ticket = { s: sessionId, g: generation, r: role, e: this.clock.now() + TICKET_TTL_MS, n: randomBytes(9).toString('base64url') };
+    const ttl = role === 'instance' ? INSTANCE_TICKET_TTL_MS : TICKET_TTL_MS;
+    const ticket: Ticket = { s: sessionId, g: generation, r: role, e: this.clock.now() + ttl, n: randomBytes(9).toString('base64url') };
     const body = Buffer.from(JSON.stringify(ticket)).toString('base64url');
     return `${body}.${this.sign(body)}`;
   }

@@ -36,9 +36,10 @@ export const OPUS_FMTP = 'minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1';
 /**
  * A negotiated (pre-agreed, never announced) data channel of our own: it makes libdatachannel
  * put an application m-line in the offer, so that the client's channels can open, without
- * the client ever seeing an extra channel. Odd id: browsers (DTLS client) number theirs even.
+ * the client ever seeing an extra channel. Even id: we are the DTLS client (see start()), the
+ * client numbers its channels odd.
  */
-const HIDDEN_CHANNEL_ID = 1023;
+const HIDDEN_CHANNEL_ID = 1022;
 const LOCAL_DESCRIPTION_POLL_MS = 10;
 const LOCAL_DESCRIPTION_TIMEOUT_MS = 3000;
 const MAX_QUEUED_CANDIDATES = 100;
@@ -150,7 +151,13 @@ export class StreamerPeer {
     if (this.closed) return;
     this.offerSdp = sdp;
     this.mids = [...sdp.matchAll(/^a=mid:(\S+)/gm)].map((m) => m[1]);
-    this.events.signal({ type: 'offer', sdp: Buffer.from(sdp, 'utf8').toString('base64') });
+    // We take the DTLS client role (the client must answer setup:passive; libdatachannel then
+    // turns active). With actpass the client is the DTLS client, and its ClientHello usually
+    // arrives before its relayed answer has reached us: libdatachannel has no DTLS transport
+    // yet, drops it, and the handshake waits for the 1 s retransmission (measured: 1 in 3
+    // loopback joins took ~1020 ms instead of ~20). As DTLS client we speak only once we can.
+    const offer = sdp.replace(/^a=setup:actpass(\r?)$/gm, 'a=setup:active$1');
+    this.events.signal({ type: 'offer', sdp: Buffer.from(offer, 'utf8').toString('base64') });
     this.log('info', `offer sent ${this.ms()} ms after settings (mids ${this.mids.join(',')}; video ssrc ${this.ssrcOf('video') ?? '-'}, audio ssrc ${this.ssrcOf('audio') ?? '-'})`);
     for (const c of this.pendingLocal.splice(0)) this.sendLocalCandidate(c.candidate, c.mid);
   }

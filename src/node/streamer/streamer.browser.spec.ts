@@ -1,0 +1,241 @@
+/**
+ * A real browser as the client: headless Chromium does PROTOCOL.md §4 against a streamer
+ * process through an in-test bridge (no gateway), with a real ffmpeg encoding 640x480 H.264.
+ * Its RTCPeerConnection must put both tracks in one MediaStream, decode frames of the right
+ * size, see our sender reports, and recover lost packets by NACK (through a lossy relay).
+ */
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { freeUdpPorts, LossyRelay, TestEncoder } from '../../../test/support/streamer-media';
+import { StreamerProcess } from './streamer-process';
+import type { InstanceSignal, StreamerConfig } from './streamer.messages';
+
+jest.setTimeout(45_000);
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+  // Loopback only here: let WebRTC use it, and show real addresses instead of mDNS names.
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+const WIDTH = 640;
+const HEIGHT = 480;
+
+/** The client side, as a browser page would run it against the gateway's signalling socket. */
+const PAGE = `<!doctype html><html><body><video id="v" autoplay muted playsinline></video><script>
+window.state = { tracks: [], signals: [], connection: [], frames: 0, presentDelays: [], t: {} };
+const mark = (k) => { if (!(k in state.t)) state.t[k] = performance.now(); };
+window.start = (opts) => {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  window.pc = pc;
+  window.control = pc.createDataChannel('control');
+  control.onclose = () => mark('control-closed');
+  const queued = [];
+  pc.ontrack = (e) => {
+    state.tracks.push({ kind: e.track.kind, streams: e.streams.length, streamId: e.streams[0] ? e.streams[0].id : null });
+    const v = document.getElementById('v');
+    if (e.streams[0] && v.srcObject !== e.streams[0]) { v.srcObject = e.streams[0]; v.play().catch(() => {}); }
+    if (e.track.kind === 'video' && v.requestVideoFrameCallback) {
+      const onFrame = (now, meta) => {
+        state.frames++;
+        // receiveTime: last packet of the frame in; presentationTime: on screen.
+        if (meta.receiveTime && meta.presentationTime) state.presentDelays.push(meta.presentationTime - meta.receiveTime);
+        v.requestVideoFrameCallback(onFrame);
+      };
+      v.requestVideoFrameCallback(onFrame);
+    }
+  };
+  pc.onicecandidate = (e) => {
+    if (opts.noCandidates || !e.candidate || !e.candidate.candidate) return;
+    toStreamer({ type: 'candidate', candidate: btoa(e.candidate.candidate), sdpMid: e.candidate.sdpMid, sdpMLineIndex: e.candidate.sdpMLineIndex });
+  };
+  pc.onconnectionstatechange = () => { state.connection.push(pc.connectionState); mark(pc.connectionState); };
+  window.fromStreamer = async (m) => {
+    state.signals.push(m.type);
+    mark(m.type);
+    if (m.type === 'resp:discover') {
+      toStreamer({ type: 'settings', api_version: 2, data_channels: [], enable_speaker: true, enable_microphone: false, enable_video: true, enable_camera: false, video: { preferred_decoder_codecs: ['H264'] } });
+    } else if (m.type === 'offer') {
+      await pc.setRemoteDescription({ type: 'offer', sdp: atob(m.sdp) });
+      await pc.setLocalDescription(await pc.createAnswer());
+      let sdp = pc.localDescription.sdp;
+      if (opts.noCandidates) sdp = sdp.replace(/^a=(candidate|end-of-candidates).*\\r\\n/gm, '');
+      state.answer = sdp;
+      mark('answer');
+      toStreamer({ type: 'answer', sdp: btoa(sdp) });
+      for (const c of queued.splice(0)) await pc.addIceCandidate(c);
+    } else if (m.type === 'candidate') {
+      const c = { candidate: atob(m.candidate), sdpMid: m.sdpMid, sdpMLineIndex: m.sdpMLineIndex };
+      if (pc.remoteDescription) await pc.addIceCandidate(c); else queued.push(c);
+    }
+  };
+  mark('discover');
+  toStreamer({ type: 'discover' });
+};
+window.stats = async () => {
+  const out = {};
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp') out[s.kind] = s;
+    if (s.type === 'remote-outbound-rtp') out['sr-' + s.kind] = s;
+  });
+  return JSON.parse(JSON.stringify(out));
+};
+</script></body></html>`;
+
+interface Stats {
+  video?: { framesDecoded?: number; frameWidth?: number; frameHeight?: number; nackCount?: number; packetsLost?: number; packetsReceived?: number; pliCount?: number; keyFramesDecoded?: number };
+  audio?: { packetsReceived?: number };
+  'sr-video'?: { packetsSent?: number; reportsSent?: number };
+  'sr-audio'?: { packetsSent?: number };
+}
+
+describe('streamer with headless Chromium', () => {
+  let browser: Browser;
+  let streamer: StreamerProcess;
+  let encoder: TestEncoder;
+  let config: StreamerConfig;
+  let generation = 0;
+
+  beforeAll(async () => {
+    const [videoPort, audioPort] = await freeUdpPorts(2);
+    const media = { videoPayloadType: 96, audioPayloadType: 111, videoSsrc: 0x1234, audioSsrc: 0x5678 };
+    config = { videoPort, audioPort, ...media, fps: 30, width: WIDTH, height: HEIGHT, iceServers: [], bindAddress: '127.0.0.1' };
+    [browser, streamer] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true, timeout: 30_000 }), StreamerProcess.start(config)]);
+    encoder = new TestEncoder({ videoPort, audioPort, ...media, width: WIDTH, height: HEIGHT, gop: 600 });
+    encoder.start();
+    streamer.on('keyframe', () => void encoder.restart());
+  });
+
+  afterAll(async () => {
+    await browser?.close().catch(() => undefined);
+    await encoder?.stop();
+    await streamer?.stop();
+  });
+
+  /** Opens a page that joins as a new generation; messages from the streamer are bridged in. */
+  async function join(opts: { noCandidates?: boolean; rewriteOffer?: (sdp: string) => string } = {}): Promise<{ page: Page; generation: number; t0: number }> {
+    const g = ++generation;
+    const page = await browser.newPage();
+    await page.exposeFunction('toStreamer', (message: never) => streamer.signal(g, message));
+    await page.setContent(PAGE);
+    streamer.on('signal', (gen: number, message: InstanceSignal) => {
+      if (gen !== g || page.isClosed()) return;
+      let m = message;
+      if (m.type === 'offer' && opts.rewriteOffer) m = { ...m, sdp: Buffer.from(opts.rewriteOffer(Buffer.from(m.sdp, 'base64').toString('utf8'))).toString('base64') };
+      page.evaluate(`window.fromStreamer(${JSON.stringify(m)})`).catch(() => undefined);
+    });
+    const t0 = performance.now();
+    await page.evaluate(`window.start(${JSON.stringify({ noCandidates: Boolean(opts.noCandidates) })})`);
+    return { page, generation: g, t0 };
+  }
+
+  const stats = (page: Page) => page.evaluate('window.stats()') as Promise<Stats>;
+  async function until<T>(page: Page, read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const v = await read();
+      if (ok(v)) return v;
+      if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms; last ${JSON.stringify(v)}; streamer: ${streamer.stderrTail().slice(-1500)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it('plays: one MediaStream for both tracks, frames of the right size decoded, sender reports seen', async () => {
+    const { page, t0 } = await join();
+    const connected = await until(page, () => page.evaluate('window.state.connection') as Promise<string[]>, (c) => c.includes('connected'), 10_000, 'connected');
+    const connectMs = performance.now() - t0;
+    expect(connected).not.toContain('failed');
+    const first = await until(page, () => stats(page), (s) => (s.video?.framesDecoded ?? 0) > 0, 10_000, 'first decoded frame');
+    const firstFrameMs = performance.now() - t0;
+    const s = await until(page, () => stats(page), (x) => (x.video?.framesDecoded ?? 0) >= 90 && (x.audio?.packetsReceived ?? 0) > 50 && Boolean(x['sr-video']) && Boolean(x['sr-audio']), 15_000, '90 frames, audio and SRs');
+
+    const state = (await page.evaluate('window.state')) as {
+      tracks: Array<{ kind: string; streams: number; streamId: string | null }>;
+      presentDelays: number[];
+      answer: string;
+      t: Record<string, number>;
+    };
+    expect(state.tracks.map((t) => t.kind).sort()).toEqual(['audio', 'video']);
+    expect(state.tracks.every((t) => t.streams === 1 && t.streamId)).toBe(true);
+    expect(state.tracks[0].streamId).toBe(state.tracks[1].streamId);
+    // We asked to be the DTLS client.
+    expect(state.answer).toMatch(/a=setup:passive/);
+    expect(s.video).toMatchObject({ frameWidth: WIDTH, frameHeight: HEIGHT });
+    expect(s['sr-video']!.packetsSent).toBeGreaterThan(0);
+    // Started at an IDR: nothing to ask for.
+    expect(first.video?.pliCount ?? 0).toBe(0);
+    // Steady state: after the first second (the jitter buffer settles).
+    const delays = state.presentDelays.slice(30).sort((a, b) => a - b);
+    const median = delays[Math.floor(delays.length / 2)];
+    const t = state.t;
+    console.log(
+      `chromium (page clock): discover -> resp:discover ${(t['resp:discover'] - t.discover).toFixed(0)} ms (bridge round trip), ` +
+        `-> offer ${(t.offer - t.discover).toFixed(0)} ms, offer -> answer sent ${(t.answer - t.offer).toFixed(0)} ms (Chrome), ` +
+        `answer sent -> connected ${(t.connected - t.answer).toFixed(0)} ms; ` +
+        `test clock: discover -> connected ${connectMs.toFixed(0)} ms, -> first decoded frame ${firstFrameMs.toFixed(0)} ms; ` +
+        `last packet received -> frame presented: median ${median?.toFixed(1)} ms over ${delays.length} frames; pli ${s.video?.pliCount ?? 0}`,
+    );
+    if (process.env.STREAMER_LOG) console.log(streamer.stderrTail());
+    await page.close();
+  });
+
+  it('connects every join quickly (the streamer is the DTLS client: no lost ClientHello, no 1 s retransmission)', async () => {
+    const pages: Page[] = [];
+    const answerToConnected: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const { page } = await join();
+      pages.push(page);
+      await until(page, () => page.evaluate('window.state.connection') as Promise<string[]>, (c) => c.includes('connected'), 10_000, 'connected');
+      const t = (await page.evaluate('window.state.t')) as Record<string, number>;
+      answerToConnected.push(Math.round(t.connected - t.answer));
+      // The previous page's peer was replaced: the streamer closed it, which the browser sees
+      // at once as its data channels closing (ICE itself would only time out after seconds).
+      if (pages.length > 1) {
+        const old = pages[pages.length - 2];
+        await until(old, () => old.evaluate('window.control.readyState') as Promise<string>, (st) => st === 'closed', 5000, 'old control channel closed');
+      }
+    }
+    console.log(`chromium: answer sent -> connected over ${answerToConnected.length} joins: ${answerToConnected.join(', ')} ms`);
+    // A lost ClientHello costs a 1 s retransmission; anything below that is CPU contention here.
+    expect(Math.max(...answerToConnected)).toBeLessThan(900);
+    await Promise.all(pages.map((p) => p.close()));
+  });
+
+  it('recovers packets lost on the way by NACK retransmission', async () => {
+    const relay = await LossyRelay.open();
+    let n = 0;
+    // About 1 in 60 video packets (first transmissions only) after the first 100.
+    relay.drop = () => ++n > 100 && n % 60 === 0;
+    const { page } = await join({
+      noCandidates: true,
+      rewriteOffer: (sdp) => {
+        const m = /^a=candidate:\S+ 1 UDP \d+ 127\.0\.0\.1 (\d+) typ host/m.exec(sdp);
+        if (!m) throw new Error('no loopback candidate in the offer');
+        relay.target = { address: '127.0.0.1', port: Number(m[1]) };
+        relay.dropSsrc = Number(/^m=video[\s\S]*?^a=ssrc:(\d+) /m.exec(sdp)![1]);
+        return sdp.replace(new RegExp(` 127\\.0\\.0\\.1 ${m[1]} typ host`, 'g'), ` 127.0.0.1 ${relay.port} typ host`);
+      },
+    });
+    try {
+      const s = await until(page, () => stats(page), (x) => (x.video?.nackCount ?? 0) >= 3 && relay.dropped.size >= 3 && (x.video?.framesDecoded ?? 0) > 60, 20_000, 'NACKs');
+      // Give the last retransmissions time to land, then every dropped packet must have been recovered.
+      await new Promise((r) => setTimeout(r, 500));
+      const after = await stats(page);
+      console.log(`chromium behind a lossy relay: ${relay.dropped.size} packets dropped, nackCount ${after.video?.nackCount}, packetsLost ${after.video?.packetsLost}, pliCount ${after.video?.pliCount}, framesDecoded ${after.video?.framesDecoded}`);
+      expect(s.video!.nackCount).toBeGreaterThanOrEqual(3);
+      expect(after.video!.packetsLost).toBeLessThanOrEqual(1);
+      expect(after.video!.framesDecoded!).toBeGreaterThan(s.video!.framesDecoded!);
+    } finally {
+      await page.close();
+      relay.close();
+    }
+  });
+});
