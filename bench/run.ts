@@ -322,6 +322,23 @@ function readingNotes(r: Results): string[] {
       );
     }
   }
+  for (const [name, t] of [['fresh sessions', r.ttff], ['joins', r.join]] as const) {
+    if (!t?.samples.length) continue;
+    const slow = t.samples.filter((s) => s.at.dtlsConnected !== undefined && s.ttff - s.at.dtlsConnected > 1000);
+    if (slow.length) {
+      notes.push(
+        `Stalls (${name}): in ${slow.length}/${t.samples.length} runs the first frame came ${slow.map((s) => fmt(s.ttff - s.at.dtlsConnected)).join(', ')} ms after DTLS connected, ` +
+          'about one GOP (`-g 60` at 30 fps = 2 s): the keyframe asked for did not reach the viewer and it waited for the next periodic one.',
+      );
+    }
+    const failed = t.failures.filter((f) => /connectionState .*failed/.test(f));
+    if (failed.length) {
+      notes.push(
+        `Failures (${name}): ${failed.length}/${t.samples.length + t.failures.length} runs never showed a frame: ICE connected, then the browser's connectionState went to ` +
+          '`failed` within a few tens of ms (DTLS/peer failure; the streamer closed its peer connection), see the failures above.',
+      );
+    }
+  }
   const withAudio = r.latency[0];
   const videoOnly = r.latency.find((x) => x.label.startsWith('video only'));
   if (withAudio && videoOnly && withAudio.series.length >= 2) {

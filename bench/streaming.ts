@@ -147,6 +147,19 @@ async function measureFirstFrame(page: Page, probe: ServerProbe, session: Signal
   return { session: '', instance, at, ttff: snap.wall.firstFrame - t0, errors: snap.errors };
 }
 
+/** One line on why a page got no frame: its ICE and connection states and what it received. */
+async function whyNoFrame(page: Page, e: Error): Promise<string> {
+  const s = await snapshot(page).catch(() => null);
+  if (!s) return e.message.split('\n')[0];
+  const t0 = s.wall.start ?? 0;
+  const states = (list: { state: string; at: number }[]) => list.map((x) => `${x.state} +${(x.at - t0).toFixed(0)}`).join(' → ') || 'none';
+  return (
+    `${e.message.split('\n')[0].replace(/^page\.evaluate: Error: /, '')}; ICE ${states(s.iceStates)}; connectionState ${states(s.connectionStates)} ` +
+    `(ms after connect()); signalling received ${s.received.map((m: { type: string }) => m.type).join(', ') || 'nothing'}` +
+    `${s.wsClose ? `, socket closed ${s.wsClose.code}` : ''}; instance candidates ${s.counters.remoteCandidates}${s.errors.length ? `; errors: ${s.errors.join('; ')}` : ''}`
+  );
+}
+
 const describeMarks = (at: Record<string, number>) =>
   Object.entries(at)
     .sort((a, b) => a[1] - b[1])
@@ -184,8 +197,9 @@ export async function benchTtff(
       log(`ttff #${i + 1}: ${sample.ttff.toFixed(0)} ms (${describeMarks(sample.at)})`);
       if (sample.errors.length) failures.push(`session ${i + 1}: client errors ${sample.errors.join('; ')}`);
     } catch (e) {
-      failures.push(`session ${i + 1}: ${(e as Error).message.split('\n').slice(0, 3).join(' | ')}`);
-      log(`ttff #${i + 1} FAILED: ${(e as Error).message}`);
+      const why = await whyNoFrame(p.page, e as Error);
+      failures.push(`session ${i + 1}${instance ? ` (instance ${instance})` : ''}: ${why}`);
+      log(`ttff #${i + 1} FAILED: ${why}`);
       if (failures.length >= 3 && samples.length === 0) break; // it does not stream at all
     } finally {
       await p.close();
@@ -239,8 +253,9 @@ export async function benchJoin(
         log(`join #${i + 1}: ${sample.ttff.toFixed(0)} ms (${describeMarks(sample.at)})`);
         if (sample.errors.length) failures.push(`join ${i + 1}: client errors ${sample.errors.join('; ')}`);
       } catch (e) {
-        failures.push(`join ${i + 1}: ${(e as Error).message.split('\n').slice(0, 3).join(' | ')}`);
-        log(`join #${i + 1} FAILED: ${(e as Error).message}`);
+        const why = await whyNoFrame(p.page, e as Error);
+        failures.push(`join ${i + 1}: ${why}`);
+        log(`join #${i + 1} FAILED: ${why}`);
         if (failures.length >= 3 && samples.length === 0) break;
       } finally {
         await previous?.close();

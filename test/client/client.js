@@ -316,13 +316,20 @@
         // The SDK reads the MediaStream from here: an offer without msid leaves the page blank.
         throw this.fail(`the ${kind} track event has no streams[0] (the offer announces no msid)`);
       }
-      if (this._stream && this._stream !== stream) this.errors.push(`the ${kind} track came in another MediaStream than the first track`);
-      if (this.video.srcObject !== stream) {
+      // As the SDK does: the video's stream goes to the <video>, the audio's to an <audio>
+      // (the instance announces them as two streams, so the browser does not lip-sync them).
+      if (kind === 'video' && this.video.srcObject !== stream) {
         this._stream = stream;
         this.video.srcObject = stream;
         this.video.onloadedmetadata = () => this.step('loadedMetadata');
         const played = this.video.play();
         if (played) played.catch((e) => this.errors.push(`video.play(): ${e.message}`));
+      } else if (kind === 'audio') {
+        this.audio = this.audio || document.createElement('audio');
+        this.audio.autoplay = true;
+        this.audio.srcObject = stream;
+        const played = this.audio.play();
+        if (played) played.catch((e) => this.errors.push(`audio.play(): ${e.message}`));
       }
       if (kind === 'video') {
         this.video.requestVideoFrameCallback((now, meta) => {
@@ -531,6 +538,7 @@
       if (this.ws && this.ws.readyState <= WebSocket.OPEN) this.ws.close(1000, 'bye');
       this.pc.close();
       if (this.video.srcObject === this._stream) this.video.srcObject = null;
+      if (this.audio) this.audio.srcObject = null;
     }
   }
 

@@ -192,13 +192,7 @@ export class TestClientPeer {
     this.closed = true;
     live.delete(this);
     this.streamer.off('signal', this.onSignal);
-    for (const x of this.owned.splice(0)) {
-      try {
-        x.close();
-      } catch {
-        // closed already
-      }
-    }
+    this.closeOwned();
     try {
       this.pc.close();
     } catch {
@@ -211,6 +205,7 @@ export class TestClientPeer {
 
   private onTrack(t: Track): void {
     this.own(t);
+    if (this.closed) return void this.closeOwned();
     const kind = t.type() === 'audio' ? 'audio' : 'video';
     this.tracks.set(kind, t);
     t.onMessage(
@@ -225,6 +220,17 @@ export class TestClientPeer {
         if (header) this.push(this.received[kind], { header, packet: Buffer.from(msg), at });
       }),
     );
+  }
+
+  /** A wrapper left unclosed keeps the event loop alive (and may crash cleanup()). */
+  private closeOwned(): void {
+    for (const x of this.owned.splice(0)) {
+      try {
+        x.close();
+      } catch {
+        // closed already
+      }
+    }
   }
 
   private push<T>(list: T[], item: T): void {

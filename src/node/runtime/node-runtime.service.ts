@@ -219,8 +219,8 @@ export class NodeRuntime implements OnApplicationShutdown {
       };
       inst.encoderOnDemand = req.session_id !== undefined && inst.activateStandby !== null;
       if (inst.activateStandby) {
+        // On demand: the standby loads while the first viewer signals (switchToStandby waits for it).
         this.prepareStandby(inst, caps);
-        await this.within(inst, inst.standby!.connected, 'the encoder did not connect to the frame source');
         if (!inst.encoderOnDemand) await this.switchToStandby(inst, caps);
       } else {
         await this.runEncoder(inst, caps);

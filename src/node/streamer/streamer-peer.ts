@@ -96,7 +96,11 @@ export class StreamerPeer {
   private invalidControl = 0;
   private readonly counters = { nack: 0, nackedPackets: 0, pli: 0, fir: 0 };
   private readonly cname = `streamstack-${randomBytes(6).toString('hex')}`;
-  /** One msid for both tracks, so that the browser puts them in one MediaStream. */
+  /**
+   * One msid (MediaStream) per track. In one stream the browser would lip-sync video to the
+   * audio jitter buffer and hold every frame back by that delay; for interactive streaming
+   * latency matters more. The SDK reads each kind's own `event.streams[0]`.
+   */
   private readonly msid = `stream-${randomBytes(6).toString('hex')}`;
 
   constructor(
@@ -258,13 +262,7 @@ export class StreamerPeer {
       'info',
       `closing (${reason}); ${summary || 'no media'}; nack ${this.counters.nack} (${this.counters.nackedPackets} pkts), pli ${this.counters.pli}, fir ${this.counters.fir}`,
     );
-    for (const x of this.owned.splice(0)) {
-      try {
-        x.close();
-      } catch {
-        // already closed by the peer connection
-      }
-    }
+    this.closeOwned();
     try {
       this.pc?.close();
     } catch (e) {
@@ -289,12 +287,12 @@ export class StreamerPeer {
     if (video) {
       const media = new Video(mid, 'SendOnly');
       media.addH264Codec(pt, H264_FMTP);
-      media.addSSRC(ssrc, this.cname, this.msid, `${this.msid}-video`);
+      media.addSSRC(ssrc, this.cname, `${this.msid}-v`, `${this.msid}-video`);
       track = pc.addTrack(media);
     } else {
       const media = new Audio(mid, 'SendOnly');
       media.addOpusCodec(pt, OPUS_FMTP);
-      media.addSSRC(ssrc, this.cname, this.msid, `${this.msid}-audio`);
+      media.addSSRC(ssrc, this.cname, `${this.msid}-a`, `${this.msid}-audio`);
       track = pc.addTrack(media);
     }
     this.own(track);
@@ -385,8 +383,12 @@ export class StreamerPeer {
 
   private onDataChannel(dc: DataChannel): void {
     this.own(dc);
+    if (this.closed) {
+      // Arrived after we closed: nobody else would ever close (and free) it.
+      this.closeOwned();
+      return;
+    }
     const label = dc.getLabel();
-    if (this.closed) return;
     if (label === 'control') {
       this.control = dc;
       dc.onMessage(this.guard('control', (msg: string | Buffer | ArrayBuffer) => this.onControl(msg)));
@@ -462,6 +464,16 @@ export class StreamerPeer {
     if (this.closed) return;
     this.close(reason);
     this.events.ended(reason);
+  }
+
+  private closeOwned(): void {
+    for (const x of this.owned.splice(0)) {
+      try {
+        x.close();
+      } catch {
+        // already closed by the peer connection
+      }
+    }
   }
 
   private own<T extends Track | DataChannel>(x: T): T {
