@@ -18,11 +18,13 @@
  *                            run that, as `npm start` would; src: run the TypeScript sources (ts-node)
  *   BENCH_KEEP_LOGS=<dir>    copy each instance's process logs (streamer.log, encoder.log, ...) there
  *   BENCH_LOG_LEVEL=warn     the stack's log level
+ *   BENCH_JSON=<file>        where the raw results go (default node_modules/.cache/streamstack-bench/results.json)
+ *   BENCH_RENDER=<file>      only re-render the report from such a file
  *
  * Prints a markdown report and writes it to BENCH_OUT. Never part of `npm test`.
  */
 import 'reflect-metadata';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM_PATH, launchBrowser, serveClient } from '../test/support/browser';
 import { client } from '../test/support/http';
@@ -46,6 +48,8 @@ const opts = {
   from: (process.env.BENCH_FROM === 'src' ? 'src' : 'dist') as 'src' | 'dist',
 };
 const COMMAND = 'npm run bench';
+/** The last run's raw numbers (BENCH_RENDER re-renders a report from them). */
+const RESULTS_JSON = process.env.BENCH_JSON ?? join(__dirname, '..', 'node_modules', '.cache', 'streamstack-bench', 'results.json');
 const SCRIPT = 'ts-node -T -r tsconfig-paths/register bench/run.ts';
 
 /** The latency variants: what the SDK does, then two that show where the time goes. */
@@ -68,7 +72,8 @@ interface Results {
 
 async function main() {
   const m = machine(CHROMIUM_PATH);
-  log(`machine: ${m.nproc} CPUs, ${m.cpu}`);
+  const loadStart = loadAverage();
+  log(`machine: ${m.nproc} CPUs, ${m.cpu}; load average ${loadStart}`);
   if (opts.from === 'dist') buildForBench(log);
   const [stack, chromium, server] = await Promise.all([startStack(opts.from), launchBrowser(), serveClient()]);
   log(`stack from ${opts.from} at ${stack.url}`);
@@ -119,7 +124,11 @@ async function main() {
     await stack.close();
   }
 
-  const report = render(m, stack.from, r);
+  const loadEnd = loadAverage();
+  const load = `${loadStart} at the start, ${loadEnd} at the end`;
+  writeFileSync(RESULTS_JSON, JSON.stringify({ m, from: stack.from, r, load }, null, 1));
+  log(`raw results in ${RESULTS_JSON}`);
+  const report = render(m, stack.from, r, load);
   process.stdout.write(report);
   if (opts.out !== '-') {
     writeFileSync(opts.out, report);
@@ -189,14 +198,23 @@ function ttffSection(L: string[], title: string, what: string, t: TtffResults) {
   if (t.failures.length) L.push('Failures:', '', ...t.failures.map((f) => `- ${f}`), '');
 }
 
-function render(m: ReturnType<typeof machine>, from: 'dist' | 'src', r: Results): string {
+/** The 1-minute load average: other work on the machine shows in every number here. */
+function loadAverage(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+  } catch {
+    return 'n/a';
+  }
+}
+
+function render(m: ReturnType<typeof machine>, from: 'dist' | 'src', r: Results, load: string): string {
   const L: string[] = [];
   const ttffs = r.ttff?.samples.map((s) => s.ttff) ?? [];
   const joins = r.join?.samples.map((s) => s.ttff) ?? [];
   const lat = r.latency[0] ?? null;
   L.push('# Benchmarks', '');
   L.push(`Command: \`${COMMAND}\` (the package.json script is \`${SCRIPT}\`; without it: \`npx ${SCRIPT}\`), run ${new Date().toISOString()}.`, '');
-  L.push(`Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}; Node ${m.node}; ${m.chromium} (headless, software decoding); ${m.ffmpeg}.`, '');
+  L.push(`Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}; Node ${m.node}; ${m.chromium} (headless, software decoding); ${m.ffmpeg}. 1-minute load average ${load}.`, '');
   L.push(
     'Setup: the monolith (every role in one process, in-process transport, SQLite), loopback only, `test-pattern` instances at ' +
       `${SCREEN.width}x${SCREEN.height}@${SCREEN.fps}, the SDK-compatible test client (\`test/client/\`) in Chromium on the same machine ` +
@@ -341,7 +359,8 @@ function readingNotes(r: Results): string[] {
   }
   const withAudio = r.latency[0];
   const videoOnly = r.latency.find((x) => x.label.startsWith('video only'));
-  if (withAudio && videoOnly && withAudio.series.length >= 2) {
+  const grew = (x: LatencyResults | undefined) => x && x.series.length >= 2 && (x.series[x.series.length - 1].p50 ?? 0) - (x.series[0].p50 ?? 0) > 20;
+  if (withAudio && videoOnly && grew(withAudio) && !grew(videoOnly)) {
     const first = withAudio.series[0].p50 ?? 0;
     const last = withAudio.series[withAudio.series.length - 1].p50 ?? 0;
     notes.push(
@@ -349,6 +368,11 @@ function readingNotes(r: Results): string[] {
         `${fmt(videoOnly.latency.p50)} ms: the browser delays video to lip-sync it with the audio (mean audio jitter buffer ${fmt(withAudio.stats.audioJitterBufferMs, 0)} ms), ` +
         "and the RTCP sender reports it syncs with pair each stream's last RTP timestamp with the time the report is sent, not with that packet's capture time.",
     );
+  }
+  for (const x of r.latency) {
+    if (x !== withAudio && grew(x) && x.stats.audioPackets > 0) {
+      notes.push(`Latency grew within the measurement in "${x.label}" as well: ${x.series.map((w) => fmt(w.p50)).join(' → ')} ms.`);
+    }
   }
   if (videoOnly) {
     notes.push(
@@ -359,7 +383,15 @@ function readingNotes(r: Results): string[] {
   return notes;
 }
 
-main().then(
+/** BENCH_RENDER=<results.json>: only re-render a report from a previous run's raw results. */
+function rerender(file: string): void {
+  const { m, from, r, load } = JSON.parse(readFileSync(file, 'utf8'));
+  const report = render(m, from, r, load);
+  process.stdout.write(report);
+  if (opts.out !== '-') writeFileSync(opts.out, report);
+}
+
+(process.env.BENCH_RENDER ? Promise.resolve(rerender(process.env.BENCH_RENDER)) : main()).then(
   () => process.exit(0),
   (e) => {
     process.stderr.write(`bench failed: ${(e as Error).stack ?? e}\n`);

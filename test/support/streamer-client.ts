@@ -24,6 +24,8 @@ export interface TestClientOptions {
   /** User-named channels created (with `control`) before discover. */
   dataChannels?: string[];
   settings?: Partial<Extract<ClientSignal, { type: 'settings' }>>;
+  /** Hold the answer this long (our ICE checks reach the instance before it). */
+  answerDelayMs?: number;
   /** Send our candidates before the answer and hold the answer this long (queueing on the instance). */
   candidatesBeforeAnswerMs?: number;
   /** Do not send our candidates at all (and strip them from the answer): the instance must learn us from our checks. */
@@ -128,6 +130,7 @@ export class TestClientPeer {
       sendCandidates();
       await new Promise((r) => setTimeout(r, this.opts.candidatesBeforeAnswerMs));
     }
+    if (this.opts.answerDelayMs) await new Promise((r) => setTimeout(r, this.opts.answerDelayMs));
     this.send({ type: 'answer', sdp: b64(sdp) });
     if (!this.opts.noCandidates) {
       sendCandidates();
@@ -181,7 +184,7 @@ export class TestClientPeer {
       const tryIt = () => void done();
       const timer = setTimeout(() => {
         this.waiters.delete(tryIt);
-        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; states ${this.states.join(',')}; from instance ${this.fromInstance.map((m) => m.type).join(',')}; video ${this.received.video.length}, audio ${this.received.audio.length}`));
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; states ${this.states.join(',')}; from instance ${this.fromInstance.map((m) => m.type).join(',')}; video ${this.received.video.length}, audio ${this.received.audio.length}\nstreamer log:\n${this.streamer.stderrTail().slice(-2500)}`));
       }, timeoutMs);
       if (!done()) this.waiters.add(tryIt);
     });

@@ -38,6 +38,8 @@ export interface TestEncoderOptions {
 /** ffmpeg test source -> libx264 / libopus -> RTP on loopback; restart() = the runtime's restartEncoder. */
 export class TestEncoder {
   private proc: ChildProcess | null = null;
+  private restarting: Promise<void> | null = null;
+  private stopped = false;
   restarts = 0;
   output = '';
 
@@ -61,14 +63,27 @@ export class TestEncoder {
     this.proc = proc;
   }
 
-  /** Kills the running encoder and starts a new one (its first frame is an IDR). */
-  async restart(): Promise<void> {
-    this.restarts++;
-    await this.kill();
-    this.start();
+  /**
+   * Kills the running encoder and starts a new one (its first frame is an IDR). Concurrent
+   * calls share one restart, as the runtime's restartEncoder does: two would leave an orphan
+   * ffmpeg sending a second stream to the same port.
+   */
+  restart(): Promise<void> {
+    if (!this.restarting) {
+      this.restarts++;
+      this.restarting = (async () => {
+        await this.kill();
+        if (!this.stopped) this.start();
+      })().finally(() => {
+        this.restarting = null;
+      });
+    }
+    return this.restarting;
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    await this.restarting;
     await this.kill();
   }
 
