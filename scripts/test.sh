@@ -20,5 +20,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npm run build
-npx jest --ci
+# In band: the suites spawn ffmpeg, Chromium and streamers; two at once only compete for 2 CPUs.
+npx jest --ci --runInBand
 npx jest --ci --config test/jest-e2e.config.js --runInBand
