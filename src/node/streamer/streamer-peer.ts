@@ -36,10 +36,10 @@ export const OPUS_FMTP = 'minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1';
 /**
  * A negotiated (pre-agreed, never announced) data channel of our own: it makes libdatachannel
  * put an application m-line in the offer, so that the client's channels can open, without
- * the client ever seeing an extra channel. Even id: we are the DTLS client (see start()), the
- * client numbers its channels odd.
+ * the client ever seeing an extra channel. Its id has our parity (the DTLS client numbers its
+ * channels even, the server odd), so it never collides with one of the client's.
  */
-const HIDDEN_CHANNEL_ID = 1022;
+const hiddenChannelId = (dtlsSetup: StreamerConfig['dtlsSetup']) => (dtlsSetup === 'active' ? 1022 : 1023);
 const LOCAL_DESCRIPTION_POLL_MS = 10;
 const LOCAL_DESCRIPTION_TIMEOUT_MS = 3000;
 const MAX_QUEUED_CANDIDATES = 100;
@@ -145,7 +145,7 @@ export class StreamerPeer {
     };
     if (this.settings.video) this.addTrack('video', String(this.tracks.length), newSsrc());
     if (this.settings.audio) this.addTrack('audio', String(this.tracks.length), newSsrc());
-    this.own(pc.createDataChannel('streamstack', { negotiated: true, id: HIDDEN_CHANNEL_ID }));
+    this.own(pc.createDataChannel('streamstack', { negotiated: true, id: hiddenChannelId(c.dtlsSetup) }));
 
     this.connectTimer = setTimeout(() => this.end(`not connected within ${c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS} ms`), c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     this.connectTimer.unref();
@@ -155,15 +155,18 @@ export class StreamerPeer {
     if (this.closed) return;
     this.offerSdp = sdp;
     this.mids = [...sdp.matchAll(/^a=mid:(\S+)/gm)].map((m) => m[1]);
-    // We take the DTLS client role (the client must answer setup:passive; libdatachannel then
-    // turns active). With actpass the client is the DTLS client, and its ClientHello usually
-    // arrives before its relayed answer has reached us: libdatachannel has no DTLS transport
-    // yet, drops it, and the handshake waits for the 1 s retransmission (measured: 1 in 3
-    // loopback joins took ~1020 ms instead of ~20). As DTLS client we speak only once we can.
-    const offer = sdp.replace(/^a=setup:actpass(\r?)$/gm, 'a=setup:active$1');
+    // DTLS roles. With actpass (default) the client becomes the DTLS client; its ClientHello
+    // often arrives before its (relayed) answer has reached us, and libdatachannel, which has
+    // no DTLS transport yet, drops it: Chrome resends after ~2x the ICE RTT (>= 50 ms),
+    // libdatachannel clients after OpenSSL's 1 s. With `active` we are the DTLS client and
+    // speak only once we can, but libdatachannel 0.24 hands the answer to ICE before storing
+    // it, so on a low-RTT path a preempted setRemoteDescription lets the server's certificate
+    // be checked against no fingerprint: "unknown CA", the join fails (seen on loopback under
+    // load). A slower first handshake beats a failed join, hence actpass by default.
+    const offer = this.config.dtlsSetup === 'active' ? sdp.replace(/^a=setup:actpass(\r?)$/gm, 'a=setup:active$1') : sdp;
     this.events.signal({ type: 'offer', sdp: Buffer.from(offer, 'utf8').toString('base64') });
     this.log('info', `offer sent ${this.ms()} ms after settings (mids ${this.mids.join(',')}; video ssrc ${this.ssrcOf('video') ?? '-'}, audio ssrc ${this.ssrcOf('audio') ?? '-'})`);
-    for (const c of this.pendingLocal.splice(0)) this.sendLocalCandidate(c.candidate, c.mid);
+    for (const local of this.pendingLocal.splice(0)) this.sendLocalCandidate(local.candidate, local.mid);
   }
 
   /** The encoder asked to restart at settings time: remember when, to judge a keyframe that passed by before connect. */

@@ -27,6 +27,11 @@ export interface StreamerConfig {
   portRange?: [number, number];
   /** Share one UDP port between all ICE sessions (libjuice mux); off unless asked. */
   enableIceUdpMux?: boolean;
+  /**
+   * The offer's DTLS setup attribute. `actpass` (default): the client picks, and browsers
+   * become the DTLS client. `active`: we are the DTLS client. See StreamerPeer.start().
+   */
+  dtlsSetup?: 'actpass' | 'active';
   /** Close a peer that has not connected this long after its offer. Default 30 s. */
   connectTimeoutMs?: number;
   /** Packets kept for NACK retransmission, per track. Default 512 (video), 128 (audio). */
@@ -144,6 +149,9 @@ export function parseStreamerConfig(raw: unknown): StreamerConfig {
     if (!Array.isArray(r) || r.length !== 2 || !isPort(r[0]) || !isPort(r[1]) || r[0] > r[1]) {
       throw new Error('config.portRange must be [first, last] UDP ports');
     }
+  }
+  if (c.dtlsSetup !== undefined && c.dtlsSetup !== 'actpass' && c.dtlsSetup !== 'active') {
+    throw new Error('config.dtlsSetup must be "actpass" or "active"');
   }
   if (c.connectTimeoutMs !== undefined && !(Number.isInteger(c.connectTimeoutMs) && (c.connectTimeoutMs as number) > 0)) {
     throw new Error('config.connectTimeoutMs must be a positive integer');

@@ -261,6 +261,19 @@ describe('streamer process', () => {
     client.close();
   });
 
+  it('asks for another keyframe at connect when the first one went by before the client connected', async () => {
+    // The encoder restart takes ~100 ms; an answer held for 600 ms means its IDR passed unseen.
+    const client = new TestClientPeer(streamer, ++generation, { answerDelayMs: 600 });
+    const before = keyframes.length;
+    await client.connect();
+    await client.waitFor(() => client.received.video.length > 5, 5000, 'video');
+    // (The previous test's peer may report its own `connected` late: count from our settings.)
+    const reasons = keyframes.slice(before).map((k) => k.reason);
+    expect(reasons.slice(reasons.indexOf('settings'))).toEqual(['settings', 'connected']);
+    expect(isH264KeyframeStart(payloadOf(client.received.video[0]))).toBe(true);
+    client.close();
+  });
+
   it('answers a garbage SDP answer with an error message and survives', async () => {
     const client = new TestClientPeer(streamer, ++generation);
     client.send({ type: 'candidate', candidate: Buffer.from('candidate:1 1 UDP 1 127.0.0.1 9 typ host').toString('base64'), sdpMid: '0', sdpMLineIndex: 0 });
