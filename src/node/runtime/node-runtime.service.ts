@@ -253,7 +253,9 @@ export class NodeRuntime implements OnApplicationShutdown {
         inst.breakWith(new Error('the instance is being stopped'));
         await this.tearDown(inst);
         this.logger.log(`instance ${instanceId} stopped`);
-        this.emit({ instance_id: instanceId, status: 'stopped' });
+        // A node shutting down does not report its instances stopped: AMS keeps them as they
+        // were and starts them again when the node registers after its restart.
+        if (!this.closing) this.emit({ instance_id: instanceId, status: 'stopped' });
       })();
     }
     return inst.stopping;
