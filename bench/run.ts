@@ -24,7 +24,7 @@
  * Prints a markdown report and writes it to BENCH_OUT. Never part of `npm test`.
  */
 import 'reflect-metadata';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM_PATH, launchBrowser, serveClient } from '../test/support/browser';
 import { client } from '../test/support/http';
@@ -126,9 +126,10 @@ async function main() {
 
   const loadEnd = loadAverage();
   const load = `${loadStart} at the start, ${loadEnd} at the end`;
-  writeFileSync(RESULTS_JSON, JSON.stringify({ m, from: stack.from, r, load }, null, 1));
+  const ranAt = new Date(started).toISOString();
+  writeFileSync(RESULTS_JSON, JSON.stringify({ m, from: stack.from, r, load, ranAt }, null, 1));
   log(`raw results in ${RESULTS_JSON}`);
-  const report = render(m, stack.from, r, load);
+  const report = render(m, stack.from, r, load, ranAt);
   process.stdout.write(report);
   if (opts.out !== '-') {
     writeFileSync(opts.out, report);
@@ -156,11 +157,11 @@ const MILESTONES: [string, string][] = [
   ['answerSent', 'client: answer sent'],
   ['iceChecking', 'client: ICE checking'],
   ['iceConnected', 'client: ICE connected'],
-  ['runtime:restartEncoder:done#1', 'node: that keyframe produced'],
+  ['runtime:restartEncoder:done#1', 'node: that encoder restart resolved (ffmpeg reported its first frame; progress reports come every 50 ms)'],
   ['dtlsConnected', 'client: DTLS connected (connectionState)'],
   ['controlOpen', 'client: control channel open'],
   ['runtime:restartEncoder:call#2', 'node: another keyframe requested (the first went by before connect)'],
-  ['runtime:restartEncoder:done#2', 'node: that keyframe produced'],
+  ['runtime:restartEncoder:done#2', 'node: that encoder restart resolved'],
   ['firstFrame', 'client: first frame presented (rVFC)'],
   ['loadedMetadata', 'client: video metadata loaded'],
 ];
@@ -174,8 +175,8 @@ const SPANS: [string, string, string][] = [
   ['offer → answer sent (browser)', 'offerReceived', 'answerSent'],
   ['answer → ICE connected', 'answerSent', 'iceConnected'],
   ['ICE connected → DTLS connected', 'iceConnected', 'dtlsConnected'],
-  ['keyframe request at settings → produced', 'runtime:restartEncoder:call#1', 'runtime:restartEncoder:done#1'],
-  ['second keyframe request → produced', 'runtime:restartEncoder:call#2', 'runtime:restartEncoder:done#2'],
+  ['keyframe request at settings → encoder restart resolved', 'runtime:restartEncoder:call#1', 'runtime:restartEncoder:done#1'],
+  ['second keyframe request → encoder restart resolved', 'runtime:restartEncoder:call#2', 'runtime:restartEncoder:done#2'],
   ['DTLS connected → first frame presented', 'dtlsConnected', 'firstFrame'],
 ];
 
@@ -207,13 +208,13 @@ function loadAverage(): string {
   }
 }
 
-function render(m: ReturnType<typeof machine>, from: 'dist' | 'src', r: Results, load: string): string {
+function render(m: ReturnType<typeof machine>, from: 'dist' | 'src', r: Results, load: string, ranAt: string): string {
   const L: string[] = [];
   const ttffs = r.ttff?.samples.map((s) => s.ttff) ?? [];
   const joins = r.join?.samples.map((s) => s.ttff) ?? [];
   const lat = r.latency[0] ?? null;
   L.push('# Benchmarks', '');
-  L.push(`Command: \`${COMMAND}\` (the package.json script is \`${SCRIPT}\`; without it: \`npx ${SCRIPT}\`), run ${new Date().toISOString()}.`, '');
+  L.push(`Command: \`${COMMAND}\` (the package.json script is \`${SCRIPT}\`; without it: \`npx ${SCRIPT}\`), run ${ranAt}.`, '');
   L.push(`Machine: ${m.nproc} CPUs (\`nproc\`), ${m.cpu}, ${m.memoryGiB} GiB RAM, Linux ${m.kernel}; Node ${m.node}; ${m.chromium} (headless, software decoding); ${m.ffmpeg}. 1-minute load average ${load}.`, '');
   L.push(
     'Setup: the monolith (every role in one process, in-process transport, SQLite), loopback only, `test-pattern` instances at ' +
@@ -385,8 +386,8 @@ function readingNotes(r: Results): string[] {
 
 /** BENCH_RENDER=<results.json>: only re-render a report from a previous run's raw results. */
 function rerender(file: string): void {
-  const { m, from, r, load } = JSON.parse(readFileSync(file, 'utf8'));
-  const report = render(m, from, r, load);
+  const { m, from, r, load, ranAt } = JSON.parse(readFileSync(file, 'utf8'));
+  const report = render(m, from, r, load, ranAt ?? statSync(file).mtime.toISOString());
   process.stdout.write(report);
   if (opts.out !== '-') writeFileSync(opts.out, report);
 }

@@ -5,23 +5,16 @@
  * size, see our sender reports, and recover lost packets by NACK (through a lossy relay).
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../test/support/browser';
 import { freeUdpPorts, LossyRelay, TestEncoder } from '../../../test/support/streamer-media';
 import { StreamerProcess } from './streamer-process';
 import type { InstanceSignal, StreamerConfig } from './streamer.messages';
 
 jest.setTimeout(45_000);
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = CHROMIUM_PATH;
 const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
+  ...CHROMIUM_ARGS,
   // Loopback only here: let WebRTC use it, and show real addresses instead of mDNS names.
   '--allow-loopback-in-peer-connection',
   '--disable-features=WebRtcHideLocalIpsWithMdns',
