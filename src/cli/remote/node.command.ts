@@ -1,21 +1,8 @@
 import { Command, SubCommand } from 'nest-commander';
 import { formatBytes, formatTime, printTable, terminal } from './output';
+import type { NodeView } from '../../ams/nodes/nodes.service';
 import { Flags, printResult, RemoteCommand, RemoteContext, VerbCommand } from './remote-command';
 
-interface NodeView {
-  name: string;
-  address: string;
-  cpus: number;
-  memory: number;
-  cpu_allocation_rate: number;
-  memory_allocation_rate: number;
-  allocated_cpus: number;
-  allocated_memory: number;
-  instances: number;
-  status: 'online' | 'offline' | 'draining';
-  unschedulable: boolean;
-  last_seen: string | null;
-}
 
 /** "used/capacity", where capacity already includes the over-commit rate. */
 const usage = (used: string | number, capacity: string | number) => `${used}/${capacity}`;
