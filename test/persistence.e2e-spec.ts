@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { forUpdate, TransactionRunner } from "@streamstack/persistence";
+import { cpus } from "node:os";
 import { DataSource } from "typeorm";
+import { Instance } from "../src/ams/instances/instance.entity";
 import { ADMIN_TOKEN, eventually, startApp } from "./support/app";
 import { client } from "./support/http";
 import { testPatternManifest } from "./support/packages";
@@ -92,6 +95,62 @@ describe.each([
         return r.body.metadata?.status === "running" ? r.body.metadata : null;
       }, 30_000);
       expect(back.app).toBe("kept");
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it("serialises concurrent changes to one row (no lost update)", async () => {
+    const stack = await boot();
+    try {
+      const tx = stack.app.get(TransactionRunner);
+      const rows = stack.app.get(DataSource).getRepository(Instance);
+      // The instance kept by the first test: AMS is starting it again meanwhile, and its own
+      // status changes are read-modify-writes of the same row.
+      const [before] = await rows.find();
+      const bump = () =>
+        tx.run(async (m) => {
+          const repo = m.getRepository(Instance);
+          const row = await repo.findOneOrFail({ where: { id: before.id }, ...forUpdate(m) });
+          await new Promise((r) => setTimeout(r, 5)); // widen the window between read and write
+          row.memory += 1;
+          await repo.save(row);
+        });
+      await Promise.all(Array.from({ length: 10 }, bump));
+      expect((await rows.findOneByOrFail({ id: before.id })).memory).toBe(before.memory + 10);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it("never places more instances on a node than it has room for, however many launch at once", async () => {
+    const stack = await boot();
+    try {
+      const api = client(stack.url, ADMIN_TOKEN);
+      // One instance of this app takes every schedulable CPU of the node (4 × its CPUs by default).
+      const whole = cpus().length * 4;
+      await api("POST", "/ams/1.0/applications", {
+        body: testPatternManifest("greedy", { resources: { cpus: whole, memory: "256MB" } }),
+      });
+      // Start from an empty node: the instance kept by the first test goes (it may still be starting).
+      const kept = await eventually(async () => {
+        const list = (await api("GET", "/ams/1.0/instances")).body.metadata as { id: string; status: string }[];
+        return list.every((i) => ["running", "error", "stopped"].includes(i.status)) ? list : null;
+      }, 30_000);
+      for (const i of kept) {
+        const del = await api("DELETE", `/ams/1.0/instances/${i.id}?force=true`);
+        expect((await api("GET", `${del.body.operation}/wait?timeout=30`)).body.metadata.status).toBe("success");
+      }
+      expect((await api("GET", "/ams/1.0/nodes")).body.metadata[0].allocated_cpus).toBe(0);
+
+      const launches = await Promise.all(
+        Array.from({ length: 5 }, () => api("POST", "/ams/1.0/instances", { body: { app: "greedy" } })),
+      );
+      expect(launches.map((r) => r.status).sort()).toEqual([202, 409, 409, 409, 409]);
+      const [n] = (await api("GET", "/ams/1.0/nodes")).body.metadata;
+      expect(n.allocated_cpus).toBe(whole);
+      const placed = launches.find((r) => r.status === 202)!;
+      await api("GET", `${placed.body.operation}/wait?timeout=60`);
     } finally {
       await stack.close();
     }

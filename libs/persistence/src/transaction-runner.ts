@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, FindOneOptions } from 'typeorm';
 
 /**
  * Runs a unit of work in a transaction. TypeORM on SQLite has a single connection, so two
  * transactions at once would nest into each other: they are queued one after the other there.
- * PostgreSQL has a pool and runs them concurrently.
+ * PostgreSQL has a pool and runs them concurrently; rows read to be changed must then be read
+ * with `forUpdate`, or two transactions can both read the old row and one update is lost.
  */
 @Injectable()
 export class TransactionRunner {
@@ -21,4 +22,12 @@ export class TransactionRunner {
     this.tail = next.catch(() => undefined);
     return next;
   }
+}
+
+/**
+ * Find options that lock the rows read until the transaction ends (`SELECT … FOR UPDATE`) on
+ * PostgreSQL. SQLite cannot lock rows and needs not: its transactions run one at a time.
+ */
+export function forUpdate(manager: EntityManager): Pick<FindOneOptions, 'lock'> {
+  return manager.connection.options.type === 'postgres' ? { lock: { mode: 'pessimistic_write' } } : {};
 }

@@ -13,7 +13,7 @@ import {
   notFound,
   Patterns,
 } from '@streamstack/contracts';
-import { newId, nowIso, TransactionRunner } from '@streamstack/persistence';
+import { forUpdate, newId, nowIso, TransactionRunner } from '@streamstack/persistence';
 import { RpcClient } from '@streamstack/transport';
 import { EventEmitter } from 'node:events';
 import { In, Repository } from 'typeorm';
@@ -174,7 +174,7 @@ export class InstancesService {
   /** Starts a created or stopped instance again, on its node if that still has room. */
   async start(id: string): Promise<InstanceOperation> {
     const instance = await this.tx.run(async (m) => {
-      const i = await m.getRepository(Instance).findOneBy({ id });
+      const i = await m.getRepository(Instance).findOne({ where: { id }, ...forUpdate(m) });
       if (!i) throw notFound('instance', id);
       if (ACTIVE.includes(i.status)) throw conflict(`instance ${id} is ${i.status} already`);
       if (i.status === 'stopped' || i.status === 'error') {
@@ -314,7 +314,7 @@ export class InstancesService {
   private async transition(id: string, to: InstanceStatus, from: readonly InstanceStatus[], message = ''): Promise<boolean> {
     const changed = await this.tx.run(async (m) => {
       const repo = m.getRepository(Instance);
-      const i = await repo.findOneBy({ id });
+      const i = await repo.findOne({ where: { id }, ...forUpdate(m) });
       if (!i || !from.includes(i.status)) return null;
       i.status = to;
       i.statusMessage = message;

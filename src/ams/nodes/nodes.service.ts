@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DomainError, NodeRegistration, notFound } from '@streamstack/contracts';
-import { nowIso } from '@streamstack/persistence';
+import { forUpdate, nowIso } from '@streamstack/persistence';
 import { EntityManager, In, Repository } from 'typeorm';
 import { StreamstackConfig } from '../../config/config.schema';
 import { Instance } from '../instances/instance.entity';
@@ -106,7 +106,8 @@ export class NodesService {
    * that the reservation and the instance row are written together. `wanted` pins a node.
    */
   async pickNode(manager: EntityManager, cpus: number, memory: number, wanted?: string): Promise<string> {
-    const all = await manager.getRepository(NodeRecord).find({ order: { name: 'ASC' } });
+    // Locking every node row serialises placements: two launches cannot both take the last CPUs.
+    const all = await manager.getRepository(NodeRecord).find({ order: { name: 'ASC' }, ...forUpdate(manager) });
     const candidates = wanted ? all.filter((n) => n.name === wanted) : all;
     if (wanted && candidates.length === 0) throw notFound('node', wanted);
     const usage = await this.usage(manager);

@@ -12,7 +12,7 @@ import {
   SessionLaunchReply,
   SessionLaunchRequest,
 } from '@streamstack/contracts';
-import { newId, TransactionRunner } from '@streamstack/persistence';
+import { forUpdate, newId, TransactionRunner } from '@streamstack/persistence';
 import { RpcClient } from '@streamstack/transport';
 import { EventEmitter } from 'node:events';
 import { FindOptionsWhere, In, Repository } from 'typeorm';
@@ -364,7 +364,7 @@ export class SessionsService {
   private async update(id: string, change: (s: Session) => void | false): Promise<Session | null> {
     return this.tx.run(async (m) => {
       const repo = m.getRepository(Session);
-      const s = await repo.findOneBy({ id });
+      const s = await repo.findOne({ where: { id }, ...forUpdate(m) });
       if (!s || change(s) === false) return null;
       s.updatedAt = this.now();
       return repo.save(s);
