@@ -16,6 +16,12 @@ describe('loadConfig', () => {
     expect(c.stunUrls).toEqual([]);
     expect(c.turnTtl).toBe(3600);
     expect(c.logLevel).toBe('info');
+    expect(c.warmSpares).toBe(true);
+  });
+
+  it('reads booleans as true or false', () => {
+    expect(loadConfig({}, { STREAMSTACK_WARM_SPARES: 'false' }).warmSpares).toBe(false);
+    expect(loadConfig({ 'warm-spares': 'true' }, { STREAMSTACK_WARM_SPARES: 'false' }).warmSpares).toBe(true);
   });
 
   it('lets flags override env vars and env vars override defaults', () => {
@@ -46,6 +52,7 @@ describe('loadConfig', () => {
     [{ STREAMSTACK_TURN_URLS: 'http://x' }, 'STREAMSTACK_TURN_URLS'],
     [{ STREAMSTACK_LOG_LEVEL: 'loud' }, 'STREAMSTACK_LOG_LEVEL'],
     [{ STREAMSTACK_ICE_PORT_RANGE: '5000' }, 'STREAMSTACK_ICE_PORT_RANGE'],
+    [{ STREAMSTACK_WARM_SPARES: 'yes' }, 'STREAMSTACK_WARM_SPARES / --warm-spares = "yes": must be true or false'],
   ])('rejects %j naming the key', (env, name) => {
     expect(() => loadConfig({}, env)).toThrow(ConfigError);
     expect(() => loadConfig({}, env)).toThrow(name);

@@ -29,6 +29,7 @@ export const CONFIG_KEYS: ConfigKey[] = [
   { key: 'cpuAllocationRate', env: 'STREAMSTACK_CPU_ALLOCATION_RATE', default: '4', help: 'node CPU overcommit factor' },
   { key: 'memoryAllocationRate', env: 'STREAMSTACK_MEMORY_ALLOCATION_RATE', default: '2', help: 'node memory overcommit factor' },
   { key: 'rpcTimeoutMs', env: 'STREAMSTACK_RPC_TIMEOUT_MS', default: '5000', help: 'timeout of requests between roles' },
+  { key: 'warmSpares', env: 'STREAMSTACK_WARM_SPARES', flag: 'warm-spares', default: 'true', help: 'node: keep a booted frame source and streamer waiting, so that instances start faster' },
 ];
 
 export class ConfigError extends Error {}

@@ -2,6 +2,7 @@ import { Transform, Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsOptional,
@@ -130,6 +131,10 @@ export class StreamstackConfig {
   @IsInt()
   @Min(100)
   rpcTimeoutMs: number;
+
+  @Transform(({ value }: { value: unknown }) => ({ true: true, false: false })[String(value) as 'true' | 'false'] ?? value)
+  @IsBoolean({ message: 'must be true or false' })
+  warmSpares: boolean;
 }
 
 /** One row per key: its env var, its flag (if any) and its default. README lists the same table. */

@@ -24,7 +24,7 @@ export class NodeModule {
       module: NodeModule,
       controllers: [nodeInstancesHandler(config.nodeName), NodeSignallingBridge],
       providers: [
-        { provide: NodeRuntime, useFactory: () => new NodeRuntime({ dataDir: config.dataDir, ice: iceSettings(config) }) },
+        { provide: NodeRuntime, useFactory: () => new NodeRuntime({ dataDir: config.dataDir, ice: iceSettings(config), warmSpares: config.warmSpares }) },
         NodeAgentService,
       ],
     };

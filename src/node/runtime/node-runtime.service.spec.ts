@@ -218,11 +218,13 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
       for (const ms of latencies) expect(Math.abs(ms)).toBeLessThan(2000);
       // Capture to last packet received, through a real encoder, on loopback.
       console.log(`timestamp strip -> last RTP packet received: ${latencies.join(', ')} ms`);
-      // RTP time is capture time: 90 kHz ticks between frames match the strips' ms.
-      for (let i = 1; i < before.length; i++) {
-        const rtpMs = ((before[i].rtpTimestamp - before[0].rtpTimestamp) >>> 0) / 90;
-        expect(Math.abs(rtpMs - (strips[i] - strips[0]))).toBeLessThan(25);
-      }
+      // RTP time is capture time: 90 kHz ticks between frames match the strips' ms. ffmpeg
+      // stamps a frame when it reads it, a little after it was drawn, so on a busy machine single
+      // frames stray; the typical one must not, and none by more than a few frame intervals.
+      const strays = before.slice(1).map((f, i) => Math.abs(((f.rtpTimestamp - before[0].rtpTimestamp) >>> 0) / 90 - (strips[i + 1] - strips[0])));
+      strays.sort((x, y) => x - y);
+      expect(strays[Math.floor(strays.length / 2)]).toBeLessThan(15);
+      expect(strays.at(-1)).toBeLessThan((3 * 1000) / FPS);
 
       runtime.sendInput('main', { type: 'input::key', data: { code: 30, pressed: true } });
       await sleep(300);
@@ -311,6 +313,30 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
     await expect(broken.start(request('no-ffmpeg'))).rejects.toThrow(/ffmpeg/);
     expect(broken.list()).toEqual([]);
     expect(() => runtime.sendInput('nope', { type: 'input::key', data: {} })).toThrow(/not found/);
+  });
+
+  it('with warm spares, an instance takes the booted frame source and streamer, and spares are booted again', async () => {
+    const own = new NodeRuntime({ dataDir: mkdtempSync(join(tmpdir(), 'ss-rt-spares-')) });
+    own.onApplicationBootstrap();
+    try {
+      const spares = own['spares'];
+      await until('two spares', () => spares.waiting().length === 2, 10_000);
+      const booted = spares.waiting();
+      const info = await own.start(request('warm', { session_id: 'warm-session' }));
+      for (const { pid } of booted) expect(info.pids).toContain(pid);
+      await until('replacements', () => spares.waiting().length === 2, 10_000);
+      expect(spares.waiting().map((s) => s.pid)).not.toEqual(expect.arrayContaining(booted.map((s) => s.pid)));
+      // The spare's log became the instance's, and a second run of the instance keeps the first's.
+      const log = join(own['dataDir'], 'instances', 'warm', 'frame-source.log');
+      expect(readFileSync(log, 'utf8')).toMatch(/taking frame-source \(spare\) \(pid \d+\) as frame-source[\s\S]*listening/);
+      await own.stop('warm');
+      await own.start(request('warm', { session_id: 'warm-session' }));
+      expect(readFileSync(log, 'utf8').match(/taking frame-source/g)).toHaveLength(2);
+    } finally {
+      const spares = own['spares'].waiting();
+      await own.shutdown();
+      for (const { pid } of spares) expect(isAlive(pid)).toBe(false);
+    }
   });
 
   it('shutdown() stops every instance', async () => {

@@ -1,10 +1,10 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { conflict, DomainError, invalid, notFound, type NodeInstanceStartRequest } from '@streamstack/contracts';
 import { randomInt } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
   buildEncoderArgs,
@@ -50,8 +50,10 @@ import type {
 } from './runtime.types';
 import type { FrameSourceConfig } from './test-pattern/frame-source';
 import { findOnPath, readDisplayNumber, XdotoolInput } from './x11';
-import { StreamerProcess, streamerCommand } from '../streamer/streamer-process';
-import type { ClientSignal } from '../streamer/streamer.messages';
+import { StreamerProcess } from '../streamer/streamer-process';
+import type { ClientSignal, StreamerConfig } from '../streamer/streamer.messages';
+import { sendConfig } from './child-config';
+import { WarmSpares } from './warm-spares';
 
 export type { InstanceMedia, NodeRuntimeOptions, RunningInstanceInfo, RuntimeStatusEvent, StreamerEvent } from './runtime.types';
 export { NODE_RUNTIME_OPTIONS } from './runtime.types';
@@ -115,7 +117,7 @@ interface Instance {
  * has the answer. After `running`, the runtime reports `error` (a process died) or `stopped`.
  */
 @Injectable()
-export class NodeRuntime implements OnApplicationShutdown {
+export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('NodeRuntime');
   private readonly instances = new Map<string, Instance>();
   private readonly listeners: RuntimeStatusListener[] = [];
@@ -125,6 +127,7 @@ export class NodeRuntime implements OnApplicationShutdown {
   private readonly stopGraceMs: number;
   private readonly startTimeoutMs: number;
   private readonly ice: IceSettings;
+  private readonly spares: WarmSpares;
   private ffmpegPath: string | null;
   private closing = false;
 
@@ -137,6 +140,12 @@ export class NodeRuntime implements OnApplicationShutdown {
     this.ice = options.ice ?? { servers: [] };
     const [min, max] = options.rtpPortRange ?? DEFAULT_RTP_PORT_RANGE;
     this.ports = new UdpPortAllocator(min, max, RTP_HOST);
+    this.spares = new WarmSpares(join(this.dataDir, 'spares'), options.warmSpares ?? true);
+  }
+
+  /** Boots the warm spares (not in the constructor: a runtime built for tests may not want them). */
+  onApplicationBootstrap(): void {
+    this.spares.start();
   }
 
   onStatus(listener: RuntimeStatusListener): void {
@@ -328,7 +337,7 @@ export class NodeRuntime implements OnApplicationShutdown {
   /** Stops every instance; nothing this runtime started is left running. */
   async shutdown(): Promise<void> {
     this.closing = true;
-    await Promise.all([...this.instances.keys()].map((id) => this.stop(id)));
+    await Promise.all([this.spares.stop(this.stopGraceMs), ...[...this.instances.keys()].map((id) => this.stop(id))]);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -398,28 +407,8 @@ export class NodeRuntime implements OnApplicationShutdown {
       channels: AUDIO_CHANNELS,
     };
     const config: FrameSourceConfig = { ...sockets, fps: display.fps, toneHz: TEST_PATTERN_TONE_HZ };
-    // From dist we run the compiled .js; under Jest/ts-node this file is .ts and so is the script.
-    const ext = extname(__filename);
-    const script = join(__dirname, 'test-pattern', `frame-source${ext}`);
-    const args = ext === '.ts' ? ['-r', require.resolve('ts-node/register/transpile-only'), script] : [script];
-    // ts-node would look for a tsconfig from the cwd (the work dir); the script needs none.
-    const env =
-      ext === '.ts'
-        ? {
-            ...process.env,
-            TS_NODE_SKIP_PROJECT: 'true',
-            TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: 'commonjs', moduleResolution: 'node', target: 'ES2022' }),
-          }
-        : process.env;
-    const proc = inst.group.spawn({
-      name: 'frame-source',
-      command: process.execPath,
-      args: [...args, JSON.stringify(config)],
-      env,
-      cwd: inst.workDir,
-      logFile: join(inst.workDir, 'frame-source.log'),
-      ipc: true,
-    });
+    const logFile = join(inst.workDir, 'frame-source.log');
+    const proc = await this.within(inst, this.spares.take('frame-source', inst.group, logFile, inst.workDir), 'the frame source did not load');
     inst.frameSourceProc = proc;
     inst.activateStandby = () => proc.child.connected && proc.child.send({ control: 'activate' });
     inst.deliverInput = (event) => {
@@ -429,7 +418,9 @@ export class NodeRuntime implements OnApplicationShutdown {
         if (err) this.logger.debug(`instance ${inst.id}: input not delivered: ${err.message}`);
       });
     };
-    await this.within(inst, waitForReady(proc), 'the frame source did not become ready');
+    const ready = waitForReady(proc);
+    sendConfig(proc.child, config);
+    await this.within(inst, ready, 'the frame source did not become ready');
     return frameSourceInputs(sockets);
   }
 
@@ -553,7 +544,7 @@ export class NodeRuntime implements OnApplicationShutdown {
    * signalling, forwards RTP to its tracks and input to the application.
    */
   private async startStreamer(inst: Instance, sessionId: string, display: Display): Promise<void> {
-    const { command, args, env } = streamerCommand({
+    const config: StreamerConfig = {
       videoPort: inst.media.videoPort,
       audioPort: inst.media.audioPort,
       videoPayloadType: inst.media.videoPayloadType,
@@ -566,8 +557,9 @@ export class NodeRuntime implements OnApplicationShutdown {
       iceServers: this.ice.servers,
       ...(this.ice.bindAddress ? { bindAddress: this.ice.bindAddress } : {}),
       ...(this.ice.portRange ? { portRange: this.ice.portRange } : {}),
-    });
-    const proc = inst.group.spawn({ name: 'streamer', command, args, env, cwd: inst.workDir, logFile: join(inst.workDir, 'streamer.log'), ipc: true });
+    };
+    const logFile = join(inst.workDir, 'streamer.log');
+    const proc = await this.within(inst, this.spares.take('streamer', inst.group, logFile, inst.workDir), 'the streamer did not load');
     const streamer = StreamerProcess.attach(proc.child);
     inst.sessionId = sessionId;
     inst.streamer = streamer;
@@ -581,6 +573,7 @@ export class NodeRuntime implements OnApplicationShutdown {
       );
     });
     streamer.on('log', (level, message) => this.logger[level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'debug'](`instance ${inst.id} streamer: ${message}`));
+    sendConfig(proc.child, config);
     await streamer.ready;
   }
 

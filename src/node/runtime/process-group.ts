@@ -1,5 +1,5 @@
 import { ChildProcess, spawn, StdioOptions } from 'node:child_process';
-import { accessSync, appendFileSync, closeSync, constants, openSync } from 'node:fs';
+import { accessSync, appendFileSync, closeSync, constants, existsSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
 export interface ProcessSpec {
@@ -54,11 +54,13 @@ export class SupervisedProcess {
   private result: ProcessExit | null = null;
   private settle!: (exit: ProcessExit) => void;
 
+  /** `name`, `logFile` and `owner` change when another group adopts the process. */
   constructor(
-    readonly name: string,
+    public name: string,
     readonly child: ChildProcess,
-    readonly logFile: string,
+    public logFile: string,
     readonly command: string,
+    public owner: ProcessGroup,
   ) {
     this.exited = new Promise((resolve) => (this.settle = resolve));
   }
@@ -156,16 +158,17 @@ export class ProcessGroup {
     } finally {
       closeSync(fd); // the child holds its own copy
     }
-    const proc = new SupervisedProcess(spec.name, child, spec.logFile, spec.command);
+    const proc = new SupervisedProcess(spec.name, child, spec.logFile, spec.command, this);
     this.members.add(proc);
     installExitHook();
     if (child.pid !== undefined) live.add(proc);
     const done = (exit: Omit<ProcessExit, 'expected'>): void => {
       const result = proc.finish(exit);
-      this.members.delete(proc);
+      const owner = proc.owner; // the group it belongs to now, which may have adopted it
+      owner.members.delete(proc);
       if (result) {
-        appendFileSync(spec.logFile, `--- ${new Date().toISOString()} ${proc.describe(result)}${result.expected ? ' (requested)' : ''}\n`);
-        if (!result.expected) this.onUnexpectedExit(proc, result);
+        appendFileSync(proc.logFile, `--- ${new Date().toISOString()} ${proc.describe(result)}${result.expected ? ' (requested)' : ''}\n`);
+        if (!result.expected) owner.onUnexpectedExit(proc, result);
       }
     };
     child.once('exit', (code, signal) => done({ code, signal }));
@@ -173,6 +176,26 @@ export class ProcessGroup {
       // 'error' also reports failed kill()/send(); only a child that never started is an exit.
       if (child.pid === undefined) done({ code: null, signal: null, error });
     });
+    return proc;
+  }
+
+  /**
+   * Takes over a live member of another group (a warm spare) as `name`: its exit is reported
+   * here from now on, and its log file moves to `logFile` (the child keeps writing to it).
+   */
+  adopt(proc: SupervisedProcess, name: string, logFile: string): SupervisedProcess {
+    if (this.closed) throw new Error(`not taking ${name}: its instance is being stopped`);
+    if (!proc.alive) throw new Error(`${proc.describe(proc.exit!)} before it could be used`);
+    proc.owner.members.delete(proc);
+    // The child appends (O_APPEND) to the spare's file. An earlier run of the instance left a
+    // log of that name: put it first, so the role's log stays one file across restarts.
+    if (existsSync(logFile)) writeFileSync(proc.logFile, Buffer.concat([readFileSync(logFile), readFileSync(proc.logFile)]));
+    renameSync(proc.logFile, logFile);
+    appendFileSync(logFile, `--- ${new Date().toISOString()} taking ${proc.name} (pid ${proc.pid}) as ${name}\n`);
+    proc.name = name;
+    proc.logFile = logFile;
+    proc.owner = this;
+    this.members.add(proc);
     return proc;
   }
 

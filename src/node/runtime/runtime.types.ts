@@ -39,6 +39,8 @@ export interface NodeRuntimeOptions {
   rtpPortRange?: [number, number];
   /** ICE settings of the streamers (streaming instances only). */
   ice?: IceSettings;
+  /** Keep a booted frame source and streamer waiting (from onApplicationBootstrap). Default true. */
+  warmSpares?: boolean;
 }
 
 export const NODE_RUNTIME_OPTIONS = Symbol('NODE_RUNTIME_OPTIONS');

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { freeUdpPorts } from '../../../test/support/streamer-media';
+import { sendConfig, whenLoaded } from '../runtime/child-config';
 import { StreamerProcess, streamerCommand } from './streamer-process';
 import type { StreamerConfig } from './streamer.messages';
 
@@ -47,13 +48,16 @@ describe('StreamerProcess', () => {
     await expect(StreamerProcess.start(c)).rejects.toThrow(/videoPayloadType must be an RTP payload type/);
   });
 
-  it('takes its config from the first IPC message and exits when the IPC channel closes', async () => {
+  it('says it has loaded, takes its config from the first IPC message, and exits when the IPC channel closes', async () => {
     const c = await config();
-    const cmd = streamerCommand(c);
-    // Drop the config argument: it must come over IPC.
-    const child = spawn(cmd.command, cmd.args.slice(0, -1), { env: cmd.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+    const cmd = streamerCommand();
+    const child = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
     const sp = StreamerProcess.attach(child);
-    child.send({ kind: 'config', config: c });
+    await whenLoaded(child);
+    // Loaded and waiting: a warm spare can stay like this for as long as the node needs.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sp.alive).toBe(true);
+    sendConfig(child, c);
     await sp.ready;
     const signals: unknown[] = [];
     sp.on('signal', (g, m) => signals.push([g, m]));
@@ -64,6 +68,16 @@ describe('StreamerProcess', () => {
     child.disconnect();
     expect(await sp.exited).toEqual({ code: 0, signal: null });
     expect(sp.stderrTail()).toMatch(/exiting: the IPC channel closed/);
+  });
+
+  it('exits naming the problem when its first message is not a configuration', async () => {
+    const cmd = streamerCommand();
+    const child = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+    const sp = StreamerProcess.attach(child);
+    await whenLoaded(child);
+    child.send({ kind: 'signal', generation: 1, message: { type: 'discover' } });
+    expect(await sp.exited).toEqual({ code: 1, signal: null });
+    expect(sp.stderrTail()).toMatch(/the first IPC message must be \{kind:"config"/);
   });
 
   it('survives malformed IPC messages', async () => {

@@ -9,7 +9,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { extname, join } from 'node:path';
+import { sendConfig, whenLoaded } from '../runtime/child-config';
+import { nodeScript, type NodeScriptCommand } from '../runtime/node-script';
 import type {
   ClientSignal,
   ClientState,
@@ -49,24 +50,9 @@ const STDERR_TAIL_BYTES = 8 * 1024;
 const DEFAULT_READY_TIMEOUT_MS = 15_000;
 const DEFAULT_STOP_GRACE_MS = 2000;
 
-/**
- * How to run the streamer: the compiled .js from dist, or, when this module is itself running
- * as TypeScript (Jest, ts-node), the .ts through ts-node's transpile-only hook.
- */
-export function streamerCommand(config: StreamerConfig, baseEnv: NodeJS.ProcessEnv = process.env): { command: string; args: string[]; env: NodeJS.ProcessEnv } {
-  const ext = extname(__filename);
-  const script = join(__dirname, `streamer.process${ext}`);
-  const args = ext === '.ts' ? ['-r', require.resolve('ts-node/register/transpile-only'), script] : [script];
-  // ts-node would look for a tsconfig from the cwd; the script needs none (and no path aliases).
-  const env =
-    ext === '.ts'
-      ? {
-          ...baseEnv,
-          TS_NODE_SKIP_PROJECT: 'true',
-          TS_NODE_COMPILER_OPTIONS: JSON.stringify({ module: 'commonjs', moduleResolution: 'node', target: 'ES2022', esModuleInterop: true }),
-        }
-      : baseEnv;
-  return { command: process.execPath, args: [...args, JSON.stringify(config)], env };
+/** How to run the streamer (it then waits for its configuration over IPC). */
+export function streamerCommand(baseEnv: NodeJS.ProcessEnv = process.env): NodeScriptCommand {
+  return nodeScript(__dirname, 'streamer.process', baseEnv);
 }
 
 export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
@@ -99,7 +85,7 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
 
   /** Spawns the streamer and resolves once it has bound its ports. */
   static async start(config: StreamerConfig, opts: StreamerStartOptions = {}): Promise<StreamerProcess> {
-    const { command, args, env } = streamerCommand(config, opts.env ?? process.env);
+    const { command, args, env } = streamerCommand(opts.env ?? process.env);
     const child = spawn(command, args, {
       cwd: opts.cwd ?? process.cwd(),
       env,
@@ -108,6 +94,7 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
       detached: true,
     });
     const sp = StreamerProcess.attach(child, opts.logFile);
+    whenLoaded(child).then(() => sendConfig(child, config), () => undefined); // an exit rejects `ready`
     const timeoutMs = opts.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     try {

@@ -6,7 +6,7 @@
  * Dependency-free (no path aliases) so that the child process runs it from dist or ts-node.
  */
 
-/** How the streamer is started: argv[2] as JSON, or the first IPC message `{kind:'config'}`. */
+/** How the streamer is configured: its first IPC message, `{kind:'config', config}` (child-config.ts). */
 export interface StreamerConfig {
   /** UDP ports on 127.0.0.1 the encoder sends RTP to; the streamer binds them at start. */
   videoPort: number;

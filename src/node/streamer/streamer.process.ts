@@ -1,8 +1,8 @@
 /**
  * Child-process entry of an instance's streamer (see streamer.ts). Started by the runtime with
- * an IPC channel: `node streamer.process.js '<json config>'` from dist, or through
- * ts-node/register/transpile-only under Jest (StreamerProcess.start does both). The config is
- * argv[2], or the first IPC message `{kind:'config', config}`.
+ * an IPC channel: `node streamer.process.js` from dist, or through
+ * ts-node/register/transpile-only under Jest (StreamerProcess.start does both). Once loaded it
+ * waits for its configuration, the first IPC message (child-config.ts), so it can be a warm spare.
  *
  * It binds the encoder's two RTP ports, then reports `{kind:'ready'}`. It exits on
  * `{kind:'stop'}`, SIGTERM/SIGINT, or when the IPC channel closes (the runtime went away): a
@@ -11,12 +11,12 @@
  * No path aliases: it must run as plain node from dist.
  */
 import { initLogger, type LogLevel } from 'node-datachannel';
+import { receiveConfig } from '../runtime/child-config';
 import { Streamer } from './streamer';
-import { parseInbound, parseStreamerConfig, type StreamerConfig, type StreamerLogLevel, type StreamerOutbound } from './streamer.messages';
+import { parseInbound, parseStreamerConfig, type StreamerLogLevel, type StreamerOutbound } from './streamer.messages';
 
 /** Time for close_notify and the last RTCP to leave before we exit. */
 const EXIT_DELAY_MS = 100;
-const CONFIG_TIMEOUT_MS = 10_000;
 
 function log(level: StreamerLogLevel, message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${level} streamer[${process.pid}]: ${message.replace(/\s*\n\s*/g, ' | ')}\n`);
@@ -47,23 +47,6 @@ function exit(code: number, streamer: Streamer | null, why: string): void {
   setTimeout(() => process.exit(code), EXIT_DELAY_MS);
 }
 
-function readConfig(): Promise<StreamerConfig> {
-  if (process.argv[2]) return Promise.resolve(parseStreamerConfig(process.argv[2]));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no config within ${CONFIG_TIMEOUT_MS} ms (argv[2] or a {kind:'config'} message)`)), CONFIG_TIMEOUT_MS);
-    process.once('message', (m: unknown) => {
-      clearTimeout(timer);
-      const msg = parseInbound(m);
-      if (msg?.kind !== 'config') return reject(new Error('the first IPC message must be {kind:"config", config}'));
-      try {
-        resolve(parseStreamerConfig(msg.config));
-      } catch (e) {
-        reject(e as Error);
-      }
-    });
-  });
-}
-
 async function main(): Promise<void> {
   if (!process.send) {
     log('error', 'the streamer needs an IPC channel (spawn it with stdio "ipc")');
@@ -76,7 +59,7 @@ async function main(): Promise<void> {
   process.on('uncaughtException', (e) => exit(1, streamer, `uncaught: ${e.stack ?? e}`));
   process.on('unhandledRejection', (e) => exit(1, streamer, `unhandled rejection: ${(e as Error)?.stack ?? e}`));
 
-  const config = await readConfig();
+  const config = parseStreamerConfig(await receiveConfig());
   if (config.rtcLogLevel) initLogger(config.rtcLogLevel as LogLevel, (level, message) => log(level === 'Error' || level === 'Fatal' ? 'error' : level === 'Warning' ? 'warn' : 'debug', `rtc: ${message}`));
   streamer = new Streamer(config, { send, log });
   await streamer.bind();

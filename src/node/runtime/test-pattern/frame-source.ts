@@ -17,15 +17,17 @@
  * encoder sees fewer, fresh frames rather than old ones. ffmpeg stamps frames with the wall
  * clock when it reads them (-use_wallclock_as_timestamps), so drops do not cause drift.
  *
- * Input events arrive over Node IPC as {type, data}; the last one is drawn on screen.
+ * Its configuration is the first IPC message (child-config.ts), so a node can boot one ahead
+ * of need. Input events arrive over Node IPC as {type, data}; the last one is drawn on screen.
  * The process exits when its IPC channel goes away (the runtime died), on SIGTERM/SIGINT, or
  * on any error: it must never outlive the runtime that started it.
  *
- * Dependency-free (node built-ins and sibling files only) and without path aliases, so it runs
+ * Dependency-free (node built-ins and our own files only) and without path aliases, so it runs
  * as plain `node frame-source.js` from dist and via ts-node under Jest.
  */
 import * as fs from 'fs';
 import * as net from 'net';
+import { receiveConfig } from '../child-config';
 import { PatternRenderer } from './pattern-renderer';
 import { writeTimestampStrip } from './timestamp-strip';
 
@@ -48,9 +50,8 @@ const AUDIO_MAX_QUEUED_MS = 60;
 const INPUT_TEXT_MAX = 160;
 const STATS_EVERY_MS = 10_000;
 
-function parseConfig(raw: string | undefined): FrameSourceConfig {
-  if (!raw) throw new Error('usage: frame-source <json config>');
-  const c = JSON.parse(raw) as Partial<FrameSourceConfig>;
+function parseConfig(raw: unknown): FrameSourceConfig {
+  const c = raw as Partial<FrameSourceConfig>;
   const num = (v: unknown, name: string): number => {
     if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new Error(`config.${name} must be a positive number`);
     return v;
@@ -89,8 +90,7 @@ function log(text: string): void {
   process.stdout.write(`${new Date().toISOString()} frame-source: ${text}\n`);
 }
 
-function main(): void {
-  const config = parseConfig(process.argv[2]);
+function main(config: FrameSourceConfig): void {
   const renderer = new PatternRenderer(config.width, config.height, config.fps);
   const frameIntervalMs = 1000 / config.fps;
   const bytesPerSample = 2 * config.channels;
@@ -278,4 +278,17 @@ function main(): void {
   );
 }
 
-if (require.main === module) main();
+if (require.main === module) {
+  // Until its configuration comes this process may be a warm spare (child-config.ts).
+  const runtimeGone = (): void => process.exit(0);
+  process.once('disconnect', runtimeGone);
+  receiveConfig()
+    .then((raw) => {
+      process.off('disconnect', runtimeGone);
+      main(parseConfig(raw));
+    })
+    .catch((e: Error) => {
+      process.stderr.write(`frame-source: cannot start: ${e.message}\n`);
+      process.exit(1);
+    });
+}

@@ -1,0 +1,98 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
+import { WarmSpares } from './warm-spares';
+
+jest.setTimeout(30_000);
+
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
+  } catch {
+    return false;
+  }
+}
+
+async function until<T>(what: string, check: () => T | undefined | false, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = check();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('WarmSpares (real child processes)', () => {
+  let dir: string;
+  let spares: WarmSpares;
+  let exits: { proc: SupervisedProcess; exit: ProcessExit }[];
+  let group: ProcessGroup; // an instance's group, say
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ss-spares-'));
+    exits = [];
+    group = new ProcessGroup((proc, exit) => exits.push({ proc, exit }));
+  });
+  afterEach(async () => {
+    await spares.stop(500);
+    await group.stopAll(500);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hands over a booted process and boots its replacement; its exits are then reported to the new group', async () => {
+    spares = new WarmSpares(join(dir, 'spares'), true);
+    spares.start();
+    const booted = await until('two spares', () => spares.waiting().length === 2 && spares.waiting());
+    const spare = booted.find((s) => s.role === 'frame-source')!;
+
+    const log = join(dir, 'frame-source.log');
+    const proc = await spares.take('frame-source', group, log, dir);
+    expect(proc.pid).toBe(spare.pid);
+    expect(proc.name).toBe('frame-source');
+    expect(proc.logFile).toBe(log);
+    expect(readFileSync(log, 'utf8')).toContain(`taking frame-source (spare) (pid ${spare.pid}) as frame-source`);
+
+    const next = await until('a new frame-source spare', () => spares.waiting().find((s) => s.role === 'frame-source' && s.pid !== spare.pid));
+    expect(isAlive(next.pid)).toBe(true);
+
+    process.kill(proc.pid, 'SIGKILL');
+    const reported = await until('the exit', () => exits.find((e) => e.proc === proc));
+    expect(reported.exit.signal).toBe('SIGKILL');
+    expect(readFileSync(log, 'utf8')).toMatch(/frame-source \[node\] \(pid \d+\) was killed by SIGKILL/);
+  });
+
+  it('replaces a spare that dies on its own, and stop() leaves no process or file behind', async () => {
+    spares = new WarmSpares(join(dir, 'spares'), true);
+    spares.start();
+    const [first] = await until('spares', () => spares.waiting().length === 2 && spares.waiting());
+    process.kill(first.pid, 'SIGKILL');
+    const replacement = await until('a replacement', () => spares.waiting().find((s) => s.role === first.role && s.pid !== first.pid));
+    expect(exits).toEqual([]); // a spare's death is nobody's failure
+    const all = spares.waiting();
+    await spares.stop(500);
+    for (const { pid } of [...all, replacement]) expect(isAlive(pid)).toBe(false);
+    expect(existsSync(join(dir, 'spares'))).toBe(false);
+  });
+
+  it('disabled, boots a process for each take', async () => {
+    spares = new WarmSpares(join(dir, 'spares'), false);
+    spares.start();
+    expect(spares.waiting()).toEqual([]);
+    const proc = await spares.take('streamer', group, join(dir, 'streamer.log'), dir);
+    expect(isAlive(proc.pid)).toBe(true);
+    expect(spares.waiting()).toEqual([]);
+  });
+
+  it('keeps its spare when the taking group is being stopped', async () => {
+    spares = new WarmSpares(join(dir, 'spares'), true);
+    spares.start();
+    const booted = await until('spares', () => spares.waiting().length === 2 && spares.waiting());
+    const closed = new ProcessGroup(() => undefined);
+    await closed.stopAll(0);
+    await expect(spares.take('streamer', closed, join(dir, 'streamer.log'), dir)).rejects.toThrow(/being stopped/);
+    expect(spares.waiting()).toEqual(booted);
+  });
+});
