@@ -69,6 +69,32 @@ describe.each(['local', 'nats'] as const)('AMS message patterns over the %s tran
     expect(invalid.message).toContain('surprise should not exist');
   });
 
+  it('refuses malformed session payloads between roles, naming the field, and creates nothing', async () => {
+    const screen = { width: 1280, height: 720, fps: 30, density: 240 };
+    const sessionsBefore = (await api('GET', '/1.0/sessions')).body.metadata.length;
+    const instancesBefore = (await api('GET', '/ams/1.0/instances')).body.metadata.length;
+    const cases: [string, unknown, string[]][] = [
+      ['agent.local.session.launch', { session_id: 's1', app: 'over-the-wire', screen: { ...screen, fps: 500 } }, ['screen.fps must not be greater than 60']],
+      ['agent.local.session.launch', { session_id: 's1', app: '../etc', screen }, ['app must be lowercase letters']],
+      ['agent.local.session.launch', { app: 'over-the-wire' }, ['session_id must be a string', 'screen should not be null or undefined']],
+      ['agent.instance.session', { instance_id: 'i1', app: 'over-the-wire', app_version: 1, screen, sneaky: 1 }, ['node must be a string', 'sneaky should not exist']],
+      ['gateway.session.create', { instance_id: 'i1', app: 'over-the-wire', app_version: 0, node: null, region: 'Local!', screen }, ['app_version must not be less than 1', 'region must be lowercase letters']],
+    ];
+    for (const [pattern, payload, messages] of cases) {
+      const err = await rejection(rpc.request(pattern, payload));
+      expect(err.code).toBe('invalid_argument');
+      for (const m of messages) expect(err.message).toContain(m);
+    }
+    // Events have nobody to answer: a malformed one is dropped (and logged) and changes nothing.
+    rpc.emit('gateway.session.client-state', { session_id: 42, generation: -1, state: 'dancing' });
+    rpc.emit('ams.instance.status', { id: 'x', status: 'exploded' });
+    rpc.emit('signal.x.to-client', { session_id: 'x', generation: 1, message: 'not an object' });
+    await new Promise((r) => setTimeout(r, 200));
+    expect((await api('GET', '/1.0/sessions')).body.metadata.length).toBe(sessionsBefore);
+    expect((await api('GET', '/ams/1.0/instances')).body.metadata.length).toBe(instancesBefore);
+    expect((await api('GET', '/1.0/status')).status).toBe(200);
+  });
+
   it('bounds a request nobody answers by its timeout', async () => {
     const started = Date.now();
     const err = await rejection(rpc.request('nobody.listens.here', {}, { timeoutMs: 300 }));

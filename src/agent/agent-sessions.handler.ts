@@ -1,12 +1,7 @@
 import { Controller, Type } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import {
-  agentPattern,
-  InstanceSessionRequest,
-  Patterns,
-  SessionLaunchReply,
-  SessionLaunchRequest,
-} from '@streamstack/contracts';
+import { agentPattern, InstanceSessionDto, Patterns, SessionLaunchDto, SessionLaunchReply } from '@streamstack/contracts';
 import { RpcClient } from '@streamstack/transport';
 import { IsString } from 'class-validator';
 import { StreamstackConfig } from '../config/config.schema';
@@ -23,6 +18,8 @@ export class TerminateSessionDto {
  * Its subjects carry its region (known only from configuration), so the class is made per region.
  */
 export function agentSessionsHandler(region: string): Type<unknown> {
+  // Message patterns, not HTTP routes: nothing for the API document.
+  @ApiExcludeController()
   @Controller()
   class AgentSessionsHandler {
     constructor(
@@ -31,7 +28,7 @@ export function agentSessionsHandler(region: string): Type<unknown> {
     ) {}
 
     @MessagePattern(agentPattern(region, 'session.launch'))
-    async launch(@Payload() req: SessionLaunchRequest): Promise<SessionLaunchReply> {
+    async launch(@Payload() req: SessionLaunchDto): Promise<SessionLaunchReply> {
       const { instance } = await this.rpc.request<{ instance: InstanceView }>(Patterns.amsInstanceLaunch, {
         app: req.app,
         ...(req.app_version !== undefined ? { app_version: req.app_version } : {}),
@@ -49,7 +46,7 @@ export function agentSessionsHandler(region: string): Type<unknown> {
     }
 
     @MessagePattern(Patterns.agentInstanceSession)
-    createForInstance(@Payload() req: Omit<InstanceSessionRequest, 'region'>) {
+    createForInstance(@Payload() req: InstanceSessionDto) {
       return this.rpc.request(Patterns.gatewaySessionCreate, { ...req, region: this.config.region });
     }
   }

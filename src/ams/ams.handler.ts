@@ -1,4 +1,5 @@
 import { Controller } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { Patterns } from '@streamstack/contracts';
 import { InstancesService } from './instances/instances.service';
@@ -8,6 +9,8 @@ import { NodeRegistrationDto, NodeReportDto } from './nodes/node-registration.dt
 import { NodesService } from './nodes/nodes.service';
 
 /** AMS's message patterns: the same services the HTTP controllers call. */
+// Message patterns, not HTTP routes: nothing for the API document.
+@ApiExcludeController()
 @Controller()
 export class AmsHandler {
   constructor(

@@ -1,4 +1,5 @@
 import { Transform, Type } from 'class-transformer';
+import { IsName } from '@streamstack/contracts';
 import {
   ArrayNotEmpty,
   IsArray,
@@ -75,8 +76,7 @@ export class StreamstackConfig {
   @IsString()
   adminToken: string;
 
-  @IsString()
-  @Matches(/^[a-z0-9][a-z0-9-_.]*$/, { message: 'region must be lowercase letters, digits, - _ .' })
+  @IsName('region')
   region: string;
 
   /** This machine's name as a node of AMS. */

@@ -1,4 +1,5 @@
 import { Controller, Type } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { MessagePattern, Payload } from '@nestjs/microservices';
 import { nodePattern, NodeInstanceStarted } from '@streamstack/contracts';
 import { IsString } from 'class-validator';
@@ -15,6 +16,8 @@ export class NodeInstanceRefDto {
  * (`node.{name}.instance.*`), known only from configuration, so the class is made per name.
  */
 export function nodeInstancesHandler(nodeName: string): Type<unknown> {
+  // Message patterns, not HTTP routes: nothing for the API document.
+  @ApiExcludeController()
   @Controller()
   class NodeInstancesHandler {
     constructor(private readonly runtime: NodeRuntime) {}

@@ -1,6 +1,7 @@
 import { Controller, OnApplicationBootstrap } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { ClientStateEvent, Patterns, RelayedSignal, signalPattern } from '@streamstack/contracts';
+import { ClientStateEvent, Patterns, RelayedSignal, RelayedSignalDto, signalPattern } from '@streamstack/contracts';
 import { RpcClient } from '@streamstack/transport';
 import type { ClientSignal } from './streamer/streamer.messages';
 import { NodeRuntime } from './runtime/node-runtime.service';
@@ -9,6 +10,8 @@ import { NodeRuntime } from './runtime/node-runtime.service';
  * Carries signalling between the gateway (`signal.{session}.*`) and the streamers of this
  * node's instances, and tells the gateway when a client's peer connection comes or goes.
  */
+// Message patterns, not HTTP routes: nothing for the API document.
+@ApiExcludeController()
 @Controller()
 export class NodeSignallingBridge implements OnApplicationBootstrap {
   constructor(
@@ -30,7 +33,7 @@ export class NodeSignallingBridge implements OnApplicationBootstrap {
 
   /** Every session's client messages reach every node; the one hosting the session takes them. */
   @EventPattern('signal.*.to-instance')
-  toInstance(@Payload() signal: RelayedSignal) {
+  toInstance(@Payload() signal: RelayedSignalDto) {
     this.runtime.signal(signal.session_id, signal.generation, signal.message as ClientSignal);
   }
 }

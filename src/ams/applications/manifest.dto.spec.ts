@@ -122,7 +122,7 @@ describe('validateManifest', () => {
 
   it.each([
     ['an empty object', {}, ['name must be a string', 'kind must be one of the following values: test-pattern, x11']],
-    ['an empty name', { name: '', kind: 'x11', command: 'a' }, ['name must be longer than or equal to 1 characters']],
+    ['an empty name', { name: '', kind: 'x11', command: 'a' }, ['name must be lowercase letters, digits']],
     [
       'a long name',
       { name: 'a'.repeat(65), kind: 'x11', command: 'a' },

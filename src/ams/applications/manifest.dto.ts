@@ -5,9 +5,6 @@ import {
   IsInt,
   IsObject,
   IsOptional,
-  IsString,
-  Length,
-  Matches,
   Max,
   Min,
   Validate,
@@ -18,14 +15,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
-import {
-  APPLICATION_KINDS,
-  invalid,
-  Limits,
-  type ApplicationKind,
-  type DisplaySpec,
-  type EncoderSpec,
-} from '@streamstack/contracts';
+import { APPLICATION_KINDS, type ApplicationKind, type DisplaySpec, type EncoderSpec, invalid, IsName, Limits, NAME_MAX, NAME_PATTERN } from '@streamstack/contracts';
 
 /*
  * Application manifest (PROTOCOL.md §6), as sent in a JSON body or as `manifest.yaml` in a
@@ -33,8 +23,6 @@ import {
  * returns a normalised plain `Manifest`. The DTO classes exist for validation and OpenAPI.
  */
 
-export const MANIFEST_NAME_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
-export const MANIFEST_NAME_MAX = 64;
 export const MANIFEST_COMMAND_MAX = 4096;
 export const ENCODER_CODECS = ['h264'] as const;
 
@@ -243,17 +231,8 @@ export class EncoderDto {
 }
 
 export class ManifestDto {
-  @ApiProperty({
-    minLength: 1,
-    maxLength: MANIFEST_NAME_MAX,
-    pattern: MANIFEST_NAME_PATTERN.source,
-    example: 'my-game',
-  })
-  @IsString()
-  @Length(1, MANIFEST_NAME_MAX)
-  @Matches(MANIFEST_NAME_PATTERN, {
-    message: 'name must be lowercase letters, digits, "-", "_" or ".", starting with a letter or digit',
-  })
+  @ApiProperty({ minLength: 1, maxLength: NAME_MAX, pattern: NAME_PATTERN.source, example: 'my-game' })
+  @IsName('name')
   name: string;
 
   @ApiPropertyOptional({ minimum: 1, description: 'Assigned by the server (next version) when absent.' })

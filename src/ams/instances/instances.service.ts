@@ -18,6 +18,7 @@ import { RpcClient } from '@streamstack/transport';
 import { EventEmitter } from 'node:events';
 import { In, Repository } from 'typeorm';
 import { ApplicationsService } from '../applications/applications.service';
+import { TEST_PATTERN_MIN_HEIGHT, TEST_PATTERN_MIN_WIDTH } from '../applications/manifest.dto';
 import { AmsEventsService } from '../events/ams-events.service';
 import { NodesService } from '../nodes/nodes.service';
 import { OperationsService, OperationView } from '../operations/operations.service';
@@ -104,8 +105,10 @@ export class InstancesService {
       fps: req.screen?.fps ?? manifest.display.fps,
       density: req.screen?.density ?? 240,
     };
-    if (manifest.kind === 'test-pattern' && (screen.width < 768 || screen.height < 16)) {
-      throw invalid(`screen ${screen.width}x${screen.height} is too small for a test-pattern application: it needs at least 768x16 for its timestamp strip`);
+    if (manifest.kind === 'test-pattern' && (screen.width < TEST_PATTERN_MIN_WIDTH || screen.height < TEST_PATTERN_MIN_HEIGHT)) {
+      throw invalid(
+        `screen ${screen.width}x${screen.height} is too small for a test-pattern application: it needs at least ${TEST_PATTERN_MIN_WIDTH}x${TEST_PATTERN_MIN_HEIGHT} for its timestamp strip`,
+      );
     }
     const instance = await this.tx.run(async (m) => {
       const node = await this.nodes.pickNode(m, manifest.resources.cpus, manifest.resources.memory, req.node);

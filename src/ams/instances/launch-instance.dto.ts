@@ -1,12 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { booleanFromQuery, INSTANCE_STATUSES, type InstanceStatus, ScreenDto } from '@streamstack/contracts';
+import { booleanFromQuery, INSTANCE_STATUSES, type InstanceStatus, IsName, ScreenDto } from '@streamstack/contracts';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Min, ValidateNested } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Min, ValidateNested } from 'class-validator';
 
 export class LaunchInstanceDto {
   @ApiProperty({ example: 'test-pattern' })
-  @IsString()
-  @Matches(/^[a-z0-9][a-z0-9-_.]*$/, { message: 'app must be an application name' })
+  @IsName('app')
   app: string;
 
   @ApiPropertyOptional({ description: 'default: the latest published version' })

@@ -1,12 +1,11 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsString, Matches, MaxLength } from 'class-validator';
+import { IsName } from '@streamstack/contracts';
+import { IsIn, IsString, Matches, } from 'class-validator';
 import { ACCOUNT_ROLES, type AccountRole } from './account.entity';
 
 export class CreateAccountDto {
   @ApiProperty({ example: 'web-frontend' })
-  @IsString()
-  @MaxLength(64)
-  @Matches(/^[a-z0-9][a-z0-9-_.]*$/, { message: 'name must be lowercase letters, digits, - _ .' })
+  @IsName('name')
   name: string;
 
   @ApiProperty({ enum: ACCOUNT_ROLES, example: 'client' })

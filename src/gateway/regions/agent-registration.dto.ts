@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsString, Matches, Min, ValidateNested } from 'class-validator';
+import { IsName } from '@streamstack/contracts';
+import { IsInt, IsString, Min, ValidateNested } from 'class-validator';
 
 class CapacityDto {
   @IsInt() @Min(0) cpus: number;
@@ -10,7 +11,7 @@ class CapacityDto {
 /** agent -> gateway `agent.register` / `agent.heartbeat` (PROTOCOL.md §7). */
 export class AgentRegistrationDto {
   @IsString() agent_id: string;
-  @IsString() @Matches(/^[a-z0-9][a-z0-9-_.]*$/) region: string;
+  @IsName('region') region: string;
   @ValidateNested() @Type(() => CapacityDto) capacity: CapacityDto;
   @ValidateNested() @Type(() => CapacityDto) load: CapacityDto;
 }

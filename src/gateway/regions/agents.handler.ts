@@ -1,8 +1,13 @@
 import { Controller } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
 import { Patterns } from '@streamstack/contracts';
 import { AgentRegistrationDto } from './agent-registration.dto';
 import { AgentsService } from './agents.service';
+
+// Message patterns, not HTTP routes: nothing for the API document.
+
+@ApiExcludeController()
 
 @Controller()
 export class AgentsHandler {

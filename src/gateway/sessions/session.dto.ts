@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { booleanFromQuery, Limits, ScreenDto } from '@streamstack/contracts';
+import { booleanFromQuery, IsName, Limits, ScreenDto } from '@streamstack/contracts';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -10,7 +10,6 @@ import {
   IsInt,
   IsOptional,
   IsString,
-  Matches,
   Max,
   MaxLength,
   Min,
@@ -20,9 +19,7 @@ import { SESSION_STATUSES, type SessionStatus } from './session.entity';
 
 export class CreateSessionDto {
   @ApiProperty({ example: 'test-pattern' })
-  @IsString()
-  @Matches(/^[a-z0-9][a-z0-9-_.]*$/, { message: 'app must be an application name' })
-  @MaxLength(64)
+  @IsName('app')
   app: string;
 
   @ApiPropertyOptional({ description: 'default: the latest published version' })

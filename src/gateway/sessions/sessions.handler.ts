@@ -1,25 +1,28 @@
 import { Controller } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
 import { EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { ClientStateEvent, InstanceSessionRequest, InstanceStatusEvent, Patterns } from '@streamstack/contracts';
+import { ClientStateEventDto, InstanceStatusEventDto, Patterns, RegionInstanceSessionDto } from '@streamstack/contracts';
 import { SessionsService } from './sessions.service';
 
 /** The gateway's message patterns about sessions. */
+// Message patterns, not HTTP routes: nothing for the API document.
+@ApiExcludeController()
 @Controller()
 export class SessionsHandler {
   constructor(private readonly sessions: SessionsService) {}
 
   @MessagePattern(Patterns.gatewaySessionCreate)
-  createForInstance(@Payload() req: InstanceSessionRequest) {
+  createForInstance(@Payload() req: RegionInstanceSessionDto) {
     return this.sessions.createForInstance(req);
   }
 
   @EventPattern(Patterns.amsInstanceStatus)
-  instanceStatus(@Payload() ev: InstanceStatusEvent) {
+  instanceStatus(@Payload() ev: InstanceStatusEventDto) {
     return this.sessions.onInstanceStatus(ev);
   }
 
   @EventPattern(Patterns.gatewayClientState)
-  clientState(@Payload() ev: ClientStateEvent) {
+  clientState(@Payload() ev: ClientStateEventDto) {
     return this.sessions.onClientState(ev);
   }
 }
