@@ -13,6 +13,8 @@
  *   BENCH_RELAY_COUNT=30000  round trips with BENCH_RELAY_WINDOW in flight (relay throughput)
  *   BENCH_RELAY_WINDOW=64
  *   BENCH_ONLY=relay,ttff,join,latency   a subset
+ *   BENCH_LATENCY_VARIANTS=0,3,0,3  which latency variants (indexes into LATENCY_VARIANTS) in which order,
+ *                            repeats allowed: A/B comparisons alternate within one run (default: each once)
  *   BENCH_OUT=docs/benchmarks.md    where the report goes ("-" = stdout only)
  *   BENCH_FROM=dist          dist: compile into node_modules/.cache/streamstack-bench (see stack.ts) and
  *                            run that, as `npm start` would; src: run the TypeScript sources (ts-node)
@@ -57,6 +59,7 @@ const LATENCY_VARIANTS = [
   { label: 'as the SDK connects (video + audio)', connect: {} },
   { label: 'video only (settings enable_speaker: false)', connect: { enable_speaker: false } },
   { label: 'video + audio, page sets jitterBufferTarget = 0', connect: { jitterBufferTarget: 0 } },
+  { label: 'video + audio, answer without header extensions (no playout-delay)', connect: { withoutHeaderExtensions: true } },
 ];
 
 const started = Date.now();
@@ -110,7 +113,9 @@ async function main() {
       r.join = await attempt('join', () => benchJoin(chromium.browser, server, alice, probe, { joins: opts.joins, screen: SCREEN }, log));
     }
     if (opts.only.has('latency')) {
-      for (const [i, v] of LATENCY_VARIANTS.entries()) {
+      const order = process.env.BENCH_LATENCY_VARIANTS ? process.env.BENCH_LATENCY_VARIANTS.split(',').map(Number) : LATENCY_VARIANTS.map((_, i) => i);
+      for (const [i, v] of order.map((k, i) => [i, LATENCY_VARIANTS[k]] as const)) {
+        if (!v) throw new Error(`BENCH_LATENCY_VARIANTS: no variant ${order[i]} (0-${LATENCY_VARIANTS.length - 1})`);
         const frames = i === 0 ? opts.frames : Math.min(opts.frames, 300);
         log(`capture-to-display latency over ${frames} frames: ${v.label}`);
         const res = await attempt(`latency (${v.label})`, () => benchLatency(chromium.browser, server, alice, { label: v.label, frames, warmupMs: 2000, screen: SCREEN, connect: v.connect }, log));

@@ -340,6 +340,8 @@ export async function benchLatency(
         jitterBufferTargetMs: perEmitted('video', 'jitterBufferTargetDelay'),
         audioJitterBufferMs: perEmitted('audio', 'jitterBufferDelay'),
         decodeMs: frames ? (1000 * delta('totalDecodeTime')) / frames : null,
+        /** First packet received → frame decoded (getStats totalProcessingDelay), mean per frame. */
+        processingMs: frames ? (1000 * delta('totalProcessingDelay')) / frames : null,
         frame: `${after.video?.frameWidth}x${after.video?.frameHeight}`,
         audioPackets: delta('packetsReceived', 'audio'),
         pair: after.pair,
@@ -347,7 +349,9 @@ export async function benchLatency(
     };
     log(
       `latency [${opts.label}]: ${raw.length} frames, p50 ${result.latency.p50?.toFixed(1)} ms p95 ${result.latency.p95?.toFixed(1)} ms; ` +
-        `per 5 s: ${series.map((x) => x.p50?.toFixed(0)).join(' ')}; video jitter buffer ${result.stats.jitterBufferMs?.toFixed(1)} ms, audio ${result.stats.audioJitterBufferMs?.toFixed(1)} ms`,
+        `per 5 s: ${series.map((x) => x.p50?.toFixed(0)).join(' ')}; video jitter buffer ${result.stats.jitterBufferMs?.toFixed(1)} ms (target ${result.stats.jitterBufferTargetMs?.toFixed(1)}), ` +
+        `processing ${result.stats.processingMs?.toFixed(1)} ms, decode ${result.stats.decodeMs?.toFixed(1)} ms, audio jitter buffer ${result.stats.audioJitterBufferMs?.toFixed(1)} ms; ` +
+        `received → presented p50 ${result.presentedAfterReceive.p50?.toFixed(1)} ms, strip → received p50 ${result.receive.p50?.toFixed(1)} ms`,
     );
     return result;
   } finally {

@@ -87,7 +87,9 @@
      * @param session `{url, stun_servers}` as POST /1.0/sessions (or join) answered it
      * @param options `data_channels` (user-named channels besides `control`), `enable_video`,
      *   `enable_speaker`, `preferred_decoder_codecs`, `video` (the element to attach to),
-     *   `jitterBufferTarget` (ms, set on each receiver; unset = the browser's default, as the SDK)
+     *   `jitterBufferTarget` (ms, set on each receiver; unset = the browser's default, as the SDK),
+     *   `withoutHeaderExtensions` (drop the offer's `a=extmap` lines before applying it, as a
+     *   browser that knows none of them would answer; a benchmark baseline, not an SDK behaviour)
      */
     constructor(session, options = {}) {
       if (!session || typeof session.url !== 'string') throw new Error('connect() needs {url, stun_servers}');
@@ -260,7 +262,9 @@
         }
         case 'offer': {
           this.step('offerReceived');
-          await this.pc.setRemoteDescription({ type: 'offer', sdp: atob(msg.sdp) });
+          let offer = atob(msg.sdp);
+          if (this.options.withoutHeaderExtensions) offer = offer.replace(/^a=extmap:.*\r\n/gm, '');
+          await this.pc.setRemoteDescription({ type: 'offer', sdp: offer });
           this._remoteSet = true;
           this.step('remoteSet');
           for (const c of this._pendingRemote.splice(0)) await this._addRemote(c);

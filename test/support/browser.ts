@@ -125,6 +125,8 @@ export interface ConnectOptions {
   preferred_decoder_codecs?: string[];
   /** RTCRtpReceiver.jitterBufferTarget in ms (unset: the browser's default, as the SDK leaves it). */
   jitterBufferTarget?: number;
+  /** Apply the offer without its `a=extmap` lines: the answer accepts no header extension (a baseline). */
+  withoutHeaderExtensions?: boolean;
 }
 
 /** Starts the page's client on a session (non-blocking: the page does the rest itself). */

@@ -1,5 +1,5 @@
 import { parseRtpHeader } from '../runtime/rtp';
-import { RtpForwarder } from './rtp-forwarder';
+import { PLAYOUT_DELAY_ZERO, RtpForwarder, withRtpHeaderExtension } from './rtp-forwarder';
 
 /** An RTP packet as ffmpeg writes it (single NAL unit / FU-A payloads). */
 function rtp(seq: number, ts: number, payload: number[], { pt = 100, ssrc = 0x1234, marker = false } = {}): Buffer {
@@ -133,5 +133,66 @@ describe('RtpForwarder', () => {
     const p = rtp(1, 0, [1]);
     f.process(p);
     expect(parseRtpHeader(p)!.payloadType).toBe(109);
+  });
+
+  it('adds the playout-delay extension (min = max = 0) once negotiated, after the rewrite, and only to forwarded packets', () => {
+    const f = forwarder({ t: 0 });
+    f.playoutDelayExtensionId = 5;
+    expect(f.forward(rtp(1, 0, NON_IDR))).toBeNull(); // gated
+    const input = rtp(2, 9000, SPS, { marker: true });
+    const out = f.forward(input)!;
+    expect(out).toEqual(
+      Buffer.from([
+        0x90, 0x80 | 96, 0x00, 0x02, 0x00, 0x00, 0x23, 0x28, 0xde, 0xad, 0xbe, 0xef, // X set; PT, SSRC rewritten
+        0xbe, 0xde, 0x00, 0x01, // one-byte profile, one word
+        0x52, 0x00, 0x00, 0x00, // id 5, length 3 (L = 2): 12-bit min 0, 12-bit max 0
+        ...SPS,
+      ]),
+    );
+    expect(parseRtpHeader(out)).toMatchObject({ payloadType: 96, sequence: 2, timestamp: 9000, marker: true, payloadOffset: 20, payloadEnd: 20 + SPS.length });
+    // Not negotiated: the packet itself, unchanged in length.
+    f.playoutDelayExtensionId = null;
+    const plain = rtp(3, 9000, NON_IDR);
+    expect(f.forward(plain)).toBe(plain);
+    expect(plain.length).toBe(12 + NON_IDR.length);
+  });
+});
+
+describe('withRtpHeaderExtension', () => {
+  const payload = [0x41, 0x9a, 0x01, 0x02, 0x03];
+  const header = (b0: number) => [b0, 0xe0, 0x12, 0x34, 0x00, 0x01, 0x5f, 0x90, 0xca, 0xfe, 0xba, 0xbe];
+  const ours = [0xbe, 0xde, 0x00, 0x01, 0x52, 0x00, 0x00, 0x00];
+
+  it('inserts the block after the CSRCs and keeps the RTP padding (and its count) at the end', () => {
+    const csrcs = [0, 0, 0, 1, 0, 0, 0, 2];
+    const padding = [0, 0, 3];
+    const input = Buffer.from([...header(0xa2), ...csrcs, ...payload, ...padding]); // P, CC = 2
+    const out = withRtpHeaderExtension(input, 5, PLAYOUT_DELAY_ZERO);
+    expect([...out]).toEqual([...header(0xb2), ...csrcs, ...ours, ...payload, ...padding]);
+    const h = parseRtpHeader(out)!;
+    expect(out.subarray(h.payloadOffset, h.payloadEnd)).toEqual(Buffer.from(payload));
+    expect(input[0]).toBe(0xa2); // the input is left alone
+  });
+
+  it('replaces an extension block the encoder wrote (one-byte or two-byte form): its ids were not negotiated with the receiver', () => {
+    const oneByte = [0xbe, 0xde, 0x00, 0x02, 0x10, 0xaa, 0x22, 0xbb, 0xcc, 0xdd, 0x00, 0x00]; // id 1 (1 byte), id 2 (3 bytes), padding
+    const twoByte = [0x10, 0x00, 0x00, 0x01, 0x07, 0x01, 0xee, 0x00]; // appbits 0, id 7 (1 byte), padding
+    for (const ext of [oneByte, twoByte]) {
+      const out = withRtpHeaderExtension(Buffer.from([...header(0x90), ...ext, ...payload]), 5, PLAYOUT_DELAY_ZERO);
+      expect([...out]).toEqual([...header(0x90), ...ours, ...payload]);
+    }
+    // With CSRCs and padding as well.
+    const csrc = [0x0a, 0x0b, 0x0c, 0x0d];
+    const input = Buffer.from([...header(0xb1), ...csrc, ...oneByte, ...payload, 0, 2]);
+    expect([...withRtpHeaderExtension(input, 5, PLAYOUT_DELAY_ZERO)]).toEqual([...header(0xb1), ...csrc, ...ours, ...payload, 0, 2]);
+  });
+
+  it('pads an element to whole words and checks the one-byte limits', () => {
+    const out = withRtpHeaderExtension(Buffer.from(header(0x80)), 14, Buffer.from([1, 2, 3, 4, 5]));
+    expect([...out.subarray(12)]).toEqual([0xbe, 0xde, 0x00, 0x02, 0xe4, 1, 2, 3, 4, 5, 0, 0]);
+    expect(() => withRtpHeaderExtension(Buffer.from(header(0x80)), 15, PLAYOUT_DELAY_ZERO)).toThrow(RangeError);
+    expect(() => withRtpHeaderExtension(Buffer.from(header(0x80)), 0, PLAYOUT_DELAY_ZERO)).toThrow(RangeError);
+    expect(() => withRtpHeaderExtension(Buffer.from(header(0x80)), 1, new Uint8Array(17))).toThrow(RangeError);
+    expect(() => withRtpHeaderExtension(Buffer.from([...header(0x90), 0xbe, 0xde, 0x00, 0x09]), 1, PLAYOUT_DELAY_ZERO)).toThrow(RangeError);
   });
 });

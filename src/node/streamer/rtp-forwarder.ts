@@ -17,8 +17,49 @@
  * Video is gated: nothing goes out until a packet that starts an IDR (SPS, STAP-A with an
  * SPS, IDR slice, or the first FU-A fragment of one), so a new viewer's first frame decodes.
  * The gate closes again at a discontinuity and reopens at the new encoder's first IDR.
+ *
+ * Header extensions: once the answer accepted the playout-delay extension, `forward()` gives
+ * every packet it (min = max = 0), which moves Chrome to its low-latency renderer: a frame is
+ * presented as soon as it is decoded instead of at the render time its RTP timestamp and the
+ * jitter buffer's target delay give it.
  */
 import { isH264KeyframeStart, parseRtpHeader } from '../runtime/rtp';
+
+/** RTP header extension: the receiver's playout delay bounds (min and max, 12 bits each, 10 ms units). */
+export const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
+/** min = max = 0: render each frame as soon as it is decoded. */
+export const PLAYOUT_DELAY_ZERO: Readonly<Uint8Array> = new Uint8Array([0, 0, 0]);
+const ONE_BYTE_PROFILE = 0xbede;
+
+/**
+ * `packet` (a valid RTP packet) with a one-byte-header extension block (RFC 8285, profile
+ * 0xBEDE) that holds the single element `id` = `data`, as a new buffer; the fixed header,
+ * CSRCs, payload and RTP padding are copied unchanged and the X bit is set.
+ *
+ * An extension block the packet already has (ffmpeg 5.1 writes none) is replaced, not merged:
+ * its element ids were never negotiated with this receiver (our offer's extmap is the only
+ * agreement it has), so forwarded they would mean nothing or, once an id of ours collides,
+ * the wrong thing.
+ */
+export function withRtpHeaderExtension(packet: Uint8Array, id: number, data: Uint8Array): Buffer {
+  if (!Number.isInteger(id) || id < 1 || id > 14) throw new RangeError(`one-byte header extension id ${id} is not within 1-14`);
+  if (data.length < 1 || data.length > 16) throw new RangeError(`one-byte header extension data of ${data.length} bytes is not within 1-16`);
+  const csrcEnd = 12 + 4 * (packet[0] & 0x0f);
+  let payloadStart = csrcEnd;
+  if (packet[0] & 0x10) payloadStart += 4 + 4 * ((packet[csrcEnd + 2] << 8) | packet[csrcEnd + 3]);
+  if (payloadStart > packet.length) throw new RangeError('the RTP header is longer than the packet');
+  const words = Math.ceil((1 + data.length) / 4);
+  const extEnd = csrcEnd + 4 + 4 * words;
+  const out = Buffer.alloc(extEnd + packet.length - payloadStart); // zeroed: the element's trailing padding
+  out.set(packet.subarray(0, csrcEnd), 0);
+  out[0] |= 0x10;
+  out.writeUInt16BE(ONE_BYTE_PROFILE, csrcEnd);
+  out.writeUInt16BE(words, csrcEnd + 2);
+  out[csrcEnd + 4] = (id << 4) | (data.length - 1);
+  out.set(data, csrcEnd + 5);
+  out.set(packet.subarray(payloadStart), extEnd);
+  return out;
+}
 
 export interface RtpForwarderOptions {
   kind: 'video' | 'audio';
@@ -58,6 +99,8 @@ export class RtpForwarder {
   private readonly now: () => number;
   /** The negotiated payload type (settable: the answer has the last word). */
   outputPayloadType: number;
+  /** The playout-delay extension's id as the answer accepted it; null: not negotiated, not sent. */
+  playoutDelayExtensionId: number | null = null;
 
   constructor(private readonly opts: RtpForwarderOptions) {
     this.gateOpen = !opts.waitForKeyframe;
@@ -68,6 +111,16 @@ export class RtpForwarder {
   /** True once video has started at a keyframe (always true for audio). */
   get flowing(): boolean {
     return this.gateOpen;
+  }
+
+  /**
+   * `process()`, then the negotiated header extensions: the datagram to send (`packet` itself
+   * or, with an extension, a copy), or null when it is not to be sent.
+   */
+  forward(packet: Buffer): Buffer | null {
+    if (this.process(packet) !== 'forward') return null;
+    const id = this.playoutDelayExtensionId;
+    return id === null ? packet : withRtpHeaderExtension(packet, id, PLAYOUT_DELAY_ZERO);
   }
 
   /**

@@ -25,7 +25,7 @@ import {
 import { isH264KeyframeStart, parseRtpHeader } from '../runtime/rtp';
 import { parseControlMessage } from './control-input';
 import { parseRtcp } from './rtcp';
-import { RtpForwarder } from './rtp-forwarder';
+import { PLAYOUT_DELAY_URI, RtpForwarder } from './rtp-forwarder';
 import type { ClientSignal, ClientState, InputEvent, InstanceSignal, KeyframeReason, StreamerConfig, StreamerLogLevel } from './streamer.messages';
 
 /** Payload types we offer (the encoder's are rewritten to these). Chrome's own H.264 is 102+, anything dynamic works. */
@@ -33,6 +33,12 @@ export const OFFER_VIDEO_PAYLOAD_TYPE = 96;
 export const OFFER_AUDIO_PAYLOAD_TYPE = 111;
 export const H264_FMTP = 'profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1';
 export const OPUS_FMTP = 'minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1';
+/**
+ * The id we offer the playout-delay header extension with (one-byte form: 1-14). Every video
+ * packet then carries min = max = 0 (see rtp-forwarder.ts), so Chrome presents each frame as
+ * soon as it is decoded instead of holding it to a render time from its RTP timestamp.
+ */
+export const OFFER_PLAYOUT_DELAY_EXTMAP_ID = 5;
 /**
  * A negotiated (pre-agreed, never announced) data channel of our own: it makes libdatachannel
  * put an application m-line in the offer, so that the client's channels can open, without
@@ -72,6 +78,19 @@ interface MediaTrack {
 
 export function settingsFromMessage(message: Extract<ClientSignal, { type: 'settings' }>): PeerSettings {
   return { video: message.enable_video !== false, audio: message.enable_speaker !== false };
+}
+
+/**
+ * The one-byte-header id (1-14) an answer's m-section maps `uri` to, or null: absent, out of
+ * range, or with a direction that rules out our sending it (the answerer's `sendonly`, `inactive`).
+ */
+export function extmapId(section: string, uri: string): number | null {
+  for (const m of section.matchAll(/^a=extmap:(\d+)(?:\/(\w+))? (\S+)/gm)) {
+    if (m[3] !== uri || m[2] === 'inactive' || m[2] === 'sendonly') continue;
+    const id = Number(m[1]);
+    return id >= 1 && id <= 14 ? id : null;
+  }
+  return null;
 }
 
 export class StreamerPeer {
@@ -188,10 +207,12 @@ export class StreamerPeer {
       return this.fail(`the answer was refused: ${(e as Error).message}`);
     }
     this.remoteSet = true;
-    this.adoptNegotiatedPayloadTypes(sdp);
+    this.adoptNegotiated(sdp);
     const queued = this.pendingRemote.splice(0);
     for (const c of queued) this.applyRemoteCandidate(c.candidate, c.mid);
-    this.log('info', `answer applied ${this.ms()} ms after settings${queued.length ? `, then ${queued.length} queued candidate(s)` : ''}`);
+    const video = this.tracks.find((t) => t.kind === 'video');
+    const playout = video ? `; playout-delay extension ${video.forwarder.playoutDelayExtensionId === null ? 'not accepted' : `id ${video.forwarder.playoutDelayExtensionId}`}` : '';
+    this.log('info', `answer applied ${this.ms()} ms after settings${queued.length ? `, then ${queued.length} queued candidate(s)` : ''}${playout}`);
   }
 
   addRemoteCandidate(message: Extract<ClientSignal, { type: 'candidate' }>): void {
@@ -290,6 +311,7 @@ export class StreamerPeer {
     if (video) {
       const media = new Video(mid, 'SendOnly');
       media.addH264Codec(pt, H264_FMTP);
+      media.parseSdpLine(`a=extmap:${OFFER_PLAYOUT_DELAY_EXTMAP_ID} ${PLAYOUT_DELAY_URI}`);
       media.addSSRC(ssrc, this.cname, `${this.msid}-v`, `${this.msid}-video`);
       track = pc.addTrack(media);
     } else {
@@ -319,9 +341,10 @@ export class StreamerPeer {
   }
 
   private send(t: MediaTrack, packet: Buffer): void {
-    if (t.forwarder.process(packet) !== 'forward') return;
+    const out = t.forwarder.forward(packet);
+    if (!out) return;
     try {
-      t.track.sendMessageBinary(packet);
+      t.track.sendMessageBinary(out);
     } catch {
       // The track closed under us (the peer is going away).
     }
@@ -418,15 +441,17 @@ export class StreamerPeer {
     }
   }
 
-  private adoptNegotiatedPayloadTypes(answer: string): void {
-    // The answerer must keep our payload types; should one differ anyway, send what it chose.
+  private adoptNegotiated(answer: string): void {
     for (const section of answer.split(/\r?\nm=/).slice(1)) {
       const mid = /\r?\na=mid:(\S+)/.exec(section)?.[1];
       const t = this.tracks.find((x) => x.mid === mid);
       if (!t) continue;
+      // The answerer must keep our payload types; should one differ anyway, send what it chose.
       const codec = t.kind === 'video' ? 'H264/90000' : 'opus/48000';
       const pt = new RegExp(`a=rtpmap:(\\d+) ${codec}`, 'i').exec(section)?.[1];
       if (pt !== undefined) t.forwarder.outputPayloadType = Number(pt);
+      // Header extensions go out only as the answer accepted them, with the id it gives.
+      if (t.kind === 'video') t.forwarder.playoutDelayExtensionId = extmapId(section, PLAYOUT_DELAY_URI);
     }
   }
 

@@ -163,6 +163,9 @@ describe('streamer with headless Chromium', () => {
     expect(state.tracks[0].streamId).not.toBe(state.tracks[1].streamId);
     // We offer actpass (see StreamerPeer.start): the browser takes the DTLS client role.
     expect(state.answer).toMatch(/a=setup:active/);
+    // Chrome accepts the playout-delay header extension with the id we offered (the streamer
+    // then sends min = max = 0 on every video packet: frames are presented as soon as decoded).
+    expect(state.answer).toMatch(/^a=extmap:5 http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay\r$/m);
     expect(s.video).toMatchObject({ frameWidth: WIDTH, frameHeight: HEIGHT });
     expect(s['sr-video']!.packetsSent).toBeGreaterThan(0);
     // Started at an IDR: nothing to ask for.

@@ -14,6 +14,10 @@ jest.setTimeout(30_000);
 
 const ENCODER = { videoPayloadType: 100, audioPayloadType: 101, videoSsrc: 0x1234, audioSsrc: 0x5678 };
 const payloadOf = (p: { header: { payloadOffset: number; payloadEnd: number }; packet: Buffer }) => p.packet.subarray(p.header.payloadOffset, p.header.payloadEnd);
+/** The header extension block of a received packet (profile, then the elements), or null without the X bit. */
+const extensionOf = (p: { header: { payloadOffset: number }; packet: Buffer }) =>
+  p.packet[0] & 0x10 ? p.packet.subarray(12 + 4 * (p.packet[0] & 0x0f), p.header.payloadOffset) : null;
+const PLAYOUT_DELAY_EXTMAP = /^a=extmap:5 http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay\r$/m;
 
 describe('streamer process', () => {
   let streamer: StreamerProcess;
@@ -72,6 +76,10 @@ describe('streamer process', () => {
     const msids = [...client.offerSdp.matchAll(/^a=msid:(\S+) (\S+)/gm)].map((m) => m[1]);
     expect(msids).toHaveLength(2);
     expect(new Set(msids).size).toBe(2);
+    // The playout-delay header extension, offered on video only; libdatachannel's answer keeps it.
+    expect(client.offerSdp).toMatch(PLAYOUT_DELAY_EXTMAP);
+    expect(client.offerSdp.match(/^a=extmap:/gm)).toHaveLength(1);
+    expect(client.answerSdp).toMatch(PLAYOUT_DELAY_EXTMAP);
 
     // A keyframe was asked for at settings, before the peer connected.
     expect(keyframes.slice(keyframesBefore).map((k) => k.reason)).toContain('settings');
@@ -82,13 +90,27 @@ describe('streamer process', () => {
     expect(video.every((p) => p.header.ssrc === client.offeredSsrc('video'))).toBe(true);
     expect(client.offeredSsrc('video')).not.toBe(ENCODER.videoSsrc);
     for (let i = 1; i < video.length; i++) expect(video[i].header.sequence).toBe((video[i - 1].header.sequence + 1) & 0xffff);
+    // Accepted: every video packet carries it, min = max = 0 (id 5, 3 bytes); audio none.
+    expect(video.every((p) => extensionOf(p)?.equals(Buffer.from([0xbe, 0xde, 0, 1, 0x52, 0, 0, 0])))).toBe(true);
     const audio = client.received.audio;
     expect(audio.every((p) => p.header.payloadType === 111 && p.header.ssrc === client.offeredSsrc('audio'))).toBe(true);
+    expect(audio.every((p) => extensionOf(p) === null)).toBe(true);
 
     expect(states).toContainEqual([generation, 'connected']);
     const firstVideoMs = video[0].at - (keyframes[keyframesBefore]?.at ?? 0);
     console.log(`discover -> connected ${timing.discoverToConnected.toFixed(0)} ms; settings -> offer ${timing.settingsToOffer.toFixed(0)} ms; keyframe request -> first video packet ${firstVideoMs.toFixed(0)} ms`);
   });
+  it('sends no playout-delay extension when the answer did not accept it', async () => {
+    // A receiver that does not know the extension: its answer has no extmap for it.
+    const client = new TestClientPeer(streamer, ++generation, { rewriteOffer: (sdp) => sdp.replace(/^a=extmap:.*\r\n/gm, '') });
+    await client.connect();
+    expect(client.answerSdp).not.toMatch(/a=extmap/);
+    await client.waitFor(() => client.received.video.length >= 10, 10_000, 'video');
+    expect(client.received.video.every((p) => extensionOf(p) === null && p.header.payloadOffset === 12)).toBe(true);
+    await waitUntil(() => /g\d+: answer applied .*; playout-delay extension not accepted/.test(streamer.stderrTail()), 2000);
+    client.close();
+  });
+
   it('sends RTCP sender reports for what it forwards', async () => {
     const client = new TestClientPeer(streamer, ++generation);
     await client.connect();
