@@ -12,7 +12,8 @@
  *   BENCH_RELAY_LATENCY=3000 round trips one at a time (relay latency)
  *   BENCH_RELAY_COUNT=30000  round trips with BENCH_RELAY_WINDOW in flight (relay throughput)
  *   BENCH_RELAY_WINDOW=64
- *   BENCH_ONLY=relay,ttff,join,latency   a subset
+ *   BENCH_STARTS=10          instance starts with warm spares, and as many without (node runtime alone)
+ *   BENCH_ONLY=relay,start,ttff,join,latency   a subset
  *   BENCH_LATENCY_VARIANTS=0,3,0,3  which latency variants (indexes into LATENCY_VARIANTS) in which order,
  *                            repeats allowed: A/B comparisons alternate within one run (default: each once)
  *   BENCH_OUT=docs/benchmarks.md    where the report goes ("-" = stdout only)
@@ -32,6 +33,7 @@ import { CHROMIUM_PATH, launchBrowser, serveClient } from '../test/support/brows
 import { client } from '../test/support/http';
 import { testPatternManifest } from '../test/support/packages';
 import { eventually, fmt, machine, quantile } from './lib';
+import { benchInstanceStart, InstanceStartResults } from './instance-start';
 import { benchRelay, RelayResults } from './relay';
 import { ADMIN_TOKEN, buildForBench, startStack } from './stack';
 import { benchJoin, benchLatency, benchTtff, LatencyResults, ServerProbe, TtffResults } from './streaming';
@@ -41,11 +43,12 @@ const env = (k: string, d: number) => (process.env[k] ? Number(process.env[k]) :
 const opts = {
   sessions: env('BENCH_SESSIONS', 20),
   joins: env('BENCH_JOINS', 20),
+  starts: env('BENCH_STARTS', 10),
   frames: env('BENCH_FRAMES', 450),
   relayLatency: env('BENCH_RELAY_LATENCY', 3000),
   relayCount: env('BENCH_RELAY_COUNT', 30000),
   relayWindow: env('BENCH_RELAY_WINDOW', 64),
-  only: new Set((process.env.BENCH_ONLY ?? 'relay,ttff,join,latency').split(',').map((s) => s.trim())),
+  only: new Set((process.env.BENCH_ONLY ?? 'relay,start,ttff,join,latency').split(',').map((s) => s.trim())),
   out: process.env.BENCH_OUT ?? join(__dirname, '..', 'docs', 'benchmarks.md'),
   from: (process.env.BENCH_FROM === 'src' ? 'src' : 'dist') as 'src' | 'dist',
 };
@@ -67,6 +70,7 @@ const log = (s: string) => process.stderr.write(`[bench +${((Date.now() - starte
 
 interface Results {
   relay: RelayResults | null;
+  start: InstanceStartResults | null;
   ttff: TtffResults | null;
   join: TtffResults | null;
   latency: LatencyResults[];
@@ -82,7 +86,7 @@ async function main() {
   log(`stack from ${opts.from} at ${stack.url}`);
   const admin = client(stack.url, ADMIN_TOKEN);
   const probe = new ServerProbe(stack);
-  const r: Results = { relay: null, ttff: null, join: null, latency: [], errors: [] };
+  const r: Results = { relay: null, start: null, ttff: null, join: null, latency: [], errors: [] };
   const attempt = async <T>(what: string, run: () => Promise<T>): Promise<T | null> => {
     try {
       return await run();
@@ -103,6 +107,10 @@ async function main() {
     if (opts.only.has('relay')) {
       log('signalling relay: gateway vs bare ws');
       r.relay = await attempt('relay', () => benchRelay(stack, { latencyCount: opts.relayLatency, throughputCount: opts.relayCount, window: opts.relayWindow }, log));
+    }
+    if (opts.only.has('start')) {
+      log(`instance start, warm spares vs none, ${opts.starts} each`);
+      r.start = await attempt('start', () => benchInstanceStart(stack.NodeRuntime, { runs: opts.starts, screen: SCREEN }, log));
     }
     if (opts.only.has('ttff')) {
       log(`time to first frame over ${opts.sessions} sessions`);
@@ -239,6 +247,12 @@ function render(m: ReturnType<typeof machine>, from: 'dist' | 'src', r: Results,
   if (joins.length) L.push(`| (for reference) join → first frame p50 / p95, instance already running (${joins.length} joins) | | ${fmt(quantile(joins, 0.5))} / ${fmt(quantile(joins, 0.95))} ms | |`);
   L.push(`| capture-to-display latency p50 (${lat?.samples ?? 0} frames) | ≤ 25 ms | ${fmt(lat?.latency.p50 ?? null, 1)} ms | ${verdict(lat?.latency.p50 ?? null, 25)} |`);
   L.push(`| capture-to-display latency p95 | ≤ 45 ms | ${fmt(lat?.latency.p95 ?? null, 1)} ms | ${verdict(lat?.latency.p95 ?? null, 45)} |`);
+  if (r.start) {
+    const w = quantile(r.start.warm, 0.5);
+    const c = quantile(r.start.cold, 0.5);
+    L.push(`| instance start p50 / p95 (node runtime alone, ${r.start.runs} each, alternating): warm spares vs none | | ${fmt(w)} / ${fmt(quantile(r.start.warm, 0.95))} ms vs ${fmt(c)} / ${fmt(quantile(r.start.cold, 0.95))} ms | |`);
+    L.push(`| warm / cold instance start p50 | | ${w !== null && c ? fmt(w / c, 2) : 'n/a'} | |`);
+  }
   if (r.relay) {
     const g = r.relay.gateway.throughput;
     const b = r.relay.bare.throughput;

@@ -14,8 +14,12 @@ const COMMANDS: Record<SpareRole, () => NodeScriptCommand> = {
   streamer: () => streamerCommand(),
 };
 
-/** A spare that died on its own is replaced after this long (a crash loop stays cheap). */
-const REBOOT_DELAY_MS = 1000;
+/**
+ * A spare is booted this long after the last one was taken or died: not while the instance that
+ * took it starts (they would share the CPUs, and its start is what a viewer waits for), and a
+ * crash loop stays cheap.
+ */
+export const SPARE_BOOT_DELAY_MS = 1500;
 
 interface Booting {
   proc: SupervisedProcess;
@@ -26,13 +30,13 @@ interface Booting {
  * One booted, not yet configured process of each role, waiting for an instance to start. Most
  * of a frame source's or a streamer's start is Node booting and loading modules (about 150 ms
  * each on an idle machine, several times that when they boot together on a loaded one); taking
- * a spare skips it. Taking one boots its replacement. Disabled, every take boots a process.
+ * a spare skips it. Taking one boots its replacement a little later. Disabled, every take boots a process.
  */
 export class WarmSpares {
   private readonly logger = new Logger('WarmSpares');
   private readonly group = new ProcessGroup((proc, exit) => this.onSpareExit(proc, exit));
   private readonly spares = new Map<SpareRole, Booting>();
-  private readonly reboots = new Set<NodeJS.Timeout>();
+  private readonly pending = new Set<NodeJS.Timeout>();
   private running = false;
   private booted = 0;
 
@@ -59,7 +63,7 @@ export class WarmSpares {
     if (spare?.proc.alive) {
       group.adopt(spare.proc, role, logFile);
       this.spares.delete(role);
-      this.boot(role);
+      this.bootLater(role);
       taken = spare;
     } else {
       taken = this.spawn(role, group, logFile, cwd);
@@ -76,8 +80,8 @@ export class WarmSpares {
   /** Stops the spares; none is booted after this. */
   async stop(graceMs: number): Promise<void> {
     this.running = false;
-    for (const t of this.reboots) clearTimeout(t);
-    this.reboots.clear();
+    for (const t of this.pending) clearTimeout(t);
+    this.pending.clear();
     this.spares.clear();
     await this.group.stopAll(graceMs);
     rmSync(this.dir, { recursive: true, force: true });
@@ -100,12 +104,16 @@ export class WarmSpares {
     const role = [...this.spares].find(([, s]) => s.proc === proc)?.[0];
     if (!role) return;
     this.spares.delete(role);
-    this.logger.warn(`the ${proc.describe(exit)}; booting another in ${REBOOT_DELAY_MS} ms (log: ${proc.logFile})`);
+    this.logger.warn(`the ${proc.describe(exit)}; booting another in ${SPARE_BOOT_DELAY_MS} ms (log: ${proc.logFile})`);
+    this.bootLater(role);
+  }
+
+  private bootLater(role: SpareRole): void {
     const timer = setTimeout(() => {
-      this.reboots.delete(timer);
+      this.pending.delete(timer);
       this.boot(role);
-    }, REBOOT_DELAY_MS);
+    }, SPARE_BOOT_DELAY_MS);
     timer.unref();
-    this.reboots.add(timer);
+    this.pending.add(timer);
   }
 }
