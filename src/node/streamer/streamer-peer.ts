@@ -39,6 +39,10 @@ export const OPUS_FMTP = 'minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1';
  * soon as it is decoded instead of holding it to a render time from its RTP timestamp.
  */
 export const OFFER_PLAYOUT_DELAY_EXTMAP_ID = 5;
+/** Video held for a viewer before connect (see `held`): about 2-4 s at our bitrates. */
+const MAX_HELD_VIDEO_PACKETS = 1500;
+/** A held keyframe older than this when the track opens is not sent: a burst of that much stale video is not worth it. */
+const MAX_HELD_VIDEO_AGE_MS = 1000;
 /**
  * A negotiated (pre-agreed, never announced) data channel of our own: it makes libdatachannel
  * put an application m-line in the offer, so that the client's channels can open, without
@@ -109,8 +113,16 @@ export class StreamerPeer {
   private closed = false;
   private connectTimer: NodeJS.Timeout | null = null;
   private readonly t0 = performance.now();
-  private keyframeRequestedAt = 0;
-  private keyframePassedAt = 0;
+  /**
+   * Video from the last keyframe on, while the video track is not open yet: the IDR asked for
+   * at settings usually comes before DTLS is up. Sent once the track opens, it spares an encoder restart (and, on a
+   * loaded node, hundreds of ms of waiting for it). `heldAt`: when its keyframe came; 0: none.
+   */
+  private held: Buffer[] = [];
+  private heldTimestamp = -1;
+  private videoOpen = false;
+  private heldAt = 0;
+  private heldOverflow = false;
   private firstVideoLogged = false;
   private invalidControl = 0;
   private readonly counters = { nack: 0, nackedPackets: 0, pli: 0, fir: 0 };
@@ -188,11 +200,6 @@ export class StreamerPeer {
     for (const local of this.pendingLocal.splice(0)) this.sendLocalCandidate(local.candidate, local.mid);
   }
 
-  /** The encoder asked to restart at settings time: remember when, to judge a keyframe that passed by before connect. */
-  noteKeyframeRequested(): void {
-    this.keyframeRequestedAt = performance.now();
-  }
-
   setAnswer(sdpBase64: string): void {
     if (!this.pc || this.closed) return;
     if (this.remoteSet) {
@@ -229,18 +236,11 @@ export class StreamerPeer {
     this.applyRemoteCandidate(text, mid);
   }
 
-  /** One datagram from the encoder's video port. Dropped unless connected (and, first, until an IDR). */
+  /** One datagram from the encoder's video port: held until the track opens (from a keyframe on), then sent. */
   forwardVideo(packet: Buffer): void {
     const t = this.tracks.find((m) => m.kind === 'video');
     if (!t || this.closed) return;
-    if (!this.connectedAt) {
-      // Not connected yet: only note whether the keyframe asked for at settings went by.
-      if (this.keyframeRequestedAt && !this.keyframePassedAt) {
-        const h = parseRtpHeader(packet);
-        if (h && isH264KeyframeStart(packet.subarray(h.payloadOffset, h.payloadEnd))) this.keyframePassedAt = performance.now();
-      }
-      return;
-    }
+    if (!this.videoOpen) return this.hold(packet);
     this.send(t, packet);
     if (!this.firstVideoLogged && t.forwarder.stats.forwarded > 0) {
       this.firstVideoLogged = true;
@@ -336,7 +336,14 @@ export class StreamerPeer {
       clockRate,
       waitForKeyframe: video,
     });
-    if (video) forwarder.onKeyframeNeeded = () => this.events.keyframe('resync');
+    if (video) {
+      forwarder.onKeyframeNeeded = () => this.events.keyframe('resync');
+      // Sent before the track is open (SRTP ready), packets are lost: the held ones wait for it.
+      track.onOpen(this.guard('video open', () => {
+        this.videoOpen = true;
+        this.sendHeldVideo();
+      }));
+    }
     this.tracks.push({ kind, mid, ssrc, track, forwarder });
   }
 
@@ -365,6 +372,41 @@ export class StreamerPeer {
     }
   }
 
+  /** Before the track opens: keeps the video from the latest keyframe on (bounded in packets). */
+  private hold(packet: Buffer): void {
+    const h = parseRtpHeader(packet);
+    // A keyframe's SPS, PPS and IDR slices each look like its start: one access unit (one
+    // RTP timestamp) is one keyframe.
+    const newKeyframe = h && h.timestamp !== this.heldTimestamp && isH264KeyframeStart(packet.subarray(h.payloadOffset, h.payloadEnd));
+    if (newKeyframe) {
+      this.held = [packet];
+      this.heldAt = performance.now();
+      this.heldTimestamp = h.timestamp;
+      this.heldOverflow = false;
+    } else if (this.held.length > 0) {
+      if (this.held.length < MAX_HELD_VIDEO_PACKETS) this.held.push(packet);
+      else [this.held, this.heldAt, this.heldOverflow] = [[], 0, true];
+    }
+  }
+
+  /**
+   * When the track opens: the held keyframe and what followed it go out at once, unless it is too old to
+   * be worth a burst (or did not fit); then a new keyframe is asked for. Nothing held: the one
+   * asked for at settings is still to come.
+   */
+  private sendHeldVideo(): void {
+    const t = this.tracks.find((m) => m.kind === 'video');
+    const held = this.held.splice(0);
+    const age = Math.round(performance.now() - this.heldAt);
+    if (t && held.length > 0 && age <= MAX_HELD_VIDEO_AGE_MS) {
+      for (const packet of held) this.send(t, packet);
+      this.log('info', `sent the ${held.length} video packets held since a keyframe ${age} ms before the track opened`);
+    } else if (held.length > 0 || this.heldOverflow) {
+      this.log('info', `the keyframe held for the track is ${this.heldOverflow ? 'too far behind' : `${age} ms old`}: asking for a new one`);
+      this.events.keyframe('connected');
+    }
+  }
+
   private onState(state: string): void {
     if (this.closed) return;
     if (state === 'connected' && !this.connectedAt) {
@@ -374,8 +416,6 @@ export class StreamerPeer {
       const via = pair ? ` via ${pair.local.type}/${pair.local.transportType} ${pair.local.address}:${pair.local.port} <-> ${pair.remote.type} ${pair.remote.address}:${pair.remote.port}` : '';
       this.log('info', `connected ${this.ms()} ms after settings${via}`);
       this.events.clientState('connected');
-      // The IDR asked for at settings came before the connection did: it is lost to this viewer.
-      if (this.settings.video && this.keyframePassedAt > 0) this.events.keyframe('connected');
     } else if (state === 'disconnected' || state === 'failed' || state === 'closed') {
       this.end(`peer connection ${state}`);
     }

@@ -283,9 +283,21 @@ describe('streamer process', () => {
     client.close();
   });
 
-  it('asks for another keyframe at connect when the first one went by before the client connected', async () => {
-    // The encoder restart takes ~100 ms; an answer held for 600 ms means its IDR passed unseen.
-    const client = new TestClientPeer(streamer, ++generation, { answerDelayMs: 600 });
+  it('holds the keyframe that comes before the client connects and sends it when the track opens', async () => {
+    // The encoder restart takes ~100 ms; with the answer held for 300 ms its IDR comes first.
+    const client = new TestClientPeer(streamer, ++generation, { answerDelayMs: 300 });
+    const before = keyframes.length;
+    await client.connect();
+    await client.waitFor(() => client.received.video.length > 5, 5000, 'video');
+    const reasons = keyframes.slice(before).map((k) => k.reason);
+    expect(reasons.slice(reasons.indexOf('settings'))).toEqual(['settings']);
+    expect(isH264KeyframeStart(payloadOf(client.received.video[0]))).toBe(true);
+    await waitUntil(() => /sent the \d+ video packets held since a keyframe \d+ ms before the track opened/.test(streamer.stderrTail()), 2000);
+    client.close();
+  });
+
+  it('asks for another keyframe when the one it held is too old to send', async () => {
+    const client = new TestClientPeer(streamer, ++generation, { answerDelayMs: 2500 });
     const before = keyframes.length;
     await client.connect();
     await client.waitFor(() => client.received.video.length > 5, 5000, 'video');

@@ -155,12 +155,9 @@ export class Streamer {
       log: (level, text) => this.host.log(level, text),
     });
     this.peer = peer;
-    // The encoder restarts while ICE and DTLS run, so that its first frame (an IDR) is the
-    // first thing this viewer gets.
-    if (settings.video) {
-      peer.noteKeyframeRequested();
-      this.requestKeyframe('settings');
-    }
+    // The encoder restarts while ICE and DTLS run; the peer holds its first frame (an IDR)
+    // until it connects, so that it is the first thing this viewer gets.
+    if (settings.video) this.requestKeyframe('settings');
     for (const c of this.earlyCandidates.splice(0)) peer.addRemoteCandidate(c);
     peer.start().catch((e: Error) => {
       this.host.log('error', `g${generation}: could not make an offer: ${e.message}`);
