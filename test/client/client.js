@@ -89,7 +89,8 @@
      *   `enable_speaker`, `preferred_decoder_codecs`, `video` (the element to attach to),
      *   `jitterBufferTarget` (ms, set on each receiver; unset = the browser's default, as the SDK),
      *   `withoutHeaderExtensions` (drop the offer's `a=extmap` lines before applying it, as a
-     *   browser that knows none of them would answer; a benchmark baseline, not an SDK behaviour)
+     *   browser that knows none of them would answer; a benchmark baseline, not an SDK behaviour),
+     *   `iceTransportPolicy` (`relay`: TURN only, to prove a path through the TURN server)
      */
     constructor(session, options = {}) {
       if (!session || typeof session.url !== 'string') throw new Error('connect() needs {url, stun_servers}');
@@ -157,7 +158,7 @@
       const o = this.options;
       this.step('start');
       const iceServers = (this.session.stun_servers || []).map((s) => ({ urls: s.urls, username: s.username, credential: s.password }));
-      const pc = (this.pc = new RTCPeerConnection({ iceServers }));
+      const pc = (this.pc = new RTCPeerConnection({ iceServers, ...(o.iceTransportPolicy ? { iceTransportPolicy: o.iceTransportPolicy } : {}) }));
 
       // Data channels first, so that the instance's offer finds them (the SDK does the same).
       this.control = pc.createDataChannel('control');

@@ -127,6 +127,8 @@ export interface ConnectOptions {
   jitterBufferTarget?: number;
   /** Apply the offer without its `a=extmap` lines: the answer accepts no header extension (a baseline). */
   withoutHeaderExtensions?: boolean;
+  /** `relay`: gather and use TURN candidates only. */
+  iceTransportPolicy?: 'all' | 'relay';
 }
 
 /** Starts the page's client on a session (non-blocking: the page does the rest itself). */
