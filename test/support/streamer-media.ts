@@ -6,7 +6,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { parseRtpHeader } from '../../src/node/runtime/rtp';
+import { parseRtpHeader, type RtpEndpoints } from '../../src/node/runtime/rtp';
 
 export async function freeUdpPorts(count: number): Promise<number[]> {
   const sockets: dgram.Socket[] = [];
@@ -21,13 +21,7 @@ export async function freeUdpPorts(count: number): Promise<number[]> {
   return ports;
 }
 
-export interface TestEncoderOptions {
-  videoPort: number;
-  audioPort: number;
-  videoPayloadType: number;
-  audioPayloadType: number;
-  videoSsrc: number;
-  audioSsrc: number;
+export interface TestEncoderOptions extends RtpEndpoints {
   width?: number;
   height?: number;
   fps?: number;

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, chmodSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import type { RtpEndpoints } from './rtp';
 
 /**
  * ffmpeg comes from PATH when there is one, else from the @ffmpeg-installer/ffmpeg package
@@ -166,7 +167,7 @@ export function x11Inputs(i: {
   };
 }
 
-export interface EncoderArgsInput {
+export interface EncoderArgsInput extends RtpEndpoints {
   /** Input options ending in `-i ...`: `frameSourceInputs()` or `x11Inputs()`. */
   videoInput: string[];
   audioInput: string[];
@@ -176,13 +177,6 @@ export interface EncoderArgsInput {
   sampleRate: number;
   channels: number;
   host: string;
-  videoPort: number;
-  audioPort: number;
-  videoPayloadType: number;
-  audioPayloadType: number;
-  /** Unsigned 32-bit SSRCs. */
-  videoSsrc: number;
-  audioSsrc: number;
   sdpFile: string;
   audioBitrateKbps: number;
   /** How often ffmpeg reports progress (used to see its first frame), when it can be set. */

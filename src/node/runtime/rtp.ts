@@ -4,6 +4,19 @@
  * turn a packet stream back into Annex-B for a decoder. Used by the streamer (to know that the
  * first packet of a restarted encoder is an IDR) and by tests.
  */
+/**
+ * The RTP an encoder sends and a streamer forwards: UDP ports on 127.0.0.1, and the payload
+ * types and SSRCs (unsigned 32-bit, the same across encoder restarts) it writes.
+ */
+export interface RtpEndpoints {
+  videoPort: number;
+  audioPort: number;
+  videoPayloadType: number;
+  audioPayloadType: number;
+  videoSsrc: number;
+  audioSsrc: number;
+}
+
 export interface RtpHeader {
   version: number;
   marker: boolean;

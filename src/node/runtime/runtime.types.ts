@@ -1,13 +1,7 @@
+import type { RtpEndpoints } from './rtp';
+
 /** Where an instance's encoder sends RTP, for the streamer that forwards it to WebRTC tracks. */
-export interface InstanceMedia {
-  /** UDP ports on 127.0.0.1 the encoder sends to; the streamer binds them. */
-  videoPort: number;
-  audioPort: number;
-  videoPayloadType: number;
-  audioPayloadType: number;
-  /** Unsigned 32-bit SSRCs, the same across encoder restarts. */
-  videoSsrc: number;
-  audioSsrc: number;
+export interface InstanceMedia extends RtpEndpoints {
   /** The SDP ffmpeg writes for its two RTP outputs (rewritten on each encoder restart). */
   sdpFile: string;
 }

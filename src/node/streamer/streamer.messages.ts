@@ -6,16 +6,14 @@
  * Dependency-free (no path aliases) so that the child process runs it from dist or ts-node.
  */
 
-/** How the streamer is configured: its first IPC message, `{kind:'config', config}` (child-config.ts). */
-export interface StreamerConfig {
-  /** UDP ports on 127.0.0.1 the encoder sends RTP to; the streamer binds them at start. */
-  videoPort: number;
-  audioPort: number;
-  /** Payload types / SSRCs the encoder writes (datagrams with another payload type are dropped). */
-  videoPayloadType: number;
-  audioPayloadType: number;
-  videoSsrc: number;
-  audioSsrc: number;
+import type { RtpEndpoints } from '../runtime/rtp';
+
+/**
+ * How the streamer is configured: its first IPC message, `{kind:'config', config}`
+ * (child-config.ts). It binds the encoder's RTP ports at start and drops datagrams with
+ * another payload type.
+ */
+export interface StreamerConfig extends RtpEndpoints {
   fps: number;
   width: number;
   height: number;
