@@ -1,17 +1,9 @@
 import { WebSocket } from 'ws';
 import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
 import { ADMIN_TOKEN, eventually, RunningApp, startApp } from './support/app';
+import { isAlive } from './support/processes';
 import { client } from './support/http';
 import { buildPackage, testPatternManifest } from './support/packages';
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('AMS API (PROTOCOL.md §6) with real instances', () => {
   let stack: RunningApp;
@@ -136,7 +128,7 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
       expect(shown.body.metadata).toMatchObject({ id, app: 'pattern', app_version: 1, status: 'running', screen: { width: 800, height: 600, fps: 15 } });
       const running = stack.app.get(NodeRuntime).list().find((i) => i.instance_id === id)!;
       expect(running.pids.length).toBeGreaterThanOrEqual(2);
-      expect(running.pids.every(alive)).toBe(true);
+      expect(running.pids.every(isAlive)).toBe(true);
     });
 
     it('published every lifecycle change on the events socket', async () => {
@@ -178,7 +170,7 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
       expect(stop.status).toBe(202);
       expect((await waitOp(stop.body.operation!)).status).toBe('success');
       expect((await api('GET', `/ams/1.0/instances/${id}`)).body.metadata.status).toBe('stopped');
-      expect(pids.some(alive)).toBe(false);
+      expect(pids.some(isAlive)).toBe(false);
       expect((await api('GET', '/ams/1.0/nodes')).body.metadata[0].instances).toBe(0);
 
       const start = await api('PATCH', `/ams/1.0/instances/${id}`, { body: { desired_status: 'started' } });
@@ -194,7 +186,7 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
         return r.body.metadata.status === 'error' ? r.body.metadata : null;
       });
       expect(failed.status_message).toMatch(/exit|signal|SIGKILL/i);
-      await eventually(async () => !pids.some(alive));
+      await eventually(async () => !pids.some(isAlive));
       expect((await api('GET', '/ams/1.0/nodes')).body.metadata[0].instances).toBe(0);
     });
 
@@ -205,7 +197,7 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
       expect(del.status).toBe(202);
       expect((await waitOp(del.body.operation!)).status).toBe('success');
       expect((await api('GET', `/ams/1.0/instances/${instanceId}`)).status).toBe(404);
-      expect(pids.some(alive)).toBe(false);
+      expect(pids.some(isAlive)).toBe(false);
       await eventually(async () => events.some((e) => e.metadata.id === instanceId && e.metadata.action === 'instance-deleted'));
     });
 

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
 import { PatternRenderer, textLayout, TEXT_LINE } from '../src/node/runtime/test-pattern/pattern-renderer';
 import { ADMIN_TOKEN, eventually, RunningApp, startApp } from './support/app';
+import { isAlive } from './support/processes';
 import {
   ClientPage,
   ClientServer,
@@ -32,14 +33,6 @@ jest.setTimeout(60_000);
 
 const SCREEN = { width: 1280, height: 720, fps: 30 };
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const commandOf = (pid: number) => {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
@@ -201,15 +194,15 @@ describe('streaming to real Chromium (PROTOCOL.md §3-§5, §9)', () => {
     expect(running).toBeDefined();
     const pids = running!.pids;
     expect(pids.length).toBeGreaterThanOrEqual(2);
-    expect(pids.every(alive)).toBe(true);
+    expect(pids.every(isAlive)).toBe(true);
 
     const res = await alice('DELETE', `/1.0/sessions/${session.id}`);
     expect(res.status).toBe(200);
     expect(res.body.metadata.status).toBe('terminated');
     await sleep(500);
     expect(await framesOver(p, 1500)).toBeLessThanOrEqual(1);
-    await eventually(async () => pids.every((pid) => !alive(pid)), 10_000, 100).catch(() => {
-      throw new Error(`still alive after DELETE: ${pids.filter(alive).map((pid) => `${pid} ${commandOf(pid)}`).join('; ')}`);
+    await eventually(async () => pids.every((pid) => !isAlive(pid)), 10_000, 100).catch(() => {
+      throw new Error(`still isAlive after DELETE: ${pids.filter(isAlive).map((pid) => `${pid} ${commandOf(pid)}`).join('; ')}`);
     });
     expect(stack.app.get(NodeRuntime).list().find((i) => i.instance_id === instance_id)).toBeUndefined();
   });
@@ -229,7 +222,7 @@ describe('streaming to real Chromium (PROTOCOL.md §3-§5, §9)', () => {
     expect(failed.status_message).toMatch(/instance/);
     expect(failed.status_message).toMatch(/frame-source|SIGKILL|killed/);
     // The rest of its processes go too, and the page stops receiving frames.
-    await eventually(async () => pids.every((pid) => !alive(pid)), 10_000, 100);
+    await eventually(async () => pids.every((pid) => !isAlive(pid)), 10_000, 100);
     await sleep(300);
     expect(await framesOver(p, 1000)).toBeLessThanOrEqual(1);
   });

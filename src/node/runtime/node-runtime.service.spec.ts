@@ -10,6 +10,7 @@ import { NodeRuntime, RunningInstanceInfo, RuntimeStatusEvent } from './node-run
 import { H264Depacketizer, isH264KeyframeStart, parseRtpHeader, RtpHeader } from './rtp';
 import { TEXT_LINE, textLayout } from './test-pattern/pattern-renderer';
 import { readTimestampStrip } from './test-pattern/timestamp-strip';
+import { isAlive } from '../../../test/support/processes';
 
 /**
  * Real processes, real ffmpeg, real UDP: the runtime under test is not mocked anywhere.
@@ -32,17 +33,6 @@ function request(id: string, overrides: Partial<NodeInstanceStartRequest> = {}):
     encoder: { codec: 'h264', bitrate_kbps: 1500, gop: 30 },
     ...overrides,
   };
-}
-
-/** Alive and not a zombie (an orphan's zombie may linger if PID 1 does not reap). */
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
 }
 
 async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {

@@ -3,17 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
 import { WarmSpares } from './warm-spares';
+import { isAlive } from '../../../test/support/processes';
 
 jest.setTimeout(30_000);
-
-function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !['Z', 'X'].includes(stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3));
-  } catch {
-    return false;
-  }
-}
 
 async function until<T>(what: string, check: () => T | undefined | false, ms = 10_000): Promise<T> {
   const end = Date.now() + ms;
