@@ -11,10 +11,8 @@
  * The classes used with `app.get()` must come from the same build as the app, hence this module.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bootStack } from '../test/support/boot';
 
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
 const ROOT = join(__dirname, '..');
@@ -42,39 +40,17 @@ export function buildForBench(log: (s: string) => void): void {
 export async function startStack(from: 'dist' | 'src', env: Record<string, string> = {}): Promise<Stack> {
   const base = from === 'dist' ? BENCH_DIST : ROOT;
   const load = (path: string) => require(join(base, path));
-  const { createApp } = load('src/bootstrap');
-  const { loadConfig } = load('src/config/config.loader');
-  const { NodeRuntime } = load('src/node/runtime/node-runtime.service');
-  const { SessionsService } = load('src/gateway/sessions/sessions.service');
+  const build = { createApp: load('src/bootstrap').createApp, loadConfig: load('src/config/config.loader').loadConfig };
   const { LocalBus, RpcClient } = load('libs/transport/src');
-
-  const dataDir = mkdtempSync(join(tmpdir(), 'streamstack-bench-'));
-  const config = loadConfig(
-    {},
-    {
-      STREAMSTACK_PORT: '0',
-      STREAMSTACK_ADMIN_TOKEN: ADMIN_TOKEN,
-      STREAMSTACK_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      ...env,
-      STREAMSTACK_DATA_DIR: dataDir,
-    },
-  );
-  const app = await createApp(config, {});
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
-  const url = `http://127.0.0.1:${port}`;
-  config.publicUrl = url;
+  const running = await bootStack(build, ADMIN_TOKEN, env, { logLevel: process.env.BENCH_LOG_LEVEL ?? 'warn', dirPrefix: 'streamstack-bench-' });
   return {
-    app,
-    url,
-    NodeRuntime,
-    SessionsService,
+    app: running.app,
+    url: running.url,
+    NodeRuntime: load('src/node/runtime/node-runtime.service').NodeRuntime,
+    SessionsService: load('src/gateway/sessions/sessions.service').SessionsService,
     LocalBus,
     RpcClient,
     from,
-    async close() {
-      await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    close: () => running.close(),
   };
 }
