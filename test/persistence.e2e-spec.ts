@@ -118,6 +118,9 @@ describe.each([
         });
       await Promise.all(Array.from({ length: 10 }, bump));
       expect((await rows.findOneByOrFail({ id: before.id })).memory).toBe(before.memory + 10);
+      // Close only once that restart is done: closing in the middle of it leaves the instance
+      // `created` in the database, and nothing starts a `created` instance again.
+      await eventually(async () => (await rows.findOneByOrFail({ id: before.id })).status === 'running', 30_000);
     } finally {
       await stack.close();
     }
