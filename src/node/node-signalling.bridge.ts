@@ -1,7 +1,7 @@
 import { Controller, OnApplicationBootstrap } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { ClientStateEvent, Patterns, RelayedSignal, RelayedSignalDto, signalPattern } from '@streamstack/contracts';
+import { ClientStateEvent, Patterns, RelayedSignal, signalPattern } from '@streamstack/contracts';
 import { RpcClient } from '@streamstack/transport';
 import type { ClientSignal } from './streamer/streamer.messages';
 import { NodeRuntime } from './runtime/node-runtime.service';
@@ -31,9 +31,13 @@ export class NodeSignallingBridge implements OnApplicationBootstrap {
     });
   }
 
-  /** Every session's client messages reach every node; the one hosting the session takes them. */
+  /**
+   * Every session's client messages reach every node; the one hosting the session takes them.
+   * Per message, so no DTO: the session id is only a lookup key, and the streamer checks the
+   * generation and the message (streamer.messages.ts).
+   */
   @EventPattern('signal.*.to-instance')
-  toInstance(@Payload() signal: RelayedSignalDto) {
+  toInstance(@Payload() signal: RelayedSignal) {
     this.runtime.signal(signal.session_id, signal.generation, signal.message as ClientSignal);
   }
 }

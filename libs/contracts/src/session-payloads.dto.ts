@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsISO8601, IsObject, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import {
   ClientStateEvent,
   DisplaySpec,
@@ -7,7 +7,6 @@ import {
   type InstanceSessionRequest,
   type InstanceStatus,
   type InstanceStatusEvent,
-  RelayedSignal,
   SessionLaunchRequest,
 } from './instances';
 import { Limits } from './limits';
@@ -60,13 +59,6 @@ export class ClientStateEventDto implements ClientStateEvent {
   @IsString() @MaxLength(ID_MAX) session_id: string;
   @IsInt() @Min(0) generation: number;
   @IsIn(['connected', 'disconnected']) state: 'connected' | 'disconnected';
-}
-
-/** `signal.{session}.to-instance` / `.to-client`; the message itself is checked by libs/protocol where it is used. */
-export class RelayedSignalDto implements RelayedSignal {
-  @IsString() @MaxLength(ID_MAX) session_id: string;
-  @IsInt() @Min(0) generation: number;
-  @IsObject() message: { type: string; [key: string]: unknown };
 }
 
 /** AMS -> everyone `ams.instance.status`. */

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { RelayedSignalDto } from '@streamstack/contracts';
+import type { RelayedSignal } from '@streamstack/contracts';
 import { SignallingRelay } from './signalling-relay.service';
 
 // Message patterns, not HTTP routes: nothing for the API document.
@@ -12,9 +12,12 @@ import { SignallingRelay } from './signalling-relay.service';
 export class SignallingHandler {
   constructor(private readonly relay: SignallingRelay) {}
 
-  /** Every instance's messages for its client (`signal.{session}.to-client`). */
+  /**
+   * Every instance's messages for its client (`signal.{session}.to-client`). Per message, so no
+   * DTO: the relay uses the envelope only as lookup keys and checks the message with libs/protocol.
+   */
   @EventPattern('signal.*.to-client')
-  toClient(@Payload() signal: RelayedSignalDto) {
+  toClient(@Payload() signal: RelayedSignal) {
     this.relay.fromInstance(signal);
   }
 }
