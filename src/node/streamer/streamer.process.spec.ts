@@ -283,28 +283,21 @@ describe('streamer process', () => {
     client.close();
   });
 
-  it('holds the keyframe that comes before the client connects and sends it when the track opens', async () => {
-    // The encoder restart takes ~100 ms; with the answer held for 300 ms its IDR comes first.
-    const client = new TestClientPeer(streamer, ++generation, { answerDelayMs: 300 });
-    const before = keyframes.length;
-    await client.connect();
-    await client.waitFor(() => client.received.video.length > 5, 5000, 'video');
-    const reasons = keyframes.slice(before).map((k) => k.reason);
-    expect(reasons.slice(reasons.indexOf('settings'))).toEqual(['settings']);
-    expect(isH264KeyframeStart(payloadOf(client.received.video[0]))).toBe(true);
-    await waitUntil(() => /sent the \d+ video packets held since a keyframe \d+ ms before the track opened/.test(streamer.stderrTail()), 2000);
-    client.close();
-  });
-
-  it('asks for another keyframe when the one it held is too old to send', async () => {
-    const client = new TestClientPeer(streamer, ++generation, { answerDelayMs: 2500 });
+  it.each([
+    // The encoder restart takes ~100 ms: with the answer held for 300 ms its IDR comes first.
+    ['holds the keyframe that comes before the client connects and sends it when the track opens', 300, ['settings'], /sent the \d+ video packets held since a keyframe \d+ ms before the track opened/],
+    ['asks for another keyframe when the one it held is too old to send', 2500, ['settings', 'connected'], /the keyframe held for the track is \d+ ms old: asking for a new one/],
+  ])('%s', async (_title, answerDelayMs, expected, logged) => {
+    const client = new TestClientPeer(streamer, ++generation, { answerDelayMs });
     const before = keyframes.length;
     await client.connect();
     await client.waitFor(() => client.received.video.length > 5, 5000, 'video');
     // (The previous test's peer may report its own `connected` late: count from our settings.)
     const reasons = keyframes.slice(before).map((k) => k.reason);
-    expect(reasons.slice(reasons.indexOf('settings'))).toEqual(['settings', 'connected']);
+    expect(reasons.slice(reasons.indexOf('settings'))).toEqual(expected);
     expect(isH264KeyframeStart(payloadOf(client.received.video[0]))).toBe(true);
+    const ours = new RegExp(`g${generation}: ${logged.source}`);
+    await waitUntil(() => ours.test(streamer.stderrTail()), 2000);
     client.close();
   });
 
