@@ -161,7 +161,7 @@ const MILESTONES: [string, string][] = [
   ['runtime:start:call#1', 'node runtime: instance start called'],
   ['wsOpen', 'client: signalling socket open'],
   ['ams:started', 'AMS: instance started'],
-  ['runtime:start:done#1', 'node runtime: instance start resolved (encoder has produced a frame)'],
+  ['runtime:start:done#1', 'node runtime: instance start resolved (its processes are ready; a streaming instance encodes from its first viewer on)'],
   ['ams:running', 'AMS: instance running (session active)'],
   ['discoverResp', 'client: resp:discover received'],
   ['runtime:restartEncoder:call#1', 'node: keyframe for the viewer requested (at settings)'],
@@ -173,7 +173,7 @@ const MILESTONES: [string, string][] = [
   ['runtime:restartEncoder:done#1', 'node: that encoder restart resolved (ffmpeg reported its first frame; progress reports come every 50 ms)'],
   ['dtlsConnected', 'client: DTLS connected (connectionState)'],
   ['controlOpen', 'client: control channel open'],
-  ['runtime:restartEncoder:call#2', 'node: another keyframe requested (the first went by before connect)'],
+  ['runtime:restartEncoder:call#2', 'node: another keyframe requested at connect (the one held was too old or too long)'],
   ['runtime:restartEncoder:done#2', 'node: that encoder restart resolved'],
   ['firstFrame', 'client: first frame presented (rVFC)'],
   ['loadedMetadata', 'client: video metadata loaded'],
@@ -360,8 +360,8 @@ function readingNotes(r: Results): string[] {
     if (missed.length) {
       const cost = quantile(missed.map((s) => s.ttff - (s.at.dtlsConnected ?? s.ttff)), 0.5);
       notes.push(
-        `Keyframe timing (${name}): in ${missed.length}/${t.samples.length} runs the keyframe the streamer asks for at \`settings\` was produced before the ` +
-          `peer connection was up and went to nobody; a second encoder restart at connect followed, and the first frame came ${fmt(cost)} ms (p50) after DTLS connected.`,
+        `Keyframe timing (${name}): in ${missed.length}/${t.samples.length} runs the keyframe the streamer asks for at \`settings\` came so long before the ` +
+          `video track opened that the streamer did not send what it held; a second encoder restart followed, and the first frame came ${fmt(cost)} ms (p50) after DTLS connected.`,
       );
     }
   }
