@@ -10,9 +10,9 @@
  */
 import { DataChannel, PeerConnection, Track } from 'node-datachannel';
 import { parseRtpHeader, type RtpHeader } from '../../src/node/runtime/rtp';
-import { buildNack, buildPli, isRtcp, parseRtcp, type RtcpFeedback } from '../../src/node/streamer/rtcp';
-import type { StreamerProcess } from '../../src/node/streamer/streamer-process';
-import type { ClientSignal, InstanceSignal } from '../../src/node/streamer/streamer.messages';
+import { buildNack, buildPli, isRtcp, parseRtcp, type RtcpFeedback } from '../../src/node/media/rtcp';
+import type { StreamerProcess } from '../../src/node/media/streamer-process';
+import type { ClientSignal, InstanceSignal } from '../../src/node/media/streamer.messages';
 
 export interface ReceivedRtp {
   header: RtpHeader;

@@ -50,8 +50,8 @@ import type {
 } from './runtime.types';
 import type { FrameSourceConfig } from './test-pattern/frame-source';
 import { findOnPath, readDisplayNumber, XdotoolInput } from './x11';
-import { StreamerProcess } from '../streamer/streamer-process';
-import type { ClientSignal, StreamerConfig } from '../streamer/streamer.messages';
+import { StreamerProcess } from '../media/streamer-process';
+import type { ClientSignal, StreamerConfig } from '../media/streamer.messages';
 import { sendConfig } from './child-config';
 import { WarmSpares } from './warm-spares';
 

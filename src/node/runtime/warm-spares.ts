@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { streamerCommand } from '../streamer/streamer-process';
+import { streamerCommand } from '../media/streamer-process';
 import { whenLoaded } from './child-config';
 import { nodeScript, type NodeScriptCommand } from './node-script';
 import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
