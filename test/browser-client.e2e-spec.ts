@@ -5,7 +5,7 @@
  * (PROTOCOL.md §4, as Anbox's SDK speaks it) and its timestamp-strip reader (§9), so that the
  * streaming suite and the benchmarks can trust what the client reports.
  */
-import { writeTimestampStrip, STRIP_MIN_WIDTH } from '../src/node/runtime/test-pattern/timestamp-strip';
+import { writeTimestampStrip, STRIP_MIN_WIDTH } from '../src/node/sources/test-pattern/timestamp-strip';
 import { eventually } from './support/app';
 import {
   ClientPage,

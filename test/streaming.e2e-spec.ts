@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
-import { PatternRenderer, textLayout, TEXT_LINE } from '../src/node/runtime/test-pattern/pattern-renderer';
+import { PatternRenderer, textLayout, TEXT_LINE } from '../src/node/sources/test-pattern/pattern-renderer';
 import { ADMIN_TOKEN, eventually, RunningApp, startApp } from './support/app';
 import { isAlive } from './support/processes';
 import {

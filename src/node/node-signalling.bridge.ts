@@ -3,7 +3,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { ClientStateEvent, Patterns, RelayedSignal, signalPattern } from '@streamstack/contracts';
 import { RpcClient } from '@streamstack/transport';
-import type { ClientSignal } from './media/streamer.messages';
+import type { ClientSignal } from './media-link/streamer.messages';
 import { NodeRuntime } from './runtime/node-runtime.service';
 
 /**

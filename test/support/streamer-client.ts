@@ -9,10 +9,10 @@
  * `cleanup()` in afterAll.
  */
 import { DataChannel, PeerConnection, Track } from 'node-datachannel';
-import { parseRtpHeader, type RtpHeader } from '../../src/node/runtime/rtp';
+import { parseRtpHeader, type RtpHeader } from '../../src/node/media/rtp';
 import { buildNack, buildPli, isRtcp, parseRtcp, type RtcpFeedback } from '../../src/node/media/rtcp';
-import type { StreamerProcess } from '../../src/node/media/streamer-process';
-import type { ClientSignal, InstanceSignal } from '../../src/node/media/streamer.messages';
+import type { StreamerProcess } from '../../src/node/media-link/streamer-process';
+import type { ClientSignal, InstanceSignal } from '../../src/node/media-link/streamer.messages';
 
 export interface ReceivedRtp {
   header: RtpHeader;

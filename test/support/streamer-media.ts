@@ -6,7 +6,7 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { parseRtpHeader, type RtpEndpoints } from '../../src/node/runtime/rtp';
+import { parseRtpHeader, type RtpEndpoints } from '../../src/node/media/rtp';
 
 export async function freeUdpPorts(count: number): Promise<number[]> {
   const sockets: dgram.Socket[] = [];

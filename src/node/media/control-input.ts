@@ -4,7 +4,7 @@
  * rejected with a reason (logged, never thrown at the caller: a client must not be able to
  * take the streamer down with a bad message).
  */
-import type { InputEvent, InputEventType } from './streamer.messages';
+import type { InputEvent, InputEventType } from '../media-link/streamer.messages';
 
 /** Control messages are tiny; anything larger is not one of ours. */
 export const CONTROL_MESSAGE_MAX_BYTES = 4096;

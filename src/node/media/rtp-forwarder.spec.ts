@@ -1,4 +1,4 @@
-import { parseRtpHeader } from '../runtime/rtp';
+import { parseRtpHeader } from './rtp';
 import { PLAYOUT_DELAY_ZERO, RtpForwarder, withRtpHeaderExtension } from './rtp-forwarder';
 
 /** An RTP packet as ffmpeg writes it (single NAL unit / FU-A payloads). */

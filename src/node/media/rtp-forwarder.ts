@@ -23,7 +23,7 @@
  * presented as soon as it is decoded instead of at the render time its RTP timestamp and the
  * jitter buffer's target delay give it.
  */
-import { isH264KeyframeStart, parseRtpHeader } from '../runtime/rtp';
+import { isH264KeyframeStart, parseRtpHeader } from './rtp';
 
 /** RTP header extension: the receiver's playout delay bounds (min and max, 12 bits each, 10 ms units). */
 export const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';

@@ -22,11 +22,11 @@ import {
   Video,
   type RtcConfig,
 } from 'node-datachannel';
-import { isH264KeyframeStart, parseRtpHeader } from '../runtime/rtp';
+import { isH264KeyframeStart, parseRtpHeader } from './rtp';
 import { parseControlMessage } from './control-input';
 import { parseRtcp } from './rtcp';
 import { PLAYOUT_DELAY_URI, RtpForwarder } from './rtp-forwarder';
-import type { ClientSignal, ClientState, InputEvent, InstanceSignal, KeyframeReason, StreamerConfig, StreamerLogLevel } from './streamer.messages';
+import type { ClientSignal, ClientState, InputEvent, InstanceSignal, KeyframeReason, StreamerConfig, StreamerLogLevel } from '../media-link/streamer.messages';
 
 /** Payload types we offer (the encoder's are rewritten to these). Chrome's own H.264 is 102+, anything dynamic works. */
 export const OFFER_VIDEO_PAYLOAD_TYPE = 96;

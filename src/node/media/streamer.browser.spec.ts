@@ -7,8 +7,8 @@
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../test/support/browser';
 import { freeUdpPorts, LossyRelay, TestEncoder } from '../../../test/support/streamer-media';
-import { StreamerProcess } from './streamer-process';
-import type { InstanceSignal, StreamerConfig } from './streamer.messages';
+import { StreamerProcess } from '../media-link/streamer-process';
+import type { InstanceSignal, StreamerConfig } from '../media-link/streamer.messages';
 
 jest.setTimeout(45_000);
 

@@ -4,11 +4,11 @@
  * node-datachannel client playing the browser's part of the signalling exchange.
  */
 import { cleanup } from 'node-datachannel';
-import { isH264KeyframeStart } from '../runtime/rtp';
+import { isH264KeyframeStart } from './rtp';
 import { closeAllTestClients, TestClientPeer } from '../../../test/support/streamer-client';
 import { freeUdpPorts, LossyRelay, TestEncoder } from '../../../test/support/streamer-media';
-import { StreamerProcess } from './streamer-process';
-import type { InputEvent, KeyframeReason, StreamerConfig } from './streamer.messages';
+import { StreamerProcess } from '../media-link/streamer-process';
+import type { InputEvent, KeyframeReason, StreamerConfig } from '../media-link/streamer.messages';
 
 jest.setTimeout(30_000);
 

@@ -11,9 +11,9 @@
  * No path aliases: it must run as plain node from dist.
  */
 import { initLogger, type LogLevel } from 'node-datachannel';
-import { receiveConfig } from '../runtime/child-config';
+import { receiveConfig } from '../supervisor/child-config';
 import { Streamer } from './streamer';
-import { parseInbound, parseStreamerConfig, type StreamerLogLevel, type StreamerOutbound } from './streamer.messages';
+import { parseInbound, parseStreamerConfig, type StreamerLogLevel, type StreamerOutbound } from '../media-link/streamer.messages';
 
 /** Time for close_notify and the last RTCP to leave before we exit. */
 const EXIT_DELAY_MS = 100;

@@ -18,7 +18,7 @@ import {
   type StreamerInbound,
   type StreamerLogLevel,
   type StreamerOutbound,
-} from './streamer.messages';
+} from '../media-link/streamer.messages';
 
 export interface StreamerHost {
   send(message: StreamerOutbound): void;

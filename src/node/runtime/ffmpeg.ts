@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, chmodSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { RtpEndpoints } from './rtp';
+import type { RtpEndpoints } from '../media/rtp';
 
 /**
  * ffmpeg comes from PATH when there is one, else from the @ffmpeg-installer/ffmpeg package

@@ -5,11 +5,11 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolveFfmpegPath } from './ffmpeg';
-import { findOnPath } from './x11';
+import { findOnPath } from '../sources/x11';
 import { NodeRuntime, RunningInstanceInfo, RuntimeStatusEvent } from './node-runtime.service';
-import { H264Depacketizer, isH264KeyframeStart, parseRtpHeader, RtpHeader } from './rtp';
-import { TEXT_LINE, textLayout } from './test-pattern/pattern-renderer';
-import { readTimestampStrip } from './test-pattern/timestamp-strip';
+import { H264Depacketizer, isH264KeyframeStart, parseRtpHeader, RtpHeader } from '../media/rtp';
+import { TEXT_LINE, textLayout } from '../sources/test-pattern/pattern-renderer';
+import { readTimestampStrip } from '../sources/test-pattern/timestamp-strip';
 import { isAlive } from '../../../test/support/processes';
 
 /**

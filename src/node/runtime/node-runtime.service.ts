@@ -15,9 +15,9 @@ import {
   resolveFfmpegPath,
   x11Inputs,
 } from './ffmpeg';
-import { lastLines, readTail } from './log-tail';
+import { lastLines, readTail } from '../supervisor/log-tail';
 import { UdpPortAllocator } from './ports';
-import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
+import { ProcessExit, ProcessGroup, SupervisedProcess } from '../supervisor/process-group';
 import {
   AUDIO_BITRATE_KBPS,
   AUDIO_CHANNELS,
@@ -48,12 +48,12 @@ import type {
   StreamerEvent,
   StreamerEventListener,
 } from './runtime.types';
-import type { FrameSourceConfig } from './test-pattern/frame-source';
-import { findOnPath, readDisplayNumber, XdotoolInput } from './x11';
-import { StreamerProcess } from '../media/streamer-process';
-import type { ClientSignal, StreamerConfig } from '../media/streamer.messages';
-import { sendConfig } from './child-config';
-import { WarmSpares } from './warm-spares';
+import type { FrameSourceConfig } from '../sources/test-pattern/frame-source';
+import { findOnPath, readDisplayNumber, XdotoolInput } from '../sources/x11';
+import { StreamerProcess } from '../media-link/streamer-process';
+import type { ClientSignal, StreamerConfig } from '../media-link/streamer.messages';
+import { sendConfig } from '../supervisor/child-config';
+import { WarmSpares } from '../supervisor/warm-spares';
 
 export type { InstanceMedia, NodeRuntimeOptions, RunningInstanceInfo, RuntimeStatusEvent, StreamerEvent } from './runtime.types';
 export { NODE_RUNTIME_OPTIONS } from './runtime.types';

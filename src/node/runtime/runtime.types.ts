@@ -1,4 +1,4 @@
-import type { RtpEndpoints } from './rtp';
+import type { RtpEndpoints } from '../media/rtp';
 
 /** Where an instance's encoder sends RTP, for the streamer that forwards it to WebRTC tracks. */
 export interface InstanceMedia extends RtpEndpoints {

@@ -6,7 +6,7 @@
  * Dependency-free (no path aliases) so that the child process runs it from dist or ts-node.
  */
 
-import type { RtpEndpoints } from '../runtime/rtp';
+import type { RtpEndpoints } from '../media/rtp';
 
 /**
  * How the streamer is configured: its first IPC message, `{kind:'config', config}`

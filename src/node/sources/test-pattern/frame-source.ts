@@ -27,7 +27,7 @@
  */
 import * as fs from 'fs';
 import * as net from 'net';
-import { receiveConfig } from '../child-config';
+import { receiveConfig } from '../../supervisor/child-config';
 import { PatternRenderer } from './pattern-renderer';
 import { writeTimestampStrip } from './timestamp-strip';
 

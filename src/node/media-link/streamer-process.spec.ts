@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import { freeUdpPorts } from '../../../test/support/streamer-media';
-import { sendConfig, whenLoaded } from '../runtime/child-config';
+import { sendConfig, whenLoaded } from '../supervisor/child-config';
 import { StreamerProcess, streamerCommand } from './streamer-process';
 import type { StreamerConfig } from './streamer.messages';
 

@@ -8,9 +8,10 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { join } from 'node:path';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { sendConfig, whenLoaded } from '../runtime/child-config';
-import { nodeScript, type NodeScriptCommand } from '../runtime/node-script';
+import { sendConfig, whenLoaded } from '../supervisor/child-config';
+import { nodeScript, type NodeScriptCommand } from '../supervisor/node-script';
 import type {
   ClientSignal,
   ClientState,
@@ -52,7 +53,7 @@ const DEFAULT_STOP_GRACE_MS = 2000;
 
 /** How to run the streamer (it then waits for its configuration over IPC). */
 export function streamerCommand(baseEnv: NodeJS.ProcessEnv = process.env): NodeScriptCommand {
-  return nodeScript(__dirname, 'streamer.process', baseEnv);
+  return nodeScript(join(__dirname, '..', 'media'), 'streamer.process', baseEnv);
 }
 
 export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { streamerCommand } from '../media/streamer-process';
+import { streamerCommand } from '../media-link/streamer-process';
 import { whenLoaded } from './child-config';
 import { nodeScript, type NodeScriptCommand } from './node-script';
 import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
@@ -10,7 +10,7 @@ import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
 export type SpareRole = 'frame-source' | 'streamer';
 
 const COMMANDS: Record<SpareRole, () => NodeScriptCommand> = {
-  'frame-source': () => nodeScript(join(__dirname, 'test-pattern'), 'frame-source'),
+  'frame-source': () => nodeScript(join(__dirname, '..', 'sources', 'test-pattern'), 'frame-source'),
   streamer: () => streamerCommand(),
 };
 
