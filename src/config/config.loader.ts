@@ -30,6 +30,7 @@ export const CONFIG_KEYS: ConfigKey[] = [
   { key: 'memoryAllocationRate', env: 'STREAMSTACK_MEMORY_ALLOCATION_RATE', default: '2', help: 'node memory overcommit factor' },
   { key: 'rpcTimeoutMs', env: 'STREAMSTACK_RPC_TIMEOUT_MS', default: '5000', help: 'timeout of requests between roles' },
   { key: 'warmSpares', env: 'STREAMSTACK_WARM_SPARES', flag: 'warm-spares', default: 'true', help: 'node: keep a booted frame source and streamer waiting, so that instances start faster' },
+  { key: 'videoEncoder', env: 'STREAMSTACK_VIDEO_ENCODER', flag: 'video-encoder', default: 'auto', help: 'node: auto (probe h264_nvenc, h264_vaapi, h264_qsv; else libx264) or one of them by name' },
 ];
 
 export class ConfigError extends Error {}

@@ -1,5 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import { IsName } from '@streamstack/contracts';
+import { VIDEO_ENCODER_NAMES, type VideoEncoderChoice } from '../node/media-link/streamer.messages';
 import {
   ArrayNotEmpty,
   IsArray,
@@ -135,6 +136,9 @@ export class StreamstackConfig {
   @Transform(({ value }: { value: unknown }) => ({ true: true, false: false })[String(value) as 'true' | 'false'] ?? value)
   @IsBoolean({ message: 'must be true or false' })
   warmSpares: boolean;
+
+  @IsIn(VIDEO_ENCODER_NAMES)
+  videoEncoder: VideoEncoderChoice;
 }
 
 /** One row per key: its env var, its flag (if any) and its default. README lists the same table. */

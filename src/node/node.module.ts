@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { StreamstackConfig } from '../config/config.schema';
+import { MediaMetrics } from './media-metrics';
 import { NodeAgentService } from './node-agent.service';
 import { nodeInstancesHandler } from './node-instances.handler';
 import { NodeSignallingBridge } from './node-signalling.bridge';
@@ -24,8 +25,9 @@ export class NodeModule {
       module: NodeModule,
       controllers: [nodeInstancesHandler(config.nodeName), NodeSignallingBridge],
       providers: [
-        { provide: NodeRuntime, useFactory: () => new NodeRuntime({ dataDir: config.dataDir, ice: iceSettings(config), warmSpares: config.warmSpares }) },
+        { provide: NodeRuntime, useFactory: () => new NodeRuntime({ dataDir: config.dataDir, ice: iceSettings(config), warmSpares: config.warmSpares, videoEncoder: config.videoEncoder }) },
         NodeAgentService,
+        MediaMetrics,
       ],
     };
   }

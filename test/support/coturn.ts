@@ -14,10 +14,20 @@ export interface Coturn {
  * REST-API shared secret the gateway signs credentials with. On loopback it needs
  * `allow-loopback-peers` (peers are 127.0.0.1) and relays from 127.0.0.1 only.
  */
-export async function startCoturn(): Promise<Coturn> {
+export interface CoturnOptions {
+  /**
+   * coturn's `max-bps`: bytes per second a TURN session may relay in each direction; above it
+   * coturn drops (or briefly buffers) packets. Unset: no cap.
+   */
+  maxBytesPerSecond?: number;
+  /** Which block of 20 relay ports to use (several coturns in one process need different ones). */
+  relaySlot?: number;
+}
+
+export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> {
   const [port] = await freeUdpPorts(1);
   const secret = `e2e-turn-secret-${process.pid}`;
-  const relayBase = 40000 + (process.pid % 1000) * 20;
+  const relayBase = 40000 + ((process.pid + (options.relaySlot ?? 0) * 7) % 1000) * 20;
   const child: ChildProcess = spawn(
     'turnserver',
     [
@@ -38,6 +48,7 @@ export async function startCoturn(): Promise<Coturn> {
       '--log-file=stdout',
       '--simple-log',
       '--verbose',
+      ...(options.maxBytesPerSecond ? [`--max-bps=${Math.round(options.maxBytesPerSecond)}`] : []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );

@@ -14,8 +14,35 @@ export interface DisplaySpec {
 
 export interface EncoderSpec {
   codec: 'h264';
+  /** Where the rate controller starts (clamped into min..max). */
   bitrate_kbps: number;
   gop: number;
+  /** The rate controller's range; absent in manifests stored before it existed: see bitrateRange(). */
+  min_bitrate_kbps?: number;
+  max_bitrate_kbps?: number;
+}
+
+/**
+ * Default bitrate range for a display, scaled by pixels per second from Anbox Cloud's
+ * defaults (720p30: 1-3 Mb/s; 1080p60: 3-7 Mb/s), interpolated between those two points on a
+ * log scale and kept within 100 kb/s .. 50 Mb/s.
+ */
+export function defaultBitrateRange(display: DisplaySpec): { min: number; max: number } {
+  const rate = display.width * display.height * display.fps;
+  const p720 = 1280 * 720 * 30;
+  const p1080 = 1920 * 1080 * 60;
+  // Exponents through both anchors: min 1000 -> 3000 and max 3000 -> 7000 as rate goes x4.5.
+  const at = (low: number, high: number) => low * Math.pow(rate / p720, Math.log(high / low) / Math.log(p1080 / p720));
+  const clamp = (v: number) => Math.min(50_000, Math.max(100, Math.round(v / 10) * 10));
+  return { min: clamp(at(1000, 3000)), max: clamp(at(3000, 7000)) };
+}
+
+/** The encoder's rate range and start, from the manifest's fields or the display's defaults. */
+export function bitrateRange(encoder: EncoderSpec, display: DisplaySpec): { minKbps: number; maxKbps: number; startKbps: number } {
+  const defaults = defaultBitrateRange(display);
+  const minKbps = encoder.min_bitrate_kbps ?? Math.min(defaults.min, encoder.max_bitrate_kbps ?? defaults.min);
+  const maxKbps = Math.max(minKbps, encoder.max_bitrate_kbps ?? defaults.max);
+  return { minKbps, maxKbps, startKbps: Math.min(maxKbps, Math.max(minKbps, encoder.bitrate_kbps)) };
 }
 
 /** AMS -> node `node.{node}.instance.start`. */

@@ -212,16 +212,56 @@ export class ResourcesDto {
   memory: string | number;
 }
 
+@ValidatorConstraint({ name: 'maxNotBelowMin' })
+class MaxNotBelowMin implements ValidatorConstraintInterface {
+  validate(max: unknown, args: ValidationArguments): boolean {
+    const min = (args.object as EncoderDto).min_bitrate_kbps;
+    return typeof max !== 'number' || typeof min !== 'number' || max >= min;
+  }
+
+  defaultMessage(): string {
+    return 'max_bitrate_kbps must not be less than min_bitrate_kbps';
+  }
+}
+
 export class EncoderDto {
   @ApiProperty({ enum: ENCODER_CODECS, default: MANIFEST_DEFAULTS.encoder.codec })
   @IsIn(ENCODER_CODECS)
   codec: 'h264';
 
-  @ApiProperty({ minimum: 100, maximum: 50000, default: MANIFEST_DEFAULTS.encoder.bitrate_kbps })
+  @ApiProperty({
+    minimum: 100,
+    maximum: 50000,
+    default: MANIFEST_DEFAULTS.encoder.bitrate_kbps,
+    description: 'Where the rate controller starts, kept within min_bitrate_kbps..max_bitrate_kbps.',
+  })
   @IsInt()
   @Min(100)
   @Max(50000)
   bitrate_kbps: number;
+
+  @ApiPropertyOptional({
+    minimum: 100,
+    maximum: 50000,
+    description: 'Lowest target of the rate controller (below it the frame rate, then the resolution, go down). Default scaled from the screen: 1000 at 720p30, 3000 at 1080p60.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(50000)
+  min_bitrate_kbps?: number;
+
+  @ApiPropertyOptional({
+    minimum: 100,
+    maximum: 50000,
+    description: 'Highest target of the rate controller. Default scaled from the screen: 3000 at 720p30, 7000 at 1080p60.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(50000)
+  @Validate(MaxNotBelowMin)
+  max_bitrate_kbps?: number;
 
   @ApiProperty({ minimum: 1, maximum: 600, description: 'Frames between key frames; default 2 × display.fps.' })
   @IsInt()
@@ -298,6 +338,9 @@ export async function validateManifest(raw: unknown): Promise<Manifest> {
     resources: { cpus: dto.resources.cpus, memory: parseMemory(dto.resources.memory) },
     encoder: { codec: dto.encoder.codec, bitrate_kbps: dto.encoder.bitrate_kbps, gop: dto.encoder.gop },
   };
+  for (const key of ['min_bitrate_kbps', 'max_bitrate_kbps'] as const) {
+    if (dto.encoder[key] !== undefined && dto.encoder[key] !== null) manifest.encoder[key] = dto.encoder[key];
+  }
   if (dto.version !== undefined && dto.version !== null) manifest.version = dto.version;
   if (dto.kind === 'x11') manifest.command = dto.command;
   return manifest;

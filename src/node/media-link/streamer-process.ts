@@ -17,7 +17,7 @@ import type {
   ClientState,
   InputEvent,
   InstanceSignal,
-  KeyframeReason,
+  MediaStats,
   StreamerConfig,
   StreamerInbound,
   StreamerLogLevel,
@@ -30,7 +30,9 @@ export interface StreamerExit {
 
 export interface StreamerProcessEvents {
   signal: [generation: number, message: InstanceSignal];
-  keyframe: [reason: KeyframeReason];
+  stats: [stats: MediaStats];
+  /** Its media path broke for good (source gone, encoder failed). */
+  fatal: [reason: string];
   input: [event: InputEvent];
   'client-state': [generation: number, state: ClientState];
   data: [channel: string, data: Buffer, text: boolean];
@@ -42,7 +44,7 @@ export interface StreamerStartOptions {
   cwd?: string;
   /** stdout and stderr are appended here as well (the tail is kept in memory either way). */
   logFile?: string;
-  /** How long binding the ports may take. Default 15 s (ts-node under Jest is slow to start). */
+  /** How long loading may take. Default 15 s (ts-node under Jest is slow to start). */
   readyTimeoutMs?: number;
   env?: NodeJS.ProcessEnv;
 }
@@ -58,6 +60,8 @@ export function streamerCommand(baseEnv: NodeJS.ProcessEnv = process.env): NodeS
 
 export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
   private tail = '';
+  /** The video encoder it chose (known once ready). */
+  encoderName: string | null = null;
   private exitInfo: StreamerExit | null = null;
   private readonly exitPromise: Promise<StreamerExit>;
   private readyResolve!: () => void;
@@ -84,7 +88,7 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
     proc.on('message', (m: unknown) => this.onMessage(m));
   }
 
-  /** Spawns the streamer and resolves once it has bound its ports. */
+  /** Spawns the streamer and resolves once its source is open and its encoders are loaded. */
   static async start(config: StreamerConfig, opts: StreamerStartOptions = {}): Promise<StreamerProcess> {
     const { command, args, env } = streamerCommand(opts.env ?? process.env);
     const child = spawn(command, args, {
@@ -204,13 +208,17 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
     const msg = m as { kind?: unknown } & Record<string, unknown>;
     switch (msg.kind) {
       case 'ready':
+        this.encoderName = String(msg.encoder);
         this.readyResolve();
         return;
       case 'signal':
         this.emit('signal', msg.generation as number, msg.message as InstanceSignal);
         return;
-      case 'keyframe':
-        this.emit('keyframe', msg.reason as KeyframeReason);
+      case 'stats':
+        this.emit('stats', msg.stats as MediaStats);
+        return;
+      case 'fatal':
+        this.emit('fatal', String(msg.reason));
         return;
       case 'input':
         this.emit('input', msg.event as InputEvent);

@@ -6,17 +6,34 @@
  * Dependency-free (no path aliases) so that the child process runs it from dist or ts-node.
  */
 
-import type { RtpEndpoints } from '../media/rtp';
+/** Where an instance's pictures and sound come from; the media process reads them itself. */
+export type MediaSource =
+  /** The frame source's unix sockets: framed I420 video (frame-wire.ts) and s16le PCM. */
+  | { kind: 'test-pattern'; videoSocket: string; audioSocket: string }
+  /** An X display (captured with x11grab) and, when there is one, a PulseAudio monitor (parec). */
+  | { kind: 'x11'; display: string; pulseServer: string | null; pulseSource: string };
+
+export const VIDEO_ENCODER_NAMES = ['auto', 'libx264', 'h264_nvenc', 'h264_vaapi', 'h264_qsv'] as const;
+export type VideoEncoderChoice = (typeof VIDEO_ENCODER_NAMES)[number];
 
 /**
- * How the streamer is configured: its first IPC message, `{kind:'config', config}`
- * (child-config.ts). It binds the encoder's RTP ports at start and drops datagrams with
- * another payload type.
+ * How the streamer (the instance's media process) is configured: its first IPC message,
+ * `{kind:'config', config}` (child-config.ts).
  */
-export interface StreamerConfig extends RtpEndpoints {
+export interface StreamerConfig {
   fps: number;
   width: number;
   height: number;
+  source: MediaSource;
+  video: {
+    encoder: VideoEncoderChoice;
+    gop: number;
+    /** The rate controller moves the target between these (kb/s); it starts at startKbps. */
+    minKbps: number;
+    maxKbps: number;
+    startKbps: number;
+  };
+  audio: { bitrateKbps: number; sampleRate: number; channels: number };
   /** node-datachannel format: `stun:host:port`, `turn:user:pass@host:port`. */
   iceServers: string[];
   /** ICE host candidates bind here (default: every interface). */
@@ -89,8 +106,30 @@ export interface InputEvent {
 // ---------------------------------------------------------------- IPC
 
 export type ClientState = 'connected' | 'disconnected';
-/** settings: a new viewer; connected: its keyframe went by before it connected; pli/fir: the receiver asked; resync: the encoder stream broke mid-GOP. */
-export type KeyframeReason = 'settings' | 'connected' | 'pli' | 'fir' | 'resync';
+/** new-peer: a viewer's video track opened; pli/fir: a receiver asked; resize: the encoder changed size. */
+export type KeyframeReason = 'new-peer' | 'pli' | 'fir' | 'resize';
+
+export interface PeerRateStats {
+  generation: number;
+  targetKbps: number;
+  /** The receiver's last REMB, null before the first. */
+  estimateKbps: number | null;
+  /** Smoothed fraction lost (0..1) from its receiver reports. */
+  lossFraction: number;
+  rttMs: number | null;
+}
+
+export interface MediaStats {
+  encoder: string;
+  /** What the encoder is asked for now, and what it really produced over the last second. */
+  targetKbps: number;
+  sentKbps: number;
+  fps: number;
+  width: number;
+  height: number;
+  keyframes: number;
+  peers: PeerRateStats[];
+}
 export type StreamerLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** Parent -> streamer. */
@@ -105,10 +144,13 @@ export type StreamerInbound =
 
 /** Streamer -> parent. */
 export type StreamerOutbound =
-  | { kind: 'ready'; videoPort: number; audioPort: number; pid: number }
+  /** Its source is open and its encoders are loaded (`encoder`: the video encoder chosen). */
+  | { kind: 'ready'; pid: number; encoder: string }
   | { kind: 'signal'; generation: number; message: InstanceSignal }
-  /** Restart the encoder so that its next frame is an IDR. */
-  | { kind: 'keyframe'; reason: KeyframeReason }
+  /** Once a second while someone watches: the encoder and each peer's rate control. */
+  | { kind: 'stats'; stats: MediaStats }
+  /** The media path broke for good (source gone, encoder failed): the instance has failed. */
+  | { kind: 'fatal'; reason: string }
   | { kind: 'input'; event: InputEvent }
   | { kind: 'client-state'; generation: number; state: ClientState }
   | { kind: 'data'; channel: string; data: string; text?: boolean }
@@ -118,22 +160,45 @@ export type StreamerOutbound =
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isPort = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0 && (v as number) < 65536;
-const isUint = (v: unknown, max: number): v is number => Number.isInteger(v) && (v as number) >= 0 && (v as number) <= max;
+const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+
+function checkSource(s: unknown): void {
+  if (!isObject(s)) throw new Error('config.source must be an object');
+  if (s.kind === 'test-pattern') {
+    if (!isText(s.videoSocket) || !isText(s.audioSocket)) throw new Error('config.source needs videoSocket and audioSocket paths');
+  } else if (s.kind === 'x11') {
+    if (!isText(s.display) || !/^:\d+$/.test(s.display)) throw new Error('config.source.display must be an X display like ":12"');
+    if (s.pulseServer !== null && !isText(s.pulseServer)) throw new Error('config.source.pulseServer must be a string or null');
+    if (!isText(s.pulseSource)) throw new Error('config.source.pulseSource must be a source name');
+  } else {
+    throw new Error('config.source.kind must be "test-pattern" or "x11"');
+  }
+}
+
+function checkVideo(v: unknown): void {
+  if (!isObject(v)) throw new Error('config.video must be an object');
+  if (!(VIDEO_ENCODER_NAMES as readonly unknown[]).includes(v.encoder)) {
+    throw new Error(`config.video.encoder must be one of ${VIDEO_ENCODER_NAMES.join(', ')}`);
+  }
+  for (const key of ['gop', 'minKbps', 'maxKbps', 'startKbps'] as const) {
+    if (!isPositiveInt(v[key])) throw new Error(`config.video.${key} must be a positive integer`);
+  }
+  if ((v.minKbps as number) > (v.maxKbps as number)) throw new Error('config.video.minKbps must not exceed maxKbps');
+}
 
 /** Throws naming the first bad field; returns the config with defaults filled in. */
 export function parseStreamerConfig(raw: unknown): StreamerConfig {
   const c = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
   if (!isObject(c)) throw new Error('streamer config must be a JSON object');
-  for (const key of ['videoPort', 'audioPort'] as const) if (!isPort(c[key])) throw new Error(`config.${key} must be a UDP port`);
-  if (c.videoPort === c.audioPort) throw new Error('config.videoPort and config.audioPort must differ');
-  for (const key of ['videoPayloadType', 'audioPayloadType'] as const) {
-    if (!isUint(c[key], 127)) throw new Error(`config.${key} must be an RTP payload type (0-127)`);
-  }
-  for (const key of ['videoSsrc', 'audioSsrc'] as const) {
-    if (!isUint(c[key], 0xffffffff)) throw new Error(`config.${key} must be an unsigned 32-bit SSRC`);
-  }
   for (const key of ['fps', 'width', 'height'] as const) {
     if (!Number.isInteger(c[key]) || (c[key] as number) <= 0) throw new Error(`config.${key} must be a positive integer`);
+  }
+  checkSource(c.source);
+  checkVideo(c.video);
+  const audio = c.audio;
+  if (!isObject(audio) || !isPositiveInt(audio.bitrateKbps) || audio.sampleRate !== 48000 || (audio.channels !== 1 && audio.channels !== 2)) {
+    throw new Error('config.audio must be {bitrateKbps: a positive integer, sampleRate: 48000, channels: 1 or 2}');
   }
   const iceServers = c.iceServers ?? [];
   if (!Array.isArray(iceServers) || !iceServers.every((s) => typeof s === 'string' && /^(stun|turns?):/.test(s))) {

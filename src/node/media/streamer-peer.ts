@@ -1,7 +1,10 @@
 /**
  * One client's WebRTC peer connection on the instance side (one signalling generation):
  * the offer with H.264 / Opus send-only tracks and an application m-line, trickled ICE, the
- * client's data channels, and the media forwarded from the encoder.
+ * client's data channels, and the media engine's encoded stream (it is a `MediaSink`):
+ * libdatachannel packetizes each access unit (H264RtpPacketizer, one RTP timestamp per
+ * frame), writes sender reports and answers NACKs; this peer's rate controller reads the
+ * receiver's REMB and reports.
  *
  * node-datachannel rules this file follows (each learnt the hard way, see the spec):
  * - a JS exception thrown inside a node-datachannel callback aborts the process, so every
@@ -14,19 +17,32 @@ import { randomBytes, randomInt } from 'node:crypto';
 import {
   Audio,
   DataChannel,
+  H264RtpPacketizer,
   PeerConnection,
   RtcpNackResponder,
   RtcpSrReporter,
   RtpPacketizationConfig,
+  RtpPacketizer,
   Track,
   Video,
   type RtcConfig,
 } from 'node-datachannel';
-import { isH264KeyframeStart, parseRtpHeader } from './rtp';
+import type { EncodedVideo } from './av/video-encoder';
 import { parseControlMessage } from './control-input';
+import type { MediaSink } from './media-engine';
+import { RateController, type RateDecision } from './rate-controller';
 import { parseRtcp } from './rtcp';
-import { PLAYOUT_DELAY_URI, RtpForwarder } from './rtp-forwarder';
-import type { ClientSignal, ClientState, InputEvent, InstanceSignal, KeyframeReason, StreamerConfig, StreamerLogLevel } from '../media-link/streamer.messages';
+import { ntpMiddle32, parseRtcpFeedback, rttFromReport } from './rtcp-feedback';
+import type {
+  ClientSignal,
+  ClientState,
+  InputEvent,
+  InstanceSignal,
+  KeyframeReason,
+  PeerRateStats,
+  StreamerConfig,
+  StreamerLogLevel,
+} from '../media-link/streamer.messages';
 
 /** Payload types we offer (the encoder's are rewritten to these). Chrome's own H.264 is 102+, anything dynamic works. */
 export const OFFER_VIDEO_PAYLOAD_TYPE = 96;
@@ -35,14 +51,13 @@ export const H264_FMTP = 'profile-level-id=42e01f;packetization-mode=1;level-asy
 export const OPUS_FMTP = 'minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1';
 /**
  * The id we offer the playout-delay header extension with (one-byte form: 1-14). Every video
- * packet then carries min = max = 0 (see rtp-forwarder.ts), so Chrome presents each frame as
+ * packet then carries min = max = 0 (see adoptNegotiated), so Chrome presents each frame as
  * soon as it is decoded instead of holding it to a render time from its RTP timestamp.
  */
 export const OFFER_PLAYOUT_DELAY_EXTMAP_ID = 5;
-/** Video held for a viewer before connect (see `held`): about 2-4 s at our bitrates. */
-const MAX_HELD_VIDEO_PACKETS = 1500;
-/** A held keyframe older than this when the track opens is not sent: a burst of that much stale video is not worth it. */
-const MAX_HELD_VIDEO_AGE_MS = 1000;
+export const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
+/** RTP payload per packet: below the path MTU with room for SRTP and header extensions. */
+const MAX_RTP_PAYLOAD = 1200;
 /**
  * A negotiated (pre-agreed, never announced) data channel of our own: it makes libdatachannel
  * put an application m-line in the offer, so that the client's channels can open, without
@@ -65,6 +80,8 @@ export interface PeerEvents {
   signal(message: InstanceSignal): void;
   clientState(state: ClientState): void;
   keyframe(reason: KeyframeReason): void;
+  /** What it wants of the engine changed (a track opened or closed). */
+  wantsChanged(): void;
   input(event: InputEvent): void;
   data(channel: string, data: Buffer, text: boolean): void;
   /** The peer ended by itself (client left, ICE failed, timeout, bad answer); it is closed already. */
@@ -77,7 +94,10 @@ interface MediaTrack {
   mid: string;
   ssrc: number;
   track: Track;
-  forwarder: RtpForwarder;
+  /** The packetizer's configuration: its `timestamp` is set before each frame is sent. */
+  rtp: RtpPacketizationConfig;
+  open: boolean;
+  packets: number;
 }
 
 export function settingsFromMessage(message: Extract<ClientSignal, { type: 'settings' }>): PeerSettings {
@@ -97,7 +117,34 @@ export function extmapId(section: string, uri: string): number | null {
   return null;
 }
 
-export class StreamerPeer {
+/**
+ * Takes our candidates (and end-of-candidates) out of the offer into `withheld`, to be trickled
+ * once the answer is set. libdatachannel 0.24.5 hands the answer to ICE before it stores it
+ * (setRemoteDescription: iceTransport->setRemoteDescription, then processRemoteDescription). A
+ * browser that knows our address from the offer has checked us and sent its ClientHello
+ * already (libdatachannel buffers it), so ICE and DTLS complete within a loopback round trip of
+ * that hand-over, and the browser's certificate can be checked before the answer (and its
+ * fingerprint) is stored: "unknown CA", state failed. A browser that does not know where we are
+ * cannot reach us before the answer is stored.
+ */
+export function withholdCandidates(sdp: string, withheld: Array<{ candidate: string; mid: string }>): string {
+  let mid = '0';
+  return sdp
+    .split('\n')
+    .filter((raw) => {
+      const line = raw.replace(/\r$/, '');
+      const m = /^a=mid:(\S+)/.exec(line);
+      if (m) mid = m[1];
+      if (line.startsWith('a=candidate:')) {
+        withheld.push({ candidate: line.slice(2), mid });
+        return false;
+      }
+      return line !== 'a=end-of-candidates';
+    })
+    .join('\n');
+}
+
+export class StreamerPeer implements MediaSink {
   private pc: PeerConnection | null = null;
   private readonly tracks: MediaTrack[] = [];
   private readonly channels = new Map<string, DataChannel>();
@@ -106,24 +153,18 @@ export class StreamerPeer {
   private control: DataChannel | null = null;
   private mids: string[] = [];
   private offerSdp: string | null = null;
+  /** Our candidates, withheld until the answer is set (see `withholdCandidates`). */
   private readonly pendingLocal: Array<{ candidate: string; mid: string }> = [];
+  private readonly sentLocal = new Set<string>();
   private readonly pendingRemote: Array<{ candidate: string; mid: string }> = [];
   private remoteSet = false;
   private connectedAt = 0;
   private closed = false;
   private connectTimer: NodeJS.Timeout | null = null;
   private readonly t0 = performance.now();
-  /**
-   * Video from the last keyframe on, while the video track is not open yet: the IDR asked for
-   * at settings usually comes before DTLS is up. Sent once the track opens, it spares an encoder restart (and, on a
-   * loaded node, hundreds of ms of waiting for it). `heldAt`: when its keyframe came; 0: none.
-   */
-  private held: Buffer[] = [];
-  private heldTimestamp = -1;
-  private videoOpen = false;
-  private heldAt = 0;
-  private heldOverflow = false;
-  private firstVideoLogged = false;
+  /** Video goes out from a keyframe on: until one has been sent, other frames are dropped. */
+  private keyframeSent = false;
+  private playoutDelayId: number | null = null;
   private invalidControl = 0;
   private readonly counters = { nack: 0, nackedPackets: 0, pli: 0, fir: 0 };
   private readonly cname = `streamstack-${randomBytes(6).toString('hex')}`;
@@ -134,12 +175,25 @@ export class StreamerPeer {
    */
   private readonly msid = `stream-${randomBytes(6).toString('hex')}`;
 
+  private readonly rate: RateController;
+
   constructor(
     readonly generation: number,
     private readonly config: StreamerConfig,
     readonly settings: PeerSettings,
     private readonly events: PeerEvents,
-  ) {}
+  ) {
+    const v = config.video;
+    this.rate = new RateController({ minKbps: v.minKbps, maxKbps: v.maxKbps, startKbps: v.startKbps, fps: config.fps });
+  }
+
+  get wantsVideo(): boolean {
+    return !this.closed && this.tracks.some((t) => t.kind === 'video' && t.open);
+  }
+
+  get wantsAudio(): boolean {
+    return !this.closed && this.tracks.some((t) => t.kind === 'audio' && t.open);
+  }
 
   get connected(): boolean {
     return this.connectedAt > 0 && !this.closed;
@@ -182,22 +236,19 @@ export class StreamerPeer {
     this.connectTimer.unref();
 
     pc.setLocalDescription('offer');
-    const sdp = await this.localOffer(pc);
+    const sdp = withholdCandidates(await this.localOffer(pc), this.pendingLocal);
     if (this.closed) return;
     this.offerSdp = sdp;
     this.mids = [...sdp.matchAll(/^a=mid:(\S+)/gm)].map((m) => m[1]);
-    // DTLS roles. With actpass (default) the client becomes the DTLS client; its ClientHello
-    // often arrives before its (relayed) answer has reached us, and libdatachannel, which has
-    // no DTLS transport yet, drops it: Chrome resends after ~2x the ICE RTT (>= 50 ms),
-    // libdatachannel clients after OpenSSL's 1 s. With `active` we are the DTLS client and
-    // speak only once we can, but libdatachannel 0.24 hands the answer to ICE before storing
-    // it, so on a low-RTT path a preempted setRemoteDescription lets the server's certificate
-    // be checked against no fingerprint: "unknown CA", the join fails (seen on loopback under
-    // load). A slower first handshake beats a failed join, hence actpass by default.
+    // DTLS roles. With actpass (default) the client becomes the DTLS client; with `active` we
+    // are. Either way the peer's certificate is checked against the answer's fingerprint, which
+    // libdatachannel 0.24.5 stores only after it has handed the answer to ICE: our candidates
+    // stay out of the offer until the answer is set (withholdCandidates), so no handshake can
+    // start before that.
     const offer = this.config.dtlsSetup === 'active' ? sdp.replace(/^a=setup:actpass(\r?)$/gm, 'a=setup:active$1') : sdp;
     this.events.signal({ type: 'offer', sdp: Buffer.from(offer, 'utf8').toString('base64') });
     this.log('info', `offer sent ${this.ms()} ms after settings (mids ${this.mids.join(',')}; video ssrc ${this.ssrcOf('video') ?? '-'}, audio ssrc ${this.ssrcOf('audio') ?? '-'})`);
-    for (const local of this.pendingLocal.splice(0)) this.sendLocalCandidate(local.candidate, local.mid);
+    // Our candidates go out once the answer is set (setAnswer), not now.
   }
 
   setAnswer(sdpBase64: string): void {
@@ -217,8 +268,10 @@ export class StreamerPeer {
     this.adoptNegotiated(sdp);
     const queued = this.pendingRemote.splice(0);
     for (const c of queued) this.applyRemoteCandidate(c.candidate, c.mid);
+    // Only now may the client learn where we are (see withholdCandidates).
+    for (const local of this.pendingLocal.splice(0)) this.sendLocalCandidate(local.candidate, local.mid);
     const video = this.tracks.find((t) => t.kind === 'video');
-    const playout = video ? `; playout-delay extension ${video.forwarder.playoutDelayExtensionId === null ? 'not accepted' : `id ${video.forwarder.playoutDelayExtensionId}`}` : '';
+    const playout = video ? `; playout-delay extension ${this.playoutDelayId === null ? 'not accepted' : `id ${this.playoutDelayId}`}` : '';
     this.log('info', `answer applied ${this.ms()} ms after settings${queued.length ? `, then ${queued.length} queued candidate(s)` : ''}${playout}`);
   }
 
@@ -236,21 +289,30 @@ export class StreamerPeer {
     this.applyRemoteCandidate(text, mid);
   }
 
-  /** One datagram from the encoder's video port: held until the track opens (from a keyframe on), then sent. */
-  forwardVideo(packet: Buffer): void {
+  /** One access unit of the shared encoder: sent from a keyframe on, once the track is open. */
+  sendVideo(unit: EncodedVideo, rtpTimestamp: number): void {
     const t = this.tracks.find((m) => m.kind === 'video');
-    if (!t || this.closed) return;
-    if (!this.videoOpen) return this.hold(packet);
-    this.send(t, packet);
-    if (!this.firstVideoLogged && t.forwarder.stats.forwarded > 0) {
-      this.firstVideoLogged = true;
-      this.log('info', `first video packet (keyframe start) ${this.ms()} ms after settings, ${Math.round(performance.now() - this.connectedAt)} ms after connect`);
+    if (!t?.open || this.closed) return;
+    if (!this.keyframeSent) {
+      if (!unit.keyframe) return;
+      this.keyframeSent = true;
+      this.log('info', `first video (a keyframe) ${this.ms()} ms after settings, ${Math.round(performance.now() - this.connectedAt)} ms after connect`);
     }
+    this.send(t, unit.data, rtpTimestamp);
   }
 
-  forwardAudio(packet: Buffer): void {
+  sendAudio(packet: Buffer, rtpTimestamp: number): void {
     const t = this.tracks.find((m) => m.kind === 'audio');
-    if (t && this.connectedAt && !this.closed) this.send(t, packet);
+    if (t?.open && !this.closed) this.send(t, packet, rtpTimestamp);
+  }
+
+  rateDecision(nowMs: number): RateDecision | null {
+    return this.wantsVideo ? this.rate.update(nowMs) : null;
+  }
+
+  rateStats(): PeerRateStats {
+    const s = this.rate.stats;
+    return { generation: this.generation, targetKbps: s.targetKbps, estimateKbps: s.estimateKbps, lossFraction: s.lossFraction, rttMs: s.rttMs };
   }
 
   /** Bytes from the application for a user-named channel; false if there is no such open channel. */
@@ -281,7 +343,7 @@ export class StreamerPeer {
     this.closed = true;
     if (this.connectTimer) clearTimeout(this.connectTimer);
     const wasConnected = this.connectedAt > 0;
-    const summary = this.tracks.map((t) => `${t.kind} ${t.forwarder.stats.forwarded} pkts`).join(', ');
+    const summary = this.tracks.map((t) => `${t.kind} ${t.packets} frames`).join(', ');
     this.log(
       'info',
       `closing (${reason}); ${summary || 'no media'}; nack ${this.counters.nack} (${this.counters.nackedPackets} pkts), pli ${this.counters.pli}, fir ${this.counters.fir}`,
@@ -297,6 +359,7 @@ export class StreamerPeer {
     this.control = null;
     this.channels.clear();
     this.tracks.length = 0;
+    this.events.wantsChanged();
     if (wasConnected) this.events.clientState('disconnected');
   }
 
@@ -321,43 +384,50 @@ export class StreamerPeer {
       track = pc.addTrack(media);
     }
     this.own(track);
-    // Sender reports and NACK retransmission: both see every packet we send with
-    // sendMessageBinary (the outgoing chain), the SR reporter those with its SSRC.
-    const reporter = new RtcpSrReporter(new RtpPacketizationConfig(ssrc, this.cname, pt, clockRate));
+    // Packetizer -> sender reports -> NACK retransmission: libdatachannel splits each access
+    // unit (FU-A), stamps it with rtp.timestamp and keeps what it sent for NACKs.
+    const rtp = new RtpPacketizationConfig(ssrc, this.cname, pt, clockRate);
+    const packetizer = video ? new H264RtpPacketizer('StartSequence', rtp, MAX_RTP_PAYLOAD) : new RtpPacketizer(rtp);
+    const reporter = new RtcpSrReporter(rtp);
     reporter.addToChain(new RtcpNackResponder(this.config.nackBufferPackets ?? (video ? 512 : 128)));
-    track.setMediaHandler(reporter);
-    // RTCP from the receiver (after the handlers saw it): PLI/FIR -> keyframe.
+    packetizer.addToChain(reporter);
+    track.setMediaHandler(packetizer);
+    // RTCP from the receiver (after the handlers saw it): PLI/FIR -> keyframe, REMB/RR -> rate.
     track.onMessage(this.guard('rtcp', (msg: Buffer) => this.onRtcp(kind, msg)));
-    const forwarder = new RtpForwarder({
-      kind,
-      inputPayloadType: video ? this.config.videoPayloadType : this.config.audioPayloadType,
-      outputPayloadType: pt,
-      outputSsrc: ssrc,
-      clockRate,
-      waitForKeyframe: video,
-    });
-    if (video) {
-      forwarder.onKeyframeNeeded = () => this.events.keyframe('resync');
-      // Sent before the track is open (SRTP ready), packets are lost: the held ones wait for it.
-      track.onOpen(this.guard('video open', () => {
-        this.videoOpen = true;
-        this.sendHeldVideo();
-      }));
-    }
-    this.tracks.push({ kind, mid, ssrc, track, forwarder });
+    const entry: MediaTrack = { kind, mid, ssrc, track, rtp, open: false, packets: 0 };
+    // Sent before the track is open (SRTP ready), packets are lost: the engine starts this
+    // peer's video with a keyframe forced when it opens.
+    track.onOpen(
+      this.guard(`${kind} open`, () => {
+        entry.open = true;
+        this.events.wantsChanged();
+        if (video) this.events.keyframe('new-peer');
+      }),
+    );
+    this.tracks.push(entry);
   }
 
-  private send(t: MediaTrack, packet: Buffer): void {
-    const out = t.forwarder.forward(packet);
-    if (!out) return;
+  private send(t: MediaTrack, payload: Buffer, rtpTimestamp: number): void {
+    t.rtp.timestamp = rtpTimestamp;
     try {
-      t.track.sendMessageBinary(out);
+      t.track.sendMessageBinary(payload);
+      t.packets++;
     } catch {
       // The track closed under us (the peer is going away).
     }
   }
 
   private onRtcp(kind: 'video' | 'audio', msg: Buffer): void {
+    if (kind === 'video') {
+      const now = performance.now();
+      for (const fb of parseRtcpFeedback(msg)) {
+        if (fb.kind === 'remb') this.rate.onRemb(fb.bps, now);
+        // Only our video's report blocks: audio loss would skew the video's rate.
+        else if (fb.ssrc === this.ssrcOf('video')) {
+          this.rate.onReceiverReport({ fractionLost: fb.fractionLost, rttMs: rttFromReport(fb.lsr, fb.dlsr, ntpMiddle32(Date.now())) }, now);
+        }
+      }
+    }
     for (const fb of parseRtcp(msg)) {
       if (fb.kind === 'nack') {
         this.counters.nack++;
@@ -369,41 +439,6 @@ export class StreamerPeer {
         this.counters.fir++;
         this.events.keyframe('fir');
       }
-    }
-  }
-
-  /** Before the track opens: keeps the video from the latest keyframe on (bounded in packets). */
-  private hold(packet: Buffer): void {
-    const h = parseRtpHeader(packet);
-    // A keyframe's SPS, PPS and IDR slices each look like its start: one access unit (one
-    // RTP timestamp) is one keyframe.
-    const newKeyframe = h && h.timestamp !== this.heldTimestamp && isH264KeyframeStart(packet.subarray(h.payloadOffset, h.payloadEnd));
-    if (newKeyframe) {
-      this.held = [packet];
-      this.heldAt = performance.now();
-      this.heldTimestamp = h.timestamp;
-      this.heldOverflow = false;
-    } else if (this.held.length > 0) {
-      if (this.held.length < MAX_HELD_VIDEO_PACKETS) this.held.push(packet);
-      else [this.held, this.heldAt, this.heldOverflow] = [[], 0, true];
-    }
-  }
-
-  /**
-   * When the track opens: the held keyframe and what followed it go out at once, unless it is too old to
-   * be worth a burst (or did not fit); then a new keyframe is asked for. Nothing held: the one
-   * asked for at settings is still to come.
-   */
-  private sendHeldVideo(): void {
-    const t = this.tracks.find((m) => m.kind === 'video');
-    const held = this.held.splice(0);
-    const age = Math.round(performance.now() - this.heldAt);
-    if (t && held.length > 0 && age <= MAX_HELD_VIDEO_AGE_MS) {
-      for (const packet of held) this.send(t, packet);
-      this.log('info', `sent the ${held.length} video packets held since a keyframe ${age} ms before the track opened`);
-    } else if (held.length > 0 || this.heldOverflow) {
-      this.log('info', `the keyframe held for the track is ${this.heldOverflow ? 'too far behind' : `${age} ms old`}: asking for a new one`);
-      this.events.keyframe('connected');
     }
   }
 
@@ -423,7 +458,7 @@ export class StreamerPeer {
 
   private onLocalCandidate(candidate: string, mid: string): void {
     if (this.closed) return;
-    if (this.offerSdp === null) {
+    if (!this.remoteSet) {
       this.pendingLocal.push({ candidate, mid });
       return;
     }
@@ -432,8 +467,9 @@ export class StreamerPeer {
 
   private sendLocalCandidate(candidate: string, mid: string): void {
     const line = candidate.startsWith('a=') ? candidate.slice(2) : candidate;
-    // Already in the offer (gathered before it was written): no need to trickle it.
-    if (this.offerSdp?.includes(`a=${line}\r\n`)) return;
+    // Both taken out of the offer and reported by onLocalCandidate: sent once.
+    if (this.sentLocal.has(line)) return;
+    this.sentLocal.add(line);
     const index = Math.max(0, this.mids.indexOf(mid));
     this.events.signal({ type: 'candidate', candidate: Buffer.from(line, 'utf8').toString('base64'), sdpMid: mid, sdpMLineIndex: index });
   }
@@ -486,12 +522,15 @@ export class StreamerPeer {
       const mid = /\r?\na=mid:(\S+)/.exec(section)?.[1];
       const t = this.tracks.find((x) => x.mid === mid);
       if (!t) continue;
-      // The answerer must keep our payload types; should one differ anyway, send what it chose.
-      const codec = t.kind === 'video' ? 'H264/90000' : 'opus/48000';
-      const pt = new RegExp(`a=rtpmap:(\\d+) ${codec}`, 'i').exec(section)?.[1];
-      if (pt !== undefined) t.forwarder.outputPayloadType = Number(pt);
-      // Header extensions go out only as the answer accepted them, with the id it gives.
-      if (t.kind === 'video') t.forwarder.playoutDelayExtensionId = extmapId(section, PLAYOUT_DELAY_URI);
+      // Header extensions go out only as the answer accepted them, with the id it gives:
+      // min = max = 0 asks the receiver to present each frame as soon as it is decoded.
+      if (t.kind !== 'video') continue;
+      this.playoutDelayId = extmapId(section, PLAYOUT_DELAY_URI);
+      if (this.playoutDelayId !== null) {
+        t.rtp.playoutDelayId = this.playoutDelayId;
+        t.rtp.playoutDelayMin = 0;
+        t.rtp.playoutDelayMax = 0;
+      }
     }
   }
 

@@ -4,7 +4,9 @@
  * ts-node/register/transpile-only under Jest (StreamerProcess.start does both). Once loaded it
  * waits for its configuration, the first IPC message (child-config.ts), so it can be a warm spare.
  *
- * It binds the encoder's two RTP ports, then reports `{kind:'ready'}`. It exits on
+ * It opens its source and loads its encoders (media-engine.ts), then reports `{kind:'ready'}`;
+ * node-av and node-datachannel are loaded before it says it has loaded, so a warm spare has
+ * paid for them. It exits on
  * `{kind:'stop'}`, SIGTERM/SIGINT, or when the IPC channel closes (the runtime went away): a
  * streamer never outlives its runtime. Logs go to stderr, one line each.
  *
@@ -12,6 +14,7 @@
  */
 import { initLogger, type LogLevel } from 'node-datachannel';
 import { receiveConfig } from '../supervisor/child-config';
+import { MediaEngine } from './media-engine';
 import { Streamer } from './streamer';
 import { parseInbound, parseStreamerConfig, type StreamerLogLevel, type StreamerOutbound } from '../media-link/streamer.messages';
 
@@ -33,12 +36,14 @@ function send(message: StreamerOutbound): void {
 }
 
 let exiting = false;
+let engine: MediaEngine | null = null;
 function exit(code: number, streamer: Streamer | null, why: string): void {
   if (exiting) return;
   exiting = true;
   log(code === 0 ? 'info' : 'error', `exiting: ${why}`);
   try {
     streamer?.close();
+    engine?.close();
   } catch (e) {
     log('error', `closing: ${(e as Error).message}`);
   }
@@ -61,8 +66,16 @@ async function main(): Promise<void> {
 
   const config = parseStreamerConfig(await receiveConfig());
   if (config.rtcLogLevel) initLogger(config.rtcLogLevel as LogLevel, (level, message) => log(level === 'Error' || level === 'Fatal' ? 'error' : level === 'Warning' ? 'warn' : 'debug', `rtc: ${message}`));
-  streamer = new Streamer(config, { send, log });
-  await streamer.bind();
+  engine = new MediaEngine(config, {
+    log,
+    stats: (stats) => send({ kind: 'stats', stats }),
+    fatal: (reason) => {
+      log('error', `media path failed: ${reason}`);
+      send({ kind: 'fatal', reason });
+    },
+  });
+  await engine.open();
+  streamer = new Streamer(config, { send, log }, engine);
   const s = streamer;
   process.on('message', (m: unknown) => {
     const msg = parseInbound(m);
@@ -70,8 +83,8 @@ async function main(): Promise<void> {
     if (msg.kind === 'stop') return exit(0, s, 'asked to stop');
     s.handle(msg);
   });
-  log('info', `ready: RTP video 127.0.0.1:${config.videoPort} (pt ${config.videoPayloadType}), audio 127.0.0.1:${config.audioPort} (pt ${config.audioPayloadType}); ${config.width}x${config.height}@${config.fps}`);
-  send({ kind: 'ready', videoPort: config.videoPort, audioPort: config.audioPort, pid: process.pid });
+  log('info', `ready: ${config.source.kind} ${config.width}x${config.height}@${config.fps}, ${engine.encoderName} ${config.video.minKbps}-${config.video.maxKbps} kb/s (start ${config.video.startKbps})`);
+  send({ kind: 'ready', pid: process.pid, encoder: engine.encoderName });
 }
 
 main().catch((e: Error) => {

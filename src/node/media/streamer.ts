@@ -1,19 +1,18 @@
 /**
- * The instance peer of the signalling protocol (PROTOCOL.md §4) and the media path from the
- * encoder's RTP ports to the peer's tracks. One per instance, in its own process
- * (`streamer.process.ts`); it talks to the runtime through `host.send`.
+ * The instance peer of the signalling protocol (PROTOCOL.md §4): one per instance, in its own
+ * process (`streamer.process.ts`), feeding each peer from the instance's media engine; it
+ * talks to the runtime through `host.send`.
  *
  * Generations: each client join is a new signalling generation. A message of a newer
- * generation replaces the current peer (closed and forgotten at once: one viewer at a time);
+ * generation replaces the current peer (closed and forgotten at once: one driver at a time);
  * a message of an older generation is stale and ignored.
  */
-import * as dgram from 'node:dgram';
+import type { MediaEngine } from './media-engine';
 import { settingsFromMessage, StreamerPeer } from './streamer-peer';
 import {
   STREAMER_MAX_API_VERSION,
   type ClientSignal,
   type InstanceSignal,
-  type KeyframeReason,
   type StreamerConfig,
   type StreamerInbound,
   type StreamerLogLevel,
@@ -25,49 +24,24 @@ export interface StreamerHost {
   log(level: StreamerLogLevel, message: string): void;
 }
 
-/** Receiver-driven keyframe requests (PLI/FIR/resync) restart the encoder at most this often. */
-export const KEYFRAME_MIN_INTERVAL_MS = 1000;
-/** An IDR burst must fit: the kernel caps this at net.core.rmem_max (x2). */
-const RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 const MAX_EARLY_CANDIDATES = 100;
-const RTP_HOST = '127.0.0.1';
 
 export class Streamer {
-  private videoSocket: dgram.Socket | null = null;
-  private audioSocket: dgram.Socket | null = null;
   private generation = -1;
   private peer: StreamerPeer | null = null;
   /** Candidates of the current generation that came before its settings (the peer does not exist yet). */
   private earlyCandidates: Array<Extract<ClientSignal, { type: 'candidate' }>> = [];
-  private lastKeyframeRequest = -Infinity;
-  private readonly received = { video: 0, audio: 0 };
   private stopped = false;
 
   constructor(
     private readonly config: StreamerConfig,
     private readonly host: StreamerHost,
+    private readonly engine: MediaEngine,
   ) {}
 
   /** The peer of the current generation, if any (tests and logs). */
   get currentPeer(): StreamerPeer | null {
     return this.peer;
-  }
-
-  /** Binds both RTP ports on loopback; rejects (EADDRINUSE, ...) without leaving one bound. */
-  async bind(): Promise<void> {
-    try {
-      this.videoSocket = await this.bindPort(this.config.videoPort, (packet) => {
-        if (this.received.video++ === 0) this.host.log('info', `first video datagram on port ${this.config.videoPort}`);
-        this.peer?.forwardVideo(packet);
-      });
-      this.audioSocket = await this.bindPort(this.config.audioPort, (packet) => {
-        if (this.received.audio++ === 0) this.host.log('info', `first audio datagram on port ${this.config.audioPort}`);
-        this.peer?.forwardAudio(packet);
-      });
-    } catch (e) {
-      this.closeSockets();
-      throw e;
-    }
   }
 
   handle(msg: StreamerInbound): void {
@@ -92,12 +66,11 @@ export class Streamer {
     }
   }
 
-  /** Closes the peer and both sockets. */
+  /** Closes the peer. */
   close(): void {
     if (this.stopped) return;
     this.stopped = true;
     this.replacePeer(this.generation, 'the streamer is stopping');
-    this.closeSockets();
   }
 
   // ------------------------------------------------------------------ signalling
@@ -143,26 +116,26 @@ export class Streamer {
     const peer = new StreamerPeer(generation, this.config, settings, {
       signal: (m) => this.sendSignal(generation, m),
       clientState: (state) => this.host.send({ kind: 'client-state', generation, state }),
-      keyframe: (reason) => {
-        if (this.peer === peer) this.requestKeyframe(reason);
-      },
+      keyframe: (reason) => this.engine.requestKeyframe(reason),
+      wantsChanged: () => this.engine.sinksChanged(),
       input: (event) => this.host.send({ kind: 'input', event }),
       data: (channel, data, text) => this.host.send({ kind: 'data', channel, data: data.toString('base64'), ...(text ? { text: true } : {}) }),
       ended: (reason) => {
+        this.engine.removeSink(peer);
         if (this.peer === peer) this.peer = null;
         this.host.log('info', `g${generation}: ended: ${reason}`);
       },
       log: (level, text) => this.host.log(level, text),
     });
     this.peer = peer;
-    // The encoder restarts while ICE and DTLS run; the peer holds its first frame (an IDR)
-    // until it connects, so that it is the first thing this viewer gets.
-    if (settings.video) this.requestKeyframe('settings');
+    // Its first frame is an IDR the engine forces when its video track opens.
+    this.engine.addSink(peer);
     for (const c of this.earlyCandidates.splice(0)) peer.addRemoteCandidate(c);
     peer.start().catch((e: Error) => {
       this.host.log('error', `g${generation}: could not make an offer: ${e.message}`);
       if (!peer.isClosed) this.sendSignal(generation, { type: 'error', message: `the instance could not create an offer: ${e.message}` });
       peer.close('no offer');
+      this.engine.removeSink(peer);
       if (this.peer === peer) this.peer = null;
     });
   }
@@ -173,55 +146,10 @@ export class Streamer {
     this.earlyCandidates = [];
     this.generation = generation;
     old?.close(reason);
-  }
-
-  private requestKeyframe(reason: KeyframeReason): void {
-    const now = performance.now();
-    // A new viewer always gets its keyframe; what receivers ask for is rate-limited.
-    const always = reason === 'settings' || reason === 'connected';
-    if (!always && now - this.lastKeyframeRequest < KEYFRAME_MIN_INTERVAL_MS) return;
-    this.lastKeyframeRequest = now;
-    this.host.log('info', `keyframe requested (${reason})`);
-    this.host.send({ kind: 'keyframe', reason });
+    if (old) this.engine.removeSink(old);
   }
 
   private sendSignal(generation: number, message: InstanceSignal): void {
     this.host.send({ kind: 'signal', generation, message });
-  }
-
-  // ------------------------------------------------------------------ sockets
-
-  private bindPort(port: number, onPacket: (packet: Buffer) => void): Promise<dgram.Socket> {
-    return new Promise((resolve, reject) => {
-      const socket = dgram.createSocket({ type: 'udp4', recvBufferSize: RECV_BUFFER_BYTES });
-      const onBindError = (e: Error) => {
-        socket.close();
-        reject(new Error(`cannot bind UDP ${RTP_HOST}:${port}: ${e.message}`));
-      };
-      socket.once('error', onBindError);
-      socket.on('message', (packet) => {
-        try {
-          onPacket(packet);
-        } catch (e) {
-          this.host.log('error', `forwarding a packet failed: ${(e as Error).stack ?? e}`);
-        }
-      });
-      socket.bind(port, RTP_HOST, () => {
-        socket.off('error', onBindError);
-        socket.on('error', (e) => this.host.log('warn', `UDP ${port}: ${e.message}`));
-        resolve(socket);
-      });
-    });
-  }
-
-  private closeSockets(): void {
-    for (const s of [this.videoSocket, this.audioSocket]) {
-      try {
-        s?.close();
-      } catch {
-        // already closed
-      }
-    }
-    this.videoSocket = this.audioSocket = null;
   }
 }

@@ -1,18 +1,10 @@
-/** Fixed media parameters of every instance (the streamer negotiates these payload types). */
-export const VIDEO_PAYLOAD_TYPE = 96;
-export const AUDIO_PAYLOAD_TYPE = 111;
+/** Audio of every instance: Opus from 48 kHz stereo. */
 export const AUDIO_SAMPLE_RATE = 48_000;
 export const AUDIO_CHANNELS = 2;
 export const AUDIO_BITRATE_KBPS = 96;
-export const TEST_PATTERN_TONE_HZ = 440;
-/** RTP is only ever sent on loopback: the streamer is on the same machine. */
-export const RTP_HOST = '127.0.0.1';
 
 export const DEFAULT_STOP_GRACE_MS = 2000;
 export const DEFAULT_START_TIMEOUT_MS = 20_000;
-export const DEFAULT_RTP_PORT_RANGE: [number, number] = [20_000, 32_767];
-/** ffmpeg's -progress period where it can be set: bounds how late we notice its first frame. */
-export const PROGRESS_PERIOD_SECONDS = 0.05;
 /** After a first unexpected exit, wait this long for the others so the reason names the cause. */
 export const FAILURE_SETTLE_MS = 150;
 

@@ -1,15 +1,8 @@
-import type { RtpEndpoints } from '../media/rtp';
-
-/** Where an instance's encoder sends RTP, for the streamer that forwards it to WebRTC tracks. */
-export interface InstanceMedia extends RtpEndpoints {
-  /** The SDP ffmpeg writes for its two RTP outputs (rewritten on each encoder restart). */
-  sdpFile: string;
-}
+import type { VideoEncoderChoice } from '../media-link/streamer.messages';
 
 export interface RunningInstanceInfo {
   instance_id: string;
   pids: number[];
-  media: InstanceMedia;
 }
 
 export interface RuntimeStatusEvent {
@@ -23,14 +16,12 @@ export type RuntimeStatusListener = (ev: RuntimeStatusEvent) => void;
 export interface NodeRuntimeOptions {
   /** Instances live in `<dataDir>/instances/<id>/` (logs, SDP, sockets). */
   dataDir: string;
-  /** Default: ffmpeg on PATH, else @ffmpeg-installer/ffmpeg. */
-  ffmpegPath?: string;
   /** SIGTERM -> SIGKILL grace on stop. Default 2000 ms. */
   stopGraceMs?: number;
-  /** How long a start (or an encoder restart) may take to produce its first frame. Default 20 s. */
+  /** How long each step of a start may take. Default 20 s. */
   startTimeoutMs?: number;
-  /** Inclusive UDP port range for RTP. Default 20000-32767 (below the ephemeral range). */
-  rtpPortRange?: [number, number];
+  /** STREAMSTACK_VIDEO_ENCODER: a name, or `auto` (probe hardware, fall back to libx264). */
+  videoEncoder?: VideoEncoderChoice;
   /** ICE settings of the streamers (streaming instances only). */
   ice?: IceSettings;
   /** Keep a booted frame source and streamer waiting (from onApplicationBootstrap). Default true. */

@@ -1,6 +1,12 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { DomainError, invalid } from '@streamstack/contracts';
+import type { SourceContext, StartedSource } from './source-context';
+
+/** The null sink the application plays into; the media process records its monitor. */
+const PULSE_SINK = 'app';
 
 /** An executable on PATH, or null. */
 export function findOnPath(name: string): string | null {
@@ -92,4 +98,89 @@ export class XdotoolInput {
         return [];
     }
   }
+}
+
+/**
+ * An x11 instance's display side: Xvfb on a display of its choosing, PulseAudio with a null
+ * sink when available, the application, and xdotool for input. The media process captures the
+ * display (x11grab) and the sink's monitor (parec) itself.
+ */
+export async function startX11(ctx: SourceContext, command: string, appDir: string | undefined): Promise<StartedSource> {
+  const xvfb = findOnPath('Xvfb');
+  const xdotool = findOnPath('xdotool');
+  if (!xvfb || !xdotool) throw new DomainError('unavailable', 'x11 instances need Xvfb and xdotool on PATH');
+  if (appDir !== undefined && !existsSync(appDir)) throw invalid(`app_dir ${appDir} does not exist`);
+  const log = (role: string) => join(ctx.workDir, `${role}.log`);
+
+  const server = ctx.group.spawn({
+    name: 'display',
+    command: xvfb,
+    args: ['-displayfd', '3', '-screen', '0', `${ctx.width}x${ctx.height}x24`, '-nolisten', 'tcp', '-noreset'],
+    cwd: ctx.workDir,
+    logFile: log('display'),
+    extraPipes: 1,
+  });
+  const fd3 = server.child.stdio[3] as Readable | null;
+  if (!fd3) throw new Error('Xvfb has no display fd');
+  const display = `:${await ctx.within(readDisplayNumber(fd3), 'Xvfb did not report a display')}`;
+
+  let pulseServer: string | null = null;
+  const pulseaudio = findOnPath('pulseaudio');
+  if (pulseaudio && findOnPath('parec')) {
+    const socket = join(ctx.socketDir, 'pulse.sock');
+    const home = join(ctx.workDir, 'pulse');
+    await mkdir(home, { recursive: true });
+    ctx.group.spawn({
+      name: 'audio',
+      command: pulseaudio,
+      args: [
+        '-n',
+        '--daemonize=no',
+        '--exit-idle-time=-1',
+        '--use-pid-file=no',
+        '--disable-shm=yes',
+        '-L',
+        `module-null-sink sink_name=${PULSE_SINK} rate=48000 channels=2`,
+        '-L',
+        `module-native-protocol-unix socket=${socket} auth-anonymous=1`,
+      ],
+      // Its own home and runtime dir: nothing shared with other instances or the user.
+      env: { ...process.env, HOME: home, XDG_RUNTIME_DIR: home, XDG_CONFIG_HOME: home },
+      cwd: ctx.workDir,
+      logFile: log('audio'),
+    });
+    await ctx.within(waitForPath(socket, ctx.startTimeoutMs), 'PulseAudio did not open its socket');
+    pulseServer = `unix:${socket}`;
+  }
+
+  const appEnv: NodeJS.ProcessEnv = { ...process.env, DISPLAY: display };
+  if (pulseServer) appEnv.PULSE_SERVER = pulseServer;
+  else delete appEnv.PULSE_SERVER;
+  ctx.group.spawn({ name: 'app', command: '/bin/sh', args: ['-c', command], env: appEnv, cwd: appDir ?? ctx.workDir, logFile: log('app') });
+
+  const input = ctx.group.spawn({
+    name: 'input',
+    command: xdotool,
+    args: ['-'],
+    env: { ...process.env, DISPLAY: display },
+    cwd: ctx.workDir,
+    logFile: log('input'),
+    pipeStdin: true,
+  });
+  const translate = new XdotoolInput(ctx.width, ctx.height);
+  const stdin = input.child.stdin;
+  stdin?.on('error', () => undefined); // xdotool gone: reported as its exit
+  return {
+    media: { kind: 'x11', display, pulseServer, pulseSource: `${PULSE_SINK}.monitor` },
+    deliverInput: (event) => {
+      const lines = translate.commands(event);
+      if (lines.length && stdin?.writable) stdin.write(`${lines.join('\n')}\n`);
+    },
+  };
+}
+
+/** Polls for a file (a daemon's socket) until it exists or `ms` have passed. */
+async function waitForPath(path: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!existsSync(path) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }

@@ -1,21 +1,18 @@
 /**
  * Child-process entry of the `test-pattern` application: the "display and application" of a
- * test-pattern instance. It serves raw media to the encoder (ffmpeg) over two unix sockets in
- * the instance's work dir, ffmpeg being the client (`-i unix:/path`):
+ * test-pattern instance. It serves raw media to the instance's media process (the streamer)
+ * over two unix sockets in the instance's work dir, the media process being the client:
  *
- * - video: I420 frames of width x height, drawn at `fps` while an encoder is connected;
+ * - video: framed I420 pictures of width x height (media-link/frame-wire.ts), drawn at `fps`
+ *   while a reader is connected;
  * - audio: s16le stereo at 48 kHz, a 440 Hz tone, paced by the wall clock.
  *
- * Why sockets and not stdin pipes: the encoder must be restartable on its own (a new viewer
- * needs an IDR at once). A new ffmpeg gets a new connection, and every connection starts on a
- * frame boundary, so a restarted encoder can never read half of a frame that was meant for
- * its predecessor. A new video connection waits as a standby until the runtime activates it;
- * the encoder it replaces is then disconnected.
+ * A new connection replaces the old one, and every connection starts on a frame boundary.
  *
- * Latency: a frame is drawn only when the encoder has taken the previous one (nothing queued
+ * Latency: a frame is drawn only when the reader has taken the previous one (nothing queued
  * in user space); otherwise the tick is dropped. Stale frames are never queued, so a slow
- * encoder sees fewer, fresh frames rather than old ones. ffmpeg stamps frames with the wall
- * clock when it reads them (-use_wallclock_as_timestamps), so drops do not cause drift.
+ * (or paused: nobody watches) reader costs no drawing and then sees fresh frames. Each frame
+ * carries its capture time, which the media process turns into its RTP timestamp.
  *
  * Its configuration is the first IPC message (child-config.ts), so a node can boot one ahead
  * of need. Input events arrive over Node IPC as {type, data}; the last one is drawn on screen.
@@ -28,6 +25,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import { receiveConfig } from '../../supervisor/child-config';
+import { FRAME_HEADER_BYTES, i420Bytes, nowMs, writeFrameHeader } from '../../media-link/frame-wire';
 import { PatternRenderer } from './pattern-renderer';
 import { writeTimestampStrip } from './timestamp-strip';
 
@@ -127,9 +125,12 @@ function main(config: FrameSourceConfig): void {
     if (current.socket.writableLength > 0) {
       droppedFrames += 1;
     } else {
-      renderer.render(current.frame, { now: Date.now(), frameNumber, droppedFrames, lastInput });
+      const picture = current.frame.subarray(FRAME_HEADER_BYTES);
+      renderer.render(picture, { now: Date.now(), frameNumber, droppedFrames, lastInput });
       // Stamped last: the strip is the time the frame is handed to the encoder.
-      writeTimestampStrip(current.frame, config.width, config.height, Date.now());
+      const captureMs = nowMs();
+      writeTimestampStrip(picture, config.width, config.height, Math.round(captureMs));
+      writeFrameHeader(current.frame, { frameNumber, captureMs });
       current.socket.write(current.frame);
       frameNumber += 1;
     }
@@ -137,10 +138,14 @@ function main(config: FrameSourceConfig): void {
   };
 
   const startVideo = (socket: net.Socket): void => {
-    video = { socket, frame: Buffer.alloc(renderer.frameBytes) };
+    video?.socket.destroy();
+    video = { socket, frame: Buffer.alloc(FRAME_HEADER_BYTES + i420Bytes(config.width, config.height)) };
+    log('a reader connected to video');
+    socket.on('error', () => socket.destroy());
+    socket.resume(); // the reader never writes; discard anything it might
     socket.on('close', () => {
       if (video?.socket !== socket) return;
-      log('encoder left video');
+      log('the reader left video');
       video = null;
       if (videoTimer) clearTimeout(videoTimer);
       videoTimer = null;
@@ -150,37 +155,6 @@ function main(config: FrameSourceConfig): void {
     videoEpoch = Date.now();
     videoTick = 0;
     videoFrame();
-  };
-
-  /*
-   * Encoders connect to video as a standby, fully loaded and blocked on their first frame;
-   * `{control: 'activate'}` makes the newest standby the live encoder. Loading ffmpeg takes
-   * ~100 ms and its first packet comes ~20 ms after its first frame, so a viewer that needs an
-   * IDR gets one in ~20 ms instead of ~120 ms (measured). ffmpeg opens its audio input only
-   * once video flows, so an audio connection always belongs to the encoder just activated.
-   */
-  let standby: net.Socket | null = null;
-  const onVideoClient = (socket: net.Socket): void => {
-    standby?.destroy();
-    standby = socket;
-    log('an encoder connected to video (standby)');
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => {
-      if (standby === socket) standby = null;
-    });
-    socket.resume(); // ffmpeg never writes; discard anything it might.
-    if (process.send) process.send({ type: 'standby' });
-  };
-  const activate = (): void => {
-    const next = standby;
-    if (!next) {
-      log('activate: no standby encoder is connected');
-      return;
-    }
-    standby = null;
-    video?.socket.destroy();
-    log(`encoder activated (frame ${frameNumber})`);
-    startVideo(next);
   };
 
   // Audio: paced by the wall clock from the moment the encoder connects.
@@ -193,8 +167,8 @@ function main(config: FrameSourceConfig): void {
     const maxChunk = Math.floor((AUDIO_MAX_CHUNK_MS * config.sampleRate) / 1000);
     const step = (2 * Math.PI * config.toneHz) / config.sampleRate;
     if (owed > maxChunk || a.socket.writableLength > (AUDIO_MAX_QUEUED_MS * config.sampleRate * bytesPerSample) / 1000) {
-      // Stalled encoder or event loop: drop rather than queue stale audio. ffmpeg's wall-clock
-      // timestamps plus aresample=async turn the gap into silence without drift.
+      // Stalled reader or event loop: drop rather than queue stale audio (the media process
+      // stamps audio by arrival, so a gap stays a gap).
       a.samples += owed;
       a.phase = (a.phase + owed * step) % (2 * Math.PI);
       return;
@@ -212,7 +186,7 @@ function main(config: FrameSourceConfig): void {
 
   const onAudioClient = (socket: net.Socket): void => {
     audio?.socket.destroy();
-    log('encoder connected to audio');
+    log('a reader connected to audio');
     audio = { socket, epoch: Date.now(), samples: 0, phase: 0 };
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
@@ -241,7 +215,7 @@ function main(config: FrameSourceConfig): void {
     exiting = true;
     clearInterval(audioTimer);
     if (videoTimer) clearTimeout(videoTimer);
-    for (const socket of [video?.socket, audio?.socket, standby]) socket?.destroy();
+    for (const socket of [video?.socket, audio?.socket]) socket?.destroy();
     for (const s of servers) s.close();
     for (const p of [config.videoSocket, config.audioSocket]) fs.rmSync(p, { force: true });
     log(`exiting (code ${code}) after ${frameNumber} frames, ${droppedFrames} dropped`);
@@ -261,7 +235,6 @@ function main(config: FrameSourceConfig): void {
     exit(0);
   });
   process.on('message', (message: unknown) => {
-    if ((message as { control?: unknown } | null)?.control === 'activate') return activate();
     const text = describeInput(message);
     if (text !== null) lastInput = text;
   });
@@ -269,7 +242,7 @@ function main(config: FrameSourceConfig): void {
   const statsTimer = setInterval(() => log(`frames=${frameNumber} dropped=${droppedFrames} video=${video ? 'connected' : 'idle'}`), STATS_EVERY_MS);
   statsTimer.unref();
 
-  Promise.all([listen(config.videoSocket, onVideoClient), listen(config.audioSocket, onAudioClient)]).then(
+  Promise.all([listen(config.videoSocket, startVideo), listen(config.audioSocket, onAudioClient)]).then(
     () => {
       log(`listening ${config.width}x${config.height}@${config.fps} on ${config.videoSocket} and ${config.audioSocket}`);
       if (process.send) process.send({ type: 'ready' });

@@ -1,0 +1,211 @@
+/**
+ * X display capture in-process: FFmpeg's x11grab (through node-av) paces itself to the frame
+ * rate and hands over BGR0 frames; swscale turns them into packed I420 for the encoder.
+ * Plus `scaleI420`, the resize the rate controller uses when it lowers the resolution.
+ *
+ * Buffers returned by `X11Capture.read` and `scaleI420` are REUSED (a ring of OUTPUT_RING):
+ * consume them (encode, copy) before that many further calls. The media engine encodes each
+ * frame synchronously as it arrives, so it never holds one that long.
+ */
+// The package root (not 'node-av/lib'): see the import note in video-encoder.ts.
+import {
+  AV_PIX_FMT_YUV420P,
+  AVERROR_EOF,
+  AVERROR_EXIT,
+  Dictionary,
+  FFmpegError,
+  FormatContext,
+  InputFormat,
+  Packet,
+  SoftwareScaleContext,
+  SWS_BILINEAR,
+  SWS_POINT,
+  type AVPixelFormat,
+} from 'node-av';
+
+export interface X11CaptureOptions {
+  /** The X display, e.g. ':99'. */
+  display: string;
+  width: number;
+  height: number;
+  fps: number;
+  drawMouse?: boolean;
+}
+
+/** Output buffers in rotation (see the file comment). */
+const OUTPUT_RING = 3;
+
+export class X11Capture {
+  readonly width: number;
+  readonly height: number;
+  private fc: FormatContext | null;
+  private readonly packet: Packet;
+  private readonly sws: SoftwareScaleContext;
+  private readonly srcFormat: AVPixelFormat;
+  private readonly ring: Buffer[];
+  private ringIndex = 0;
+  private reading: Promise<unknown> | null = null;
+  private closing: Promise<void> | null = null;
+
+  private constructor(fc: FormatContext, width: number, height: number, srcFormat: AVPixelFormat) {
+    this.fc = fc;
+    this.width = width;
+    this.height = height;
+    this.srcFormat = srcFormat;
+    this.packet = new Packet();
+    this.packet.alloc();
+    this.sws = new SoftwareScaleContext();
+    // Same size, RGB -> YUV only: SWS_POINT point-samples the 2:1 chroma (measured ~2 ms a 720p
+    // frame against ~5 ms with SWS_BILINEAR). swscale's matrix is BT.601, limited range: what the
+    // video encoder signals in its VUI.
+    this.sws.getContext(width, height, srcFormat, width, height, AV_PIX_FMT_YUV420P, SWS_POINT);
+    this.ring = Array.from({ length: OUTPUT_RING }, () => Buffer.alloc((width * height * 3) / 2));
+  }
+
+  /** Opens `display` at width x height from its top-left corner; rejects with the reason. */
+  static async open(opts: X11CaptureOptions): Promise<X11Capture> {
+    const { display, width, height, fps } = opts;
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 2 || height < 2 || width % 2 || height % 2) {
+      throw new Error(`x11 capture: the size must be even and positive, got ${width}x${height}`);
+    }
+    if (!(fps > 0)) throw new Error(`x11 capture: invalid fps ${fps}`);
+    const format = InputFormat.findInputFormat('x11grab');
+    if (!format) throw new Error('x11 capture: x11grab is not in this FFmpeg build');
+    const fc = new FormatContext();
+    // openInput copies the dictionary (it is ours to free).
+    const options = Dictionary.fromObject({ video_size: `${width}x${height}`, framerate: String(fps), draw_mouse: opts.drawMouse ? '1' : '0' });
+    let ret: number;
+    try {
+      ret = await fc.openInput(display, format, options);
+    } finally {
+      options.free();
+    }
+    if (ret < 0) {
+      fc.freeContext();
+      throw new Error(`x11 capture: cannot open display ${display} at ${width}x${height}: ${FFmpegError.strerror(ret)}`);
+    }
+    const stream = fc.streams[0];
+    const par = stream?.codecpar;
+    if (!par || par.width !== width || par.height !== height) {
+      await fc.closeInput();
+      throw new Error(`x11 capture: display ${display} delivers ${par?.width}x${par?.height}, not ${width}x${height}`);
+    }
+    try {
+      return new X11Capture(fc, width, height, par.format as AVPixelFormat);
+    } catch (e) {
+      await fc.closeInput();
+      throw e;
+    }
+  }
+
+  /**
+   * The next frame as packed I420 (waits until x11grab delivers it, at its pace), or null once
+   * the capture is closed or the display ends. Throws on other capture errors.
+   */
+  async read(): Promise<Buffer | null> {
+    if (!this.fc || this.closing) return null;
+    if (this.reading) throw new Error('x11 capture: read() while another read() is pending');
+    const fc = this.fc;
+    const pkt = this.packet;
+    const reading = fc.readFrame(pkt);
+    this.reading = reading;
+    let ret: number;
+    try {
+      ret = await reading;
+    } finally {
+      this.reading = null;
+    }
+    if (this.closing || !this.fc) {
+      if (ret >= 0) pkt.unref();
+      return null;
+    }
+    if (ret === AVERROR_EOF || ret === AVERROR_EXIT) return null;
+    if (ret < 0) throw new Error(`x11 capture: reading the display failed: ${FFmpegError.strerror(ret)}`);
+    try {
+      const data = pkt.data;
+      const { width: w, height: h } = this;
+      if (!data || data.length % h !== 0 || data.length / h < w * 4) throw new Error(`x11 capture: unexpected frame of ${data?.length ?? 0} bytes for ${w}x${h}`);
+      const out = this.ring[this.ringIndex];
+      this.ringIndex = (this.ringIndex + 1) % OUTPUT_RING;
+      check(this.sws.scaleSync([data], [data.length / h], 0, h, i420Planes(out, w, h), [w, w / 2, w / 2]), 'BGRA -> I420');
+      return out;
+    } finally {
+      pkt.unref();
+    }
+  }
+
+  /** Stops capturing (a pending read() resolves null) and frees everything; idempotent. */
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    const fc = this.fc;
+    if (!fc) return;
+    // Unblocks a read that waits for the next frame.
+    fc.interrupt();
+    await this.reading?.catch(() => undefined);
+    this.fc = null;
+    await fc.closeInput();
+    this.packet.free();
+    this.sws.freeContext();
+  }
+
+  /** The source pixel format x11grab delivers (BGR0 on a 24-bit display). */
+  get sourceFormat(): AVPixelFormat {
+    return this.srcFormat;
+  }
+}
+
+interface Scaler {
+  sws: SoftwareScaleContext;
+  ring: Buffer[];
+  next: number;
+}
+
+/** Scalers by size pair; a handful at most (the rate controller's few scales). */
+const scalers = new Map<string, Scaler>();
+const MAX_SCALERS = 4;
+
+/**
+ * Resizes packed I420 (w x h) to dstW x dstH (all even) with swscale; the context is cached per
+ * size pair and the returned buffer is reused (see the file comment).
+ */
+export function scaleI420(src: Buffer, w: number, h: number, dstW: number, dstH: number): Buffer {
+  for (const [name, v] of [['w', w], ['h', h], ['dstW', dstW], ['dstH', dstH]] as const) {
+    if (!Number.isInteger(v) || v < 2 || v % 2) throw new Error(`scaleI420: ${name} must be even and positive, got ${v}`);
+  }
+  if (src.length !== (w * h * 3) / 2) throw new Error(`scaleI420: expected ${(w * h * 3) / 2} bytes of I420 ${w}x${h}, got ${src.length}`);
+  const key = `${w}x${h}>${dstW}x${dstH}`;
+  let scaler = scalers.get(key);
+  if (scaler) {
+    // Most recently used last.
+    scalers.delete(key);
+  } else {
+    const sws = new SoftwareScaleContext();
+    sws.getContext(w, h, AV_PIX_FMT_YUV420P, dstW, dstH, AV_PIX_FMT_YUV420P, SWS_BILINEAR);
+    scaler = { sws, ring: Array.from({ length: OUTPUT_RING }, () => Buffer.alloc((dstW * dstH * 3) / 2)), next: 0 };
+    if (scalers.size >= MAX_SCALERS) {
+      const [oldestKey, oldest] = scalers.entries().next().value as [string, Scaler];
+      scalers.delete(oldestKey);
+      oldest.sws.freeContext();
+    }
+  }
+  scalers.set(key, scaler);
+  const out = scaler.ring[scaler.next];
+  scaler.next = (scaler.next + 1) % OUTPUT_RING;
+  check(scaler.sws.scaleSync(i420Planes(src, w, h), [w, w / 2, w / 2], 0, h, i420Planes(out, dstW, dstH), [dstW, dstW / 2, dstW / 2]), 'scale I420');
+  return out;
+}
+
+/** Y, U and V of a packed I420 buffer (views). */
+function i420Planes(i420: Buffer, w: number, h: number): Buffer[] {
+  const ySize = w * h;
+  const cSize = ySize / 4;
+  return [i420.subarray(0, ySize), i420.subarray(ySize, ySize + cSize), i420.subarray(ySize + cSize, ySize + 2 * cSize)];
+}
+
+function check(ret: number, what: string): void {
+  if (ret < 0) throw new Error(`${what}: ${FFmpegError.strerror(ret)}`);
+}

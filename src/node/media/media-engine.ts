@@ -1,0 +1,271 @@
+/**
+ * The media engine of one instance: raw media from its source, encoded in-process (node-av),
+ * fanned out to every peer (a `MediaSink`). It owns the run-time decisions about the stream:
+ *
+ * - keyframes on demand: a peer whose video track opens gets an IDR forced on the next frame;
+ *   PLI/FIR force one too, at most one per KEYFRAME_MIN_INTERVAL_MS (a request inside that
+ *   interval is served when it ends). Every peer sees that keyframe; none needs an encoder restart.
+ * - rate: each peer's rate controller (rate-controller.ts) proposes a target from its receiver's
+ *   feedback; the most constrained one wins (one encoder for all). Below the floor the frame
+ *   rate is lowered (frames skipped), then the resolution (swscale, encoder reopened at the
+ *   new size, which starts with an IDR).
+ * - work only while someone watches: with no open video track nothing is read or encoded.
+ */
+import { OpusEncoder } from './av/opus-encoder';
+import { scaleI420 } from './av/x11-capture';
+import { VideoEncoder, type EncodedVideo } from './av/video-encoder';
+import { combineDecisions, type RateDecision, type RateLimits } from './rate-controller';
+import { openSource, type RawSource, type VideoFrame } from './sources';
+import type { KeyframeReason, MediaStats, PeerRateStats, StreamerConfig, StreamerLogLevel } from '../media-link/streamer.messages';
+
+/** PLI/FIR storms cost at most one IDR per this interval. */
+export const KEYFRAME_MIN_INTERVAL_MS = 250;
+const RATE_TICK_MS = 200;
+const STATS_TICK_MS = 1000;
+/** Bitrate changes smaller than this are not worth touching the encoder for. */
+const BITRATE_CHANGE_MIN_RATIO = 0.05;
+/** Audio stamps re-anchor to the wall clock when they drift this far (a stalled source). */
+const AUDIO_DRIFT_MAX_MS = 200;
+const OPUS_FRAME_SAMPLES = 960;
+
+/** One peer as the engine sees it. */
+export interface MediaSink {
+  readonly generation: number;
+  /** Its video track is open: it wants frames (its first is a keyframe). */
+  readonly wantsVideo: boolean;
+  readonly wantsAudio: boolean;
+  sendVideo(unit: EncodedVideo, rtpTimestamp: number): void;
+  sendAudio(packet: Buffer, rtpTimestamp: number): void;
+  /** What its rate controller wants now; null when it takes no video. */
+  rateDecision(nowMs: number): RateDecision | null;
+  rateStats(): PeerRateStats;
+}
+
+export interface EngineHost {
+  log(level: StreamerLogLevel, message: string): void;
+  stats(stats: MediaStats): void;
+  /** The source or the encoder failed for good. */
+  fatal(reason: string): void;
+}
+
+export class MediaEngine {
+  private source: RawSource | null = null;
+  private video: VideoEncoder | null = null;
+  private opus: OpusEncoder | null = null;
+  private readonly sinks = new Set<MediaSink>();
+  private readonly limits: RateLimits;
+  private decision: RateDecision;
+  private forceKeyframe = false;
+  private deferredKeyframe = false;
+  private lastKeyframeAt = -Infinity;
+  private lastEncodedAt = -Infinity;
+  private audioAnchorMs = 0;
+  private audioSamples = 0;
+  private audioActive = false;
+  private readonly counters = { bytes: 0, frames: 0, keyframes: 0, skipped: 0 };
+  private timers: NodeJS.Timeout[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly config: StreamerConfig,
+    private readonly host: EngineHost,
+  ) {
+    const v = config.video;
+    this.limits = { minKbps: v.minKbps, maxKbps: v.maxKbps, startKbps: v.startKbps, fps: config.fps };
+    this.decision = { targetKbps: v.startKbps, fps: config.fps, scale: 1 };
+  }
+
+  get encoderName(): string {
+    return this.video?.name ?? 'none';
+  }
+
+  /** Opens the encoders and the source; rejects with the reason if any cannot be opened. */
+  async open(): Promise<void> {
+    const c = this.config;
+    this.video = this.openVideo(c.width, c.height);
+    this.opus = OpusEncoder.open({ sampleRate: 48000, channels: c.audio.channels as 1 | 2, bitrateKbps: c.audio.bitrateKbps });
+    this.source = openSource(c.source, c, {
+      video: (frame) => this.guard('video frame', () => this.onFrame(frame)),
+      audio: (pcm) => this.guard('audio', () => this.onAudio(pcm)),
+      fatal: (reason) => this.fail(reason),
+      log: (level, message) => this.host.log(level, message),
+    });
+    await this.source.open();
+    this.timers.push(setInterval(() => this.guard('rate control', () => this.applyRate()), RATE_TICK_MS));
+    this.timers.push(setInterval(() => this.guard('stats', () => this.reportStats()), STATS_TICK_MS));
+  }
+
+  addSink(sink: MediaSink): void {
+    this.sinks.add(sink);
+    this.sinksChanged();
+  }
+
+  removeSink(sink: MediaSink): void {
+    this.sinks.delete(sink);
+    this.sinksChanged();
+  }
+
+  /** A sink's wants changed (a track opened or closed): read the source only as needed. */
+  sinksChanged(): void {
+    if (this.closed) return;
+    const sinks = [...this.sinks];
+    const video = sinks.some((s) => s.wantsVideo);
+    const audio = sinks.some((s) => s.wantsAudio);
+    if (audio && !this.audioActive) this.audioSamples = -1; // re-anchor at the next packet
+    this.audioActive = audio;
+    this.source?.setActive(video, audio);
+  }
+
+  /** Forces an IDR on the next frame (new peers at once; receivers' requests rate-limited). */
+  requestKeyframe(reason: KeyframeReason): void {
+    const sinceLast = performance.now() - this.lastKeyframeAt;
+    if ((reason === 'pli' || reason === 'fir') && sinceLast < KEYFRAME_MIN_INTERVAL_MS) {
+      this.deferredKeyframe = true;
+      return;
+    }
+    if (!this.forceKeyframe) this.host.log('info', `keyframe forced (${reason})`);
+    this.forceKeyframe = true;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.source?.close();
+    this.video?.close();
+    this.opus?.close();
+    this.sinks.clear();
+  }
+
+  // ------------------------------------------------------------------ video
+
+  private onFrame(frame: VideoFrame): void {
+    const video = this.video;
+    if (this.closed || !video) return;
+    const sinks = [...this.sinks].filter((s) => s.wantsVideo);
+    if (sinks.length === 0) return;
+    // Below the floor the controller lowers the frame rate: skip frames to its pace (with a
+    // little slack for capture jitter).
+    const interval = 1000 / this.decision.fps;
+    if (frame.captureMs - this.lastEncodedAt < interval * 0.8) {
+      this.counters.skipped++;
+      return;
+    }
+    this.lastEncodedAt = frame.captureMs;
+    const now = performance.now();
+    if (this.deferredKeyframe && now - this.lastKeyframeAt >= KEYFRAME_MIN_INTERVAL_MS) {
+      this.deferredKeyframe = false;
+      this.forceKeyframe = true;
+    }
+    const i420 = video.width === this.config.width ? frame.i420 : scaleI420(frame.i420, this.config.width, this.config.height, video.width, video.height);
+    const force = this.forceKeyframe;
+    this.forceKeyframe = false;
+    const units = video.encode(i420, force);
+    const rtpTimestamp = Math.round(frame.captureMs * 90) >>> 0;
+    for (const unit of units) {
+      if (unit.keyframe) {
+        this.lastKeyframeAt = now;
+        this.counters.keyframes++;
+      }
+      this.counters.bytes += unit.data.length;
+      this.counters.frames++;
+      for (const sink of sinks) sink.sendVideo(unit, rtpTimestamp);
+    }
+  }
+
+  private openVideo(width: number, height: number): VideoEncoder {
+    const c = this.config;
+    return VideoEncoder.open({
+      width,
+      height,
+      fps: c.fps,
+      bitrateKbps: this.decision.targetKbps,
+      gop: c.video.gop,
+      encoder: c.video.encoder,
+      log: (level, message) => this.host.log(level, message),
+    });
+  }
+
+  /** The most constrained peer's decision goes to the encoder. */
+  private applyRate(): void {
+    if (this.closed || !this.video) return;
+    const now = performance.now();
+    const decisions = [...this.sinks].map((s) => s.rateDecision(now)).filter((d): d is RateDecision => d !== null);
+    if (decisions.length === 0) return;
+    const next = combineDecisions(decisions, this.limits);
+    const prev = this.decision;
+    this.decision = next;
+    if (Math.abs(next.targetKbps - prev.targetKbps) > prev.targetKbps * BITRATE_CHANGE_MIN_RATIO) this.video.setBitrate(next.targetKbps);
+    if (next.scale !== prev.scale) this.resize(next.scale);
+    if (next.fps !== prev.fps || next.scale !== prev.scale) {
+      this.host.log('info', `rate: ${next.targetKbps} kb/s, ${next.fps} fps, scale ${next.scale} (was ${prev.targetKbps} kb/s, ${prev.fps} fps, scale ${prev.scale})`);
+    }
+  }
+
+  /** Reopens the encoder at `scale` of the source size (its first frame is an IDR). */
+  private resize(scale: number): void {
+    const width = Math.max(2, Math.round(this.config.width * scale) & ~1);
+    const height = Math.max(2, Math.round(this.config.height * scale) & ~1);
+    const old = this.video;
+    if (old && old.width === width && old.height === height) return;
+    this.video = this.openVideo(width, height);
+    old?.close();
+    this.host.log('info', `encoding at ${width}x${height} (scale ${scale})`);
+    this.requestKeyframe('resize');
+  }
+
+  // ------------------------------------------------------------------ audio
+
+  private onAudio(pcm: Buffer): void {
+    if (this.closed || !this.opus || !this.audioActive) return;
+    const sinks = [...this.sinks].filter((s) => s.wantsAudio);
+    if (sinks.length === 0) return;
+    const now = Date.now();
+    const packets = this.opus.encode(pcm);
+    for (const packet of packets) {
+      // Stamps count samples from an anchor on the wall clock; a stall re-anchors them.
+      const drift = this.audioAnchorMs + this.audioSamples / 48 - now;
+      if (this.audioSamples < 0 || Math.abs(drift) > AUDIO_DRIFT_MAX_MS) {
+        this.audioAnchorMs = now;
+        this.audioSamples = 0;
+      }
+      const rtpTimestamp = Math.round(this.audioAnchorMs * 48 + this.audioSamples) >>> 0;
+      this.audioSamples += OPUS_FRAME_SAMPLES;
+      for (const sink of sinks) sink.sendAudio(packet, rtpTimestamp);
+    }
+  }
+
+  // ------------------------------------------------------------------ reporting
+
+  private reportStats(): void {
+    const peers = [...this.sinks].map((s) => s.rateStats());
+    const sentKbps = Math.round((this.counters.bytes * 8) / STATS_TICK_MS);
+    const { frames, keyframes } = this.counters;
+    this.counters.bytes = this.counters.frames = this.counters.keyframes = this.counters.skipped = 0;
+    if (peers.length === 0) return;
+    this.host.stats({
+      encoder: this.encoderName,
+      targetKbps: this.decision.targetKbps,
+      sentKbps,
+      fps: frames,
+      width: this.video?.width ?? 0,
+      height: this.video?.height ?? 0,
+      keyframes,
+      peers,
+    });
+  }
+
+  private fail(reason: string): void {
+    if (this.closed) return;
+    this.host.fatal(reason);
+  }
+
+  /** An exception on the media path is the instance failing, not this process crashing. */
+  private guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.fail(`${what}: ${(e as Error).message}`);
+    }
+  }
+}

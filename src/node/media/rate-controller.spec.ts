@@ -1,0 +1,341 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  HARD_FLOOR_KBPS,
+  RateController,
+  RateDecision,
+  RateLimits,
+  RateStats,
+  combineDecisions,
+  significantChange,
+} from './rate-controller';
+import { buildReceiverReport, buildRemb, ntpMiddle32, parseRtcpFeedback, rttFromReport } from './rtcp-feedback';
+
+/** Feedback as Chromium sends it: REMB in b/s, RR loss as the 8-bit fixed point, RTT from LSR/DLSR. */
+type FeedbackEvent = { t: number; type: 'remb'; bps: number } | { t: number; type: 'rr'; lost: number; rttMs?: number } | { t: number; type: 'rtt'; rttMs: number };
+
+interface Fixture {
+  description: string;
+  limits: RateLimits;
+  events: FeedbackEvent[];
+  narrowAtMs?: number;
+  recoverAtMs?: number;
+  capKbps?: number;
+}
+
+type Sample = RateStats & { t: number };
+
+const fixture = (name: string): Fixture => JSON.parse(readFileSync(join(__dirname, 'testdata', `feedback-${name}.json`), 'utf8')) as Fixture;
+
+const LIMITS_720P30: RateLimits = { minKbps: 1000, maxKbps: 3000, fps: 30 };
+
+function feed(rc: RateController, e: FeedbackEvent): void {
+  if (e.type === 'remb') rc.onRemb(e.bps, e.t);
+  else if (e.type === 'rr') rc.onReceiverReport({ fractionLost: e.lost / 256, rttMs: e.rttMs }, e.t);
+  else rc.onRtt(e.rttMs, e.t);
+}
+
+/** Replays a timeline as the media process would: update at each feedback and on a 100 ms tick. */
+function replay(limits: RateLimits, events: FeedbackEvent[], untilMs: number, rc = new RateController(limits)): Sample[] {
+  const out: Sample[] = [];
+  let i = 0;
+  for (let now = 0; now <= untilMs; now += 100) {
+    for (; i < events.length && events[i].t <= now; i++) {
+      feed(rc, events[i]);
+      rc.update(events[i].t);
+    }
+    rc.update(now);
+    out.push({ t: now, ...rc.stats });
+  }
+  return out;
+}
+
+const between = (samples: Sample[], from: number, to: number): Sample[] => samples.filter((s) => s.t >= from && s.t < to);
+const at = (samples: Sample[], t: number): Sample => samples.find((s) => s.t >= t)!;
+const rungChanges = (samples: Sample[]): number => samples.filter((s, i) => i > 0 && (s.fps !== samples[i - 1].fps || s.scale !== samples[i - 1].scale)).length;
+
+function expectWithinBounds(samples: Sample[], maxKbps: number): void {
+  for (const s of samples) {
+    expect(s.targetKbps).toBeGreaterThanOrEqual(HARD_FLOOR_KBPS);
+    expect(s.targetKbps).toBeLessThanOrEqual(maxKbps);
+    expect([0.5, 0.75, 1]).toContain(s.scale);
+    expect(s.fps).toBeGreaterThanOrEqual(1);
+  }
+}
+
+describe('RateController on recorded-like feedback', () => {
+  it('steady wide link: probes from the start rate to the REMB at ~8 %/s and stays at full size and rate', () => {
+    const f = fixture('steady');
+    const s = replay(f.limits, f.events, 30_000);
+    expectWithinBounds(s, 3000);
+    expect(s.every((x) => x.fps === 30 && x.scale === 1)).toBe(true);
+    expect(s.every((x) => x.targetKbps >= 1000)).toBe(true);
+    // 1000 -> ~2.5 Mb/s at 8 %/s takes ~12 s, never faster.
+    expect(at(s, 5000).targetKbps).toBeLessThanOrEqual(Math.ceil(1000 * 1.08 ** 5));
+    expect(at(s, 15_000).targetKbps).toBeGreaterThanOrEqual(2300);
+    for (const x of between(s, 15_000, 30_000)) expect(x.targetKbps).toBeLessThanOrEqual(Math.ceil(x.estimateKbps!));
+    expect(s[s.length - 1].lossFraction).toBeLessThan(0.02);
+  });
+
+  describe('a link narrowing to 280 kb/s and widening again', () => {
+    const f = fixture('narrowing');
+    const narrow = f.narrowAtMs!;
+    const recover = f.recoverAtMs!;
+
+    it('is under 300 kb/s within a second, keeps the frame rate by halving the size, then climbs back to max', () => {
+      const s = replay(f.limits, f.events, 95_000);
+      expectWithinBounds(s, 3000);
+      expect(at(s, narrow - 100)).toMatchObject({ fps: 30, scale: 1 });
+      expect(at(s, narrow - 100).targetKbps).toBeGreaterThanOrEqual(2300);
+
+      expect(at(s, narrow + 1000).targetKbps).toBeLessThanOrEqual(300);
+      const capped = between(s, narrow + 2000, recover);
+      for (const x of capped) {
+        expect(x.targetKbps).toBeLessThanOrEqual(f.capKbps!);
+        // The benchmark's case: 30 fps kept (>= 25 decoded) at 0.4 of the natural rate.
+        expect(x).toMatchObject({ fps: 30, scale: 0.5 });
+      }
+      expect(rungChanges(between(s, narrow, recover))).toBe(2); // 1 -> 0.75 -> 0.5 while REMB falls
+
+      // Recovery: rungs come back one at a time (hold + margin), the bitrate at <= 8 %/s.
+      const back = s.find((x) => x.t > recover && x.targetKbps === 3000 && x.scale === 1)!;
+      expect(back).toBeDefined();
+      expect(back.t - recover).toBeLessThanOrEqual(40_000);
+      expect(back.t - recover).toBeGreaterThanOrEqual(25_000);
+      expect(rungChanges(between(s, recover, 95_000))).toBe(2);
+      for (const [a, b] of between(s, recover, 95_000).map((x, i, all) => [all[i - 1], x]).slice(1)) {
+        expect(b.targetKbps).toBeLessThanOrEqual(Math.ceil(a.targetKbps * 1.08 ** 0.1) + 1);
+      }
+    });
+
+    it("with 'framerate-first' the same link lowers the frame rate instead", () => {
+      const s = replay({ ...f.limits, degradation: 'framerate-first' }, f.events, 95_000);
+      expectWithinBounds(s, 3000);
+      const capped = between(s, narrow + 2000, recover);
+      for (const x of capped) expect(x.fps).toBeLessThanOrEqual(20);
+      expect(rungChanges(capped)).toBeLessThanOrEqual(1);
+      expect(s[s.length - 1]).toMatchObject({ fps: 30, scale: 1, targetKbps: 3000 });
+    });
+
+    it('gives the same decisions when the feedback comes as RTCP through parseRtcpFeedback', () => {
+      const direct = replay(f.limits, f.events, 95_000);
+      const rc = new RateController(f.limits);
+      const viaRtcp: Sample[] = [];
+      let i = 0;
+      for (let now = 0; now <= 95_000; now += 100) {
+        for (; i < f.events.length && f.events[i].t <= now; i++) {
+          const e = f.events[i];
+          // A sender report went out 1 s before; the receiver held it dlsr, the rest is the path.
+          const packet =
+            e.type === 'remb'
+              ? buildRemb(1, e.bps, [0x1234])
+              : e.type === 'rr'
+                ? buildReceiverReport(1, [{ ssrc: 0x1234, fractionLost: e.lost / 256, lsr: ntpMiddle32(e.t - 1000), dlsr: Math.round(((1000 - (e.rttMs ?? 0)) * 65536) / 1000) }])
+                : new Uint8Array(0);
+          for (const item of parseRtcpFeedback(packet)) {
+            if (item.kind === 'remb') rc.onRemb(item.bps, e.t);
+            else rc.onReceiverReport({ fractionLost: item.fractionLost, rttMs: rttFromReport(item.lsr, item.dlsr, ntpMiddle32(e.t)) }, e.t);
+          }
+          rc.update(e.t);
+        }
+        rc.update(now);
+        viaRtcp.push({ t: now, ...rc.stats });
+      }
+      // REMB's mantissa rounds by < 2^-17 and RTT by a ms: same rungs, targets within 1 %.
+      viaRtcp.forEach((x, k) => {
+        expect(x.fps).toBe(direct[k].fps);
+        expect(x.scale).toBe(direct[k].scale);
+        expect(Math.abs(x.targetKbps - direct[k].targetKbps)).toBeLessThanOrEqual(Math.max(1, direct[k].targetKbps * 0.01));
+      });
+    });
+  });
+
+  it('lossy but wide link: random 0-4 % loss per report does not collapse the rate', () => {
+    const f = fixture('lossy-wide');
+    const s = replay(f.limits, f.events, 60_000);
+    expectWithinBounds(s, 3000);
+    expect(Math.min(...s.map((x) => x.targetKbps))).toBeGreaterThanOrEqual(2500);
+    expect(s.every((x) => x.fps === 30 && x.scale === 1)).toBe(true);
+    expect(s[s.length - 1].targetKbps).toBeGreaterThanOrEqual(2700);
+    // From the min it still climbs (more slowly: it holds whenever the smoothed loss is over 2 %).
+    const low = replay({ ...f.limits, startKbps: 1000 }, f.events, 60_000);
+    low.slice(1).forEach((x, i) => expect(x.targetKbps).toBeGreaterThanOrEqual(low[i].targetKbps));
+    expect(low[low.length - 1].targetKbps).toBeGreaterThanOrEqual(2000);
+  });
+});
+
+describe('RateController on bad input', () => {
+  /** 20 s of a steady 2 Mb/s REMB and clean reports, from 2 Mb/s. */
+  const steady = (): FeedbackEvent[] => {
+    const ev: FeedbackEvent[] = [];
+    for (let t = 200; t <= 20_000; t += 200) ev.push({ t, type: 'remb', bps: 2_000_000 });
+    for (let t = 1000; t <= 20_000; t += 1000) ev.push({ t, type: 'rr', lost: 0, rttMs: 30 });
+    return ev.sort((a, b) => a.t - b.t);
+  };
+  const limits: RateLimits = { ...LIMITS_720P30, startKbps: 2000 };
+
+  it('ignores a REMB of 0 (and negative, NaN), counting it', () => {
+    const rc = new RateController(limits);
+    replay(limits, steady(), 20_000, rc);
+    const before = rc.update(20_000);
+    for (const bps of [0, -5, Number.NaN, Number.POSITIVE_INFINITY]) rc.onRemb(bps, 20_050);
+    expect(rc.update(20_100)).toEqual(before);
+    expect(rc.stats).toMatchObject({ estimateKbps: 2000, ignored: 4 });
+  });
+
+  it('clamps a REMB of 10 Gb/s to max and still probes at 8 %/s, not in one jump', () => {
+    const events: FeedbackEvent[] = [];
+    for (let t = 200; t <= 30_000; t += 200) events.push({ t, type: 'remb', bps: 10e9 });
+    const s = replay(LIMITS_720P30, events, 30_000);
+    expectWithinBounds(s, 3000);
+    expect(at(s, 5000).targetKbps).toBeLessThanOrEqual(Math.ceil(1000 * 1.08 ** 5));
+    expect(at(s, 16_000).targetKbps).toBe(3000);
+    expect(s[s.length - 1]).toMatchObject({ targetKbps: 3000, estimateKbps: 10e6 });
+  });
+
+  it('a report claiming 100 % loss at most halves the rate once, then holds until loss is low again', () => {
+    const rc = new RateController(limits);
+    replay(limits, steady(), 10_000, rc);
+    const before = rc.update(10_000).targetKbps;
+    rc.onReceiverReport({ fractionLost: 255 / 256 }, 10_050);
+    const after = rc.update(10_050).targetKbps;
+    expect(after).toBeGreaterThanOrEqual(Math.floor(before * 0.5));
+    expect(after).toBeLessThanOrEqual(Math.ceil(before * 0.51));
+    expect(rc.update(12_000).targetKbps).toBe(after); // no report since: nothing repeats the decrease
+    // Clean reports halve the smoothed loss (0.5 -> 0.25 ... 0.016); probing resumes under 2 %.
+    for (let t = 13_000; t <= 16_000; t += 1000) {
+      rc.onReceiverReport({ fractionLost: 0 }, t);
+      expect(rc.update(t).targetKbps).toBe(after);
+    }
+    expect(rc.stats.lossFraction).toBeGreaterThan(0.02);
+    rc.onReceiverReport({ fractionLost: 0 }, 17_000);
+    expect(rc.update(17_000).targetKbps).toBe(Math.round(after * 1.08));
+    expect(rc.stats.lossFraction).toBeLessThan(0.02);
+  });
+
+  it('reports of 100 % loss every second take it down to the hard floor and the poorest rung, never lower', () => {
+    const events: FeedbackEvent[] = [];
+    for (let t = 1000; t <= 20_000; t += 1000) events.push({ t, type: 'rr', lost: 255 });
+    const s = replay(limits, events, 20_000);
+    expectWithinBounds(s, 3000);
+    expect(s[s.length - 1]).toMatchObject({ targetKbps: HARD_FLOOR_KBPS, fps: 15, scale: 0.5 });
+  });
+
+  it('a storm of feedback in one millisecond is at most one decrease and stays cheap', () => {
+    const rc = new RateController(limits);
+    replay(limits, steady(), 10_000, rc);
+    const before = rc.update(10_000).targetKbps;
+    const started = process.hrtime.bigint();
+    for (let k = 0; k < 20_000; k++) {
+      rc.onRemb([10e9, 0, 2_500_000, 2_000_000][k % 4], 10_001);
+      rc.onReceiverReport({ fractionLost: 0.3, rttMs: 30 }, 10_001);
+      rc.onRtt(30, 10_001);
+      rc.update(10_001);
+    }
+    expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(1000);
+    // 30 % loss is one decrease of 15 % whatever the count, and the storm's other reports do not
+    // come back later; the REMBs of 10 Gb/s do not lift it, those of 0 are ignored.
+    expect(before).toBe(2000);
+    expect(rc.update(10_001).targetKbps).toBe(1700);
+    expect(rc.update(11_000).targetKbps).toBe(1700);
+    expect(rc.update(15_000).targetKbps).toBe(1700);
+    expect(rc.stats.estimateKbps).toBe(2000);
+    expect(rc.stats.ignored).toBe(5000);
+  });
+
+  it('without any feedback stays at the start rate: no blind probing', () => {
+    const s = replay(LIMITS_720P30, [], 60_000);
+    expect(s.every((x) => x.targetKbps === 1000 && x.fps === 30 && x.scale === 1)).toBe(true);
+    expect(s[s.length - 1]).toMatchObject({ estimateKbps: null, rttMs: null, lossFraction: 0 });
+  });
+
+  it('holds once feedback stops (after 3 s), and resumes when it returns', () => {
+    const events: FeedbackEvent[] = [
+      { t: 100, type: 'rr', lost: 0 },
+      { t: 20_000, type: 'rr', lost: 0 },
+    ];
+    const s = replay(LIMITS_720P30, events, 22_000);
+    const held = at(s, 3200).targetKbps;
+    expect(held).toBeGreaterThan(1000);
+    expect(held).toBeLessThanOrEqual(Math.ceil(1000 * 1.08 ** 3.1));
+    expect(at(s, 19_900).targetKbps).toBe(held);
+    // 2 s of probing since the report came back (plus the tick that heard it).
+    expect(s[s.length - 1].targetKbps).toBeGreaterThanOrEqual(Math.floor(held * 1.08 ** 2));
+    expect(s[s.length - 1].targetKbps).toBeLessThanOrEqual(Math.ceil(held * 1.08 ** 2.1) + 1);
+  });
+
+  it('does not probe while the RTT shows a queue, and resumes when it drains', () => {
+    const rc = new RateController(LIMITS_720P30);
+    for (let t = 0; t <= 5000; t += 200) {
+      rc.onRemb(5e6, t);
+      rc.onReceiverReport({ fractionLost: 0, rttMs: t < 1000 ? 40 : 400 }, t);
+      rc.update(t);
+    }
+    const queued = rc.update(5000).targetKbps;
+    expect(queued).toBeLessThan(1200);
+    for (let t = 5200; t <= 7000; t += 200) {
+      rc.onRemb(5e6, t);
+      rc.onReceiverReport({ fractionLost: 0 }, t);
+      expect(rc.update(t).targetKbps).toBe(queued);
+    }
+    for (let t = 7200; t <= 12_000; t += 200) {
+      rc.onRemb(5e6, t);
+      rc.onReceiverReport({ fractionLost: 0, rttMs: 40 }, t);
+      rc.update(t);
+    }
+    expect(rc.update(12_000).targetKbps).toBeGreaterThan(queued);
+  });
+
+  it('survives NaN, time going backwards and silly limits', () => {
+    const rc = new RateController({ minKbps: Number.NaN, maxKbps: -1, fps: 0 });
+    expect(() => {
+      rc.onReceiverReport({ fractionLost: Number.NaN }, 0);
+      rc.onRtt(-1, 0);
+      rc.onRtt(1e9, 0);
+      rc.update(Number.NaN);
+      rc.onRemb(2e6, 5000);
+      rc.update(5000);
+      rc.update(1000);
+    }).not.toThrow();
+    expect(rc.update(900)).toEqual({ targetKbps: 1000, fps: 30, scale: 1 });
+    expect(rc.stats.ignored).toBe(3);
+  });
+
+  it('does not flap between rungs when the estimate hovers at a rung floor', () => {
+    // Floor of the 0.75 rung at 720p30: 1000 x 0.5 x 0.75^2 = 281 kb/s. REMB alternates 260/300.
+    const events: FeedbackEvent[] = [];
+    for (let t = 200; t <= 60_000; t += 200) events.push({ t, type: 'remb', bps: (t / 200) % 2 ? 260_000 : 300_000 });
+    for (let t = 1000; t <= 60_000; t += 1000) events.push({ t, type: 'rr', lost: 0, rttMs: 30 });
+    events.sort((a, b) => a.t - b.t);
+    const s = replay(LIMITS_720P30, events, 60_000);
+    expect(rungChanges(s)).toBeLessThanOrEqual(2); // 1 -> 0.75 -> 0.5 once
+    expect(s[s.length - 1]).toMatchObject({ fps: 30, scale: 0.5 });
+  });
+});
+
+describe('combineDecisions', () => {
+  it('takes the most constrained of each, within the limits', () => {
+    const a: RateDecision = { targetKbps: 2500, fps: 30, scale: 1 };
+    const b: RateDecision = { targetKbps: 260, fps: 30, scale: 0.5 };
+    const c: RateDecision = { targetKbps: 900, fps: 20, scale: 1 };
+    expect(combineDecisions([a, b, c], LIMITS_720P30)).toEqual({ targetKbps: 260, fps: 20, scale: 0.5 });
+    expect(combineDecisions([{ targetKbps: 9e9, fps: 120, scale: 3 }], LIMITS_720P30)).toEqual({ targetKbps: 3000, fps: 30, scale: 1 });
+    expect(combineDecisions([{ targetKbps: Number.NaN, fps: 30, scale: 1 }, a], LIMITS_720P30)).toEqual(a);
+  });
+
+  it('with no peers gives the start decision', () => {
+    expect(combineDecisions([], { ...LIMITS_720P30, startKbps: 1500 })).toEqual({ targetKbps: 1500, fps: 30, scale: 1 });
+    expect(combineDecisions([], LIMITS_720P30)).toEqual({ targetKbps: 1000, fps: 30, scale: 1 });
+  });
+});
+
+describe('significantChange', () => {
+  it('is true for another fps or size, or more than 5 % of bitrate', () => {
+    const d: RateDecision = { targetKbps: 1000, fps: 30, scale: 1 };
+    expect(significantChange(d, { ...d, targetKbps: 1040 })).toBe(false);
+    expect(significantChange(d, { ...d, targetKbps: 1060 })).toBe(true);
+    expect(significantChange(d, { ...d, targetKbps: 940 })).toBe(true);
+    expect(significantChange(d, { ...d, fps: 20 })).toBe(true);
+    expect(significantChange(d, { ...d, scale: 0.75 })).toBe(true);
+  });
+});

@@ -1,0 +1,248 @@
+/**
+ * Sender-side video rate control from WebRTC receiver feedback (REMB, receiver-report loss, RTT),
+ * for an encoder whose bitrate, frame rate and size can change between frames. libdatachannel has
+ * no congestion control of its own. The rules and constants are explained in RATE-CONTROL.md.
+ *
+ * Pure and deterministic: no timers, no clock; every call takes `nowMs` (any monotonic ms clock).
+ * No imports, so the plain-node media process can load it as is.
+ */
+
+/** Probing: multiplicative increase per second while loss is low (GCC's 8 %/s). */
+export const INCREASE_PER_S = 1.08;
+/** Smoothed loss below this: probe upward; between LOW and HIGH: hold (GCC's 2 % / 10 %). */
+export const LOSS_LOW = 0.02;
+export const LOSS_HIGH = 0.1;
+/** Weight of a new receiver-report loss sample in the smoothed loss. */
+export const LOSS_SMOOTHING = 0.5;
+/** Weight of a new RTT sample in the smoothed RTT. */
+export const RTT_SMOOTHING = 0.25;
+/** RTT this far above the path's base RTT means a queue is building: stop probing. */
+export const RTT_QUEUE_MS = 150;
+/** The base RTT creeps up this fast so a longer route is eventually accepted as the new base. */
+export const BASE_RTT_DRIFT_MS_PER_S = 10;
+/** RTT samples above this are junk (an LSR from another epoch), not a path. */
+export const MAX_RTT_MS = 10_000;
+/** Loss-driven decreases are at least this far apart (GCC: an RTT + 100 ms), within these bounds. */
+export const DECREASE_INTERVAL_MIN_MS = 200;
+export const DECREASE_INTERVAL_MAX_MS = 1000;
+/** Without any feedback for this long the rate holds (no blind probing). Chromium reports every 0.2-1.5 s. */
+export const FEEDBACK_TIMEOUT_MS = 3000;
+/** Longest step taken by one update: a stalled caller must not turn into a jump. */
+export const MAX_UPDATE_STEP_MS = 1000;
+/** The bitrate never goes below this (libwebrtc's minimum video bitrate), whatever the feedback. */
+export const HARD_FLOOR_KBPS = 30;
+/**
+ * Bits per pixel per frame may fall to this fraction of the density the application's min gives at
+ * full size and frame rate before the pixel rate is cut: x264 degrades gracefully down to about half
+ * of a sane min, and each size change costs a keyframe.
+ */
+export const FLOOR_FRACTION = 0.5;
+/** A richer rung needs this much headroom over its floor, and the current rung this much age. */
+export const RUNG_UP_MARGIN = 1.2;
+export const RUNG_HOLD_MS = 3000;
+/** Decisions closer than this (and with the same fps and size) are not worth an encoder change. */
+export const SIGNIFICANT_CHANGE = 0.05;
+
+/** Anchors for defaults (Anbox Cloud): 720p30 1-3 Mb/s, 1080p60 3-7 Mb/s. */
+const ANCHOR_LOW = { pixelRate: 1280 * 720 * 30, minKbps: 1000, maxKbps: 3000 };
+/** The manifest's encoder bitrate bounds. */
+
+export type Degradation = 'resolution-first' | 'framerate-first';
+
+/** Rungs from richest to poorest: a fraction of the application's fps and of its width/height. */
+export const LADDERS: Record<Degradation, ReadonlyArray<{ fps: number; scale: number }>> = {
+  // Default: an interactive app stays fluid; a smaller picture also makes smaller keyframes.
+  'resolution-first': [
+    { fps: 1, scale: 1 },
+    { fps: 1, scale: 0.75 },
+    { fps: 1, scale: 0.5 },
+    { fps: 2 / 3, scale: 0.5 },
+    { fps: 1 / 2, scale: 0.5 },
+  ],
+  'framerate-first': [
+    { fps: 1, scale: 1 },
+    { fps: 2 / 3, scale: 1 },
+    { fps: 1 / 2, scale: 1 },
+    { fps: 1 / 2, scale: 0.75 },
+    { fps: 1 / 2, scale: 0.5 },
+  ],
+};
+
+export interface RateLimits {
+  minKbps: number;
+  maxKbps: number;
+  /** Rate before any feedback; defaults to minKbps. */
+  startKbps?: number;
+  /** The application's frame rate. */
+  fps: number;
+  /** Which of frame rate and size goes first below the floor; default 'resolution-first'. */
+  degradation?: Degradation;
+}
+
+export interface RateDecision {
+  targetKbps: number;
+  fps: number;
+  /** 1, 0.75, 0.5: fraction of width/height to encode at. */
+  scale: number;
+}
+
+export interface RateStats extends RateDecision {
+  /** Last REMB in kb/s, null if none. */
+  estimateKbps: number | null;
+  /** Smoothed, 0..1. */
+  lossFraction: number;
+  rttMs: number | null;
+  /** Index in the ladder, 0 = full size and rate. */
+  rung: number;
+  /** Feedback values rejected as impossible (REMB <= 0, NaN, negative RTT...). */
+  ignored: number;
+}
+
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
+
+interface Limits {
+  minKbps: number;
+  maxKbps: number;
+  startKbps: number;
+  fps: number;
+  floorKbps: number;
+  ladder: ReadonlyArray<{ fps: number; scale: number }>;
+}
+
+/** Limits made usable whatever the configuration says (the media process must not die of a typo). */
+function normalise(l: RateLimits): Limits {
+  const maxKbps = finite(l.maxKbps) && l.maxKbps > 0 ? Math.max(HARD_FLOOR_KBPS, l.maxKbps) : ANCHOR_LOW.maxKbps;
+  const minKbps = finite(l.minKbps) && l.minKbps > 0 ? Math.min(l.minKbps, maxKbps) : Math.min(ANCHOR_LOW.minKbps, maxKbps);
+  const startKbps = clamp(finite(l.startKbps) ? l.startKbps : minKbps, HARD_FLOOR_KBPS, maxKbps);
+  const fps = finite(l.fps) && l.fps >= 1 ? l.fps : 30;
+  return { minKbps, maxKbps, startKbps, fps, floorKbps: minKbps * FLOOR_FRACTION, ladder: LADDERS[l.degradation ?? 'resolution-first'] ?? LADDERS['resolution-first'] };
+}
+
+export class RateController {
+  private readonly limits: Limits;
+  private rate: number;
+  private rung = 0;
+  private rungSince: number | null = null;
+  private remb: number | null = null;
+  private loss = 0;
+  /** The worst loss sample since the last update. */
+  private pendingLoss: number | null = null;
+  private rtt: number | null = null;
+  private baseRtt: number | null = null;
+  private lastRttAt: number | null = null;
+  private lastFeedbackAt: number | null = null;
+  private lastDecreaseAt: number | null = null;
+  private lastUpdateAt: number | null = null;
+  private ignored = 0;
+
+  constructor(limits: RateLimits) {
+    this.limits = normalise(limits);
+    this.rate = this.limits.startKbps;
+  }
+
+  onRemb(bps: number, nowMs: number): void {
+    // A receiver that decoded our packets cannot have measured zero: a 0 would collapse the stream
+    // for half a minute on one bad message. Real collapse shows up as loss in the reports.
+    if (!finite(bps) || bps <= 0) {
+      this.ignored++;
+      return;
+    }
+    this.remb = bps / 1000;
+    this.heard(nowMs);
+  }
+
+  onReceiverReport(r: { fractionLost: number; rttMs?: number | null }, nowMs: number): void {
+    if (!finite(r.fractionLost) || r.fractionLost < 0) {
+      this.ignored++;
+      return;
+    }
+    const sample = Math.min(1, r.fractionLost);
+    this.loss += LOSS_SMOOTHING * (sample - this.loss);
+    this.pendingLoss = Math.max(this.pendingLoss ?? 0, sample);
+    this.heard(nowMs);
+    if (r.rttMs !== undefined && r.rttMs !== null) this.onRtt(r.rttMs, nowMs);
+  }
+
+  onRtt(rttMs: number, nowMs: number): void {
+    if (!finite(rttMs) || rttMs < 0 || rttMs > MAX_RTT_MS) {
+      this.ignored++;
+      return;
+    }
+    this.rtt = this.rtt === null ? rttMs : this.rtt + RTT_SMOOTHING * (rttMs - this.rtt);
+    const drift = this.baseRtt !== null && this.lastRttAt !== null && finite(nowMs) ? (Math.max(0, nowMs - this.lastRttAt) / 1000) * BASE_RTT_DRIFT_MS_PER_S : 0;
+    this.baseRtt = this.baseRtt === null ? rttMs : Math.min(rttMs, this.baseRtt + drift);
+    if (finite(nowMs)) this.lastRttAt = nowMs;
+  }
+
+  update(nowMs: number): RateDecision {
+    if (!finite(nowMs)) return this.decision();
+    const dt = this.lastUpdateAt === null ? 0 : clamp(nowMs - this.lastUpdateAt, 0, MAX_UPDATE_STEP_MS);
+    this.lastUpdateAt = this.lastUpdateAt === null ? nowMs : Math.max(this.lastUpdateAt, nowMs);
+    const { maxKbps, floorKbps, ladder } = this.limits;
+
+    const decreaseInterval = clamp((this.rtt ?? 200) + 100, DECREASE_INTERVAL_MIN_MS, DECREASE_INTERVAL_MAX_MS);
+    const mayDecrease = this.lastDecreaseAt === null || nowMs - this.lastDecreaseAt >= decreaseInterval;
+    const heardLately = this.lastFeedbackAt !== null && nowMs - this.lastFeedbackAt <= FEEDBACK_TIMEOUT_MS;
+    const queueing = this.rtt !== null && this.baseRtt !== null && this.rtt > this.baseRtt + RTT_QUEUE_MS;
+    const worst = this.pendingLoss ?? 0;
+    this.pendingLoss = null;
+    if (worst > LOSS_HIGH) {
+      // GCC's decrease, on the worst report since the last update, at most halving (100 % loss).
+      // Reports within a decrease interval still describe the rate before it: dropped, so a storm
+      // is one decrease and a silence repeats none.
+      if (mayDecrease) {
+        this.rate *= 1 - 0.5 * worst;
+        this.lastDecreaseAt = nowMs;
+      }
+    } else if (this.loss < LOSS_LOW && heardLately && !queueing) {
+      this.rate *= INCREASE_PER_S ** (dt / 1000);
+    }
+    // REMB is a cap, never a target: the rate climbs to it at the probing pace.
+    if (this.remb !== null) this.rate = Math.min(this.rate, this.remb);
+    this.rate = clamp(this.rate, Math.min(HARD_FLOOR_KBPS, maxKbps), maxKbps);
+
+    // Pixel rate: drop at once to the richest rung the rate affords; climb one rung at a time.
+    const floorOf = (i: number): number => floorKbps * ladder[i].fps * ladder[i].scale ** 2;
+    this.rungSince ??= nowMs;
+    let rung = this.rung;
+    while (rung < ladder.length - 1 && this.rate < floorOf(rung)) rung++;
+    if (rung === this.rung && rung > 0 && this.rate >= floorOf(rung - 1) * RUNG_UP_MARGIN && nowMs - this.rungSince >= RUNG_HOLD_MS) rung--;
+    if (rung !== this.rung) {
+      this.rung = rung;
+      this.rungSince = nowMs;
+    }
+    return this.decision();
+  }
+
+  get stats(): RateStats {
+    return { ...this.decision(), estimateKbps: this.remb, lossFraction: this.loss, rttMs: this.rtt, rung: this.rung, ignored: this.ignored };
+  }
+
+  private heard(nowMs: number): void {
+    if (finite(nowMs)) this.lastFeedbackAt = this.lastFeedbackAt === null ? nowMs : Math.max(this.lastFeedbackAt, nowMs);
+  }
+
+  private decision(): RateDecision {
+    const { fps, scale } = this.limits.ladder[this.rung];
+    return { targetKbps: Math.round(this.rate), fps: Math.max(1, Math.round(this.limits.fps * fps)), scale };
+  }
+}
+
+/** Combines several peers' decisions for one shared encoder: the most constrained wins. */
+export function combineDecisions(decisions: RateDecision[], limits: RateLimits): RateDecision {
+  const l = normalise(limits);
+  const valid = decisions.filter((d) => finite(d.targetKbps) && finite(d.fps) && finite(d.scale));
+  if (valid.length === 0) return { targetKbps: Math.round(l.startKbps), fps: Math.round(l.fps), scale: 1 };
+  return {
+    targetKbps: clamp(Math.min(...valid.map((d) => d.targetKbps)), Math.min(HARD_FLOOR_KBPS, l.maxKbps), l.maxKbps),
+    fps: clamp(Math.min(...valid.map((d) => d.fps)), 1, Math.round(l.fps)),
+    scale: clamp(Math.min(...valid.map((d) => d.scale)), 0.5, 1),
+  };
+}
+
+/** True when `next` is worth reconfiguring the encoder for (another fps or size, or > 5 % off). */
+export function significantChange(prev: RateDecision, next: RateDecision): boolean {
+  return prev.fps !== next.fps || prev.scale !== next.scale || Math.abs(next.targetKbps - prev.targetKbps) > SIGNIFICANT_CHANGE * prev.targetKbps;
+}
+

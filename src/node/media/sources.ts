@@ -1,0 +1,212 @@
+/**
+ * Where the media process gets its raw media: the test pattern's unix sockets, or an X display
+ * (x11grab, in-process) and a PulseAudio monitor (`parec`, a child of this process). A source
+ * only reads while someone watches (`setActive`): a paused test-pattern socket makes the frame
+ * source skip drawing, and a paused x11 capture grabs nothing.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+import { FRAME_HEADER_BYTES, i420Bytes, readFrameHeader } from '../media-link/frame-wire';
+import type { MediaSource } from '../media-link/streamer.messages';
+
+export interface VideoFrame {
+  /** Packed I420 planes of the source's width x height. */
+  i420: Buffer;
+  /** Wall-clock ms when it was captured. */
+  captureMs: number;
+}
+
+export interface SourceEvents {
+  video(frame: VideoFrame): void;
+  /** Interleaved s16le PCM, as it arrives. */
+  audio(pcm: Buffer): void;
+  /** The source is gone for good: the instance cannot stream. */
+  fatal(reason: string): void;
+  log(level: 'debug' | 'info' | 'warn', message: string): void;
+}
+
+export interface RawSource {
+  open(): Promise<void>;
+  setActive(video: boolean, audio: boolean): void;
+  close(): void;
+}
+
+/** A frame that waited longer than this (in a socket buffer while paused) is dropped. */
+const STALE_FRAME_INTERVALS = 2;
+const CONNECT_TIMEOUT_MS = 5000;
+
+export function openSource(source: MediaSource, size: { width: number; height: number; fps: number }, events: SourceEvents): RawSource {
+  return source.kind === 'test-pattern' ? new TestPatternSource(source, size, events) : new X11Source(source, size, events);
+}
+
+/** Reads framed I420 from the frame source's video socket and PCM from its audio socket. */
+class TestPatternSource implements RawSource {
+  private video: net.Socket | null = null;
+  private audio: net.Socket | null = null;
+  private readonly frameBytes: number;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private closed = false;
+
+  constructor(
+    private readonly source: Extract<MediaSource, { kind: 'test-pattern' }>,
+    private readonly size: { width: number; height: number; fps: number },
+    private readonly events: SourceEvents,
+  ) {
+    this.frameBytes = FRAME_HEADER_BYTES + i420Bytes(size.width, size.height);
+  }
+
+  async open(): Promise<void> {
+    this.video = await connect(this.source.videoSocket);
+    this.audio = await connect(this.source.audioSocket);
+    this.video.pause();
+    this.audio.pause();
+    this.video.on('data', (chunk: Buffer) => this.onVideoData(chunk));
+    this.audio.on('data', (chunk: Buffer) => this.events.audio(chunk));
+    for (const [name, socket] of [['video', this.video], ['audio', this.audio]] as const) {
+      socket.on('error', (e) => this.events.log('warn', `test pattern ${name} socket: ${e.message}`));
+      socket.on('close', () => {
+        if (!this.closed) this.events.fatal(`the frame source closed its ${name} socket`);
+      });
+    }
+  }
+
+  setActive(video: boolean, audio: boolean): void {
+    if (video) this.video?.resume();
+    else this.video?.pause();
+    if (audio) this.audio?.resume();
+    else this.audio?.pause();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.video?.destroy();
+    this.audio?.destroy();
+  }
+
+  private onVideoData(chunk: Buffer): void {
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    while (this.pendingBytes >= this.frameBytes) {
+      const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
+      const frame = all.subarray(0, this.frameBytes);
+      const rest = all.subarray(this.frameBytes);
+      this.pending = rest.length ? [rest] : [];
+      this.pendingBytes = rest.length;
+      const header = readFrameHeader(frame);
+      if (!header) {
+        // Framing lost: a broken frame source; the instance cannot stream from it.
+        this.events.fatal('the frame source sent a frame without a header');
+        this.close();
+        return;
+      }
+      // A frame that sat in the socket while nobody watched is not worth showing.
+      if (Date.now() - header.captureMs > (STALE_FRAME_INTERVALS * 1000) / this.size.fps) continue;
+      this.events.video({ i420: Buffer.from(frame.subarray(FRAME_HEADER_BYTES)), captureMs: header.captureMs });
+    }
+  }
+}
+
+/** Captures an X display in-process (node-av's x11grab) and its PulseAudio monitor with parec. */
+class X11Source implements RawSource {
+  private capture: import('./av/x11-capture').X11Capture | null = null;
+  private parec: ChildProcess | null = null;
+  private videoActive = false;
+  private wake: (() => void) | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly source: Extract<MediaSource, { kind: 'x11' }>,
+    private readonly size: { width: number; height: number; fps: number },
+    private readonly events: SourceEvents,
+  ) {}
+
+  async open(): Promise<void> {
+    // Loaded here, not at the top: the test pattern never needs node-av's capture.
+    const { X11Capture } = await import('./av/x11-capture');
+    this.capture = await X11Capture.open({ display: this.source.display, width: this.size.width, height: this.size.height, fps: this.size.fps });
+    void this.grabLoop();
+  }
+
+  setActive(video: boolean, audio: boolean): void {
+    this.videoActive = video;
+    if (video) this.wake?.();
+    if (audio && !this.parec) this.startAudio();
+    else if (!audio && this.parec) this.stopAudio();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.wake?.();
+    this.stopAudio();
+  }
+
+  private async grabLoop(): Promise<void> {
+    const cap = this.capture!;
+    try {
+      while (!this.closed) {
+        if (!this.videoActive) {
+          await new Promise<void>((resolve) => (this.wake = resolve));
+          this.wake = null;
+          continue;
+        }
+        const i420 = await cap.read();
+        if (i420 === null) {
+          if (!this.closed) this.events.fatal(`the X display ${this.source.display} ended`);
+          return;
+        }
+        if (this.videoActive && !this.closed) this.events.video({ i420, captureMs: Date.now() });
+      }
+    } catch (e) {
+      if (!this.closed) this.events.fatal(`capturing ${this.source.display} failed: ${(e as Error).message}`);
+    } finally {
+      await cap.close();
+    }
+  }
+
+  /** parec writes raw PCM of the application's sink monitor to its stdout. */
+  private startAudio(): void {
+    if (!this.source.pulseServer) return;
+    const child = spawn(
+      'parec',
+      ['--raw', '--format=s16le', '--rate=48000', '--channels=2', '--latency-msec=20', `--device=${this.source.pulseSource}`],
+      { env: { PATH: process.env.PATH, PULSE_SERVER: this.source.pulseServer }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.parec = child;
+    child.stdout?.on('data', (pcm: Buffer) => this.events.audio(pcm));
+    child.stderr?.on('data', (text: Buffer) => this.events.log('warn', `parec: ${text.toString('utf8').trim().slice(0, 300)}`));
+    child.on('error', (e) => this.events.log('warn', `parec could not run (no audio): ${e.message}`));
+    child.on('exit', (code, signal) => {
+      if (this.parec !== child) return;
+      this.parec = null;
+      // Audio is not worth failing the instance for; the picture goes on.
+      if (!this.closed) this.events.log('warn', `parec exited (${signal ?? `code ${code}`}): no audio until the next viewer`);
+    });
+  }
+
+  private stopAudio(): void {
+    const child = this.parec;
+    this.parec = null;
+    child?.kill('SIGKILL');
+  }
+}
+
+function connect(path: string): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`could not connect to ${path} within ${CONNECT_TIMEOUT_MS} ms`));
+    }, CONNECT_TIMEOUT_MS);
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      resolve(socket);
+    });
+    const onError = (e: Error) => {
+      clearTimeout(timer);
+      reject(new Error(`could not connect to ${path}: ${e.message}`));
+    };
+    socket.once('error', onError);
+  });
+}

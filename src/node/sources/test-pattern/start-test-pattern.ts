@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { sendConfig } from '../../supervisor/child-config';
+import type { SupervisedProcess } from '../../supervisor/process-group';
+import type { SourceContext, StartedSource } from '../source-context';
+import type { FrameSourceConfig } from './frame-source';
+
+const TONE_HZ = 440;
+
+/** The frame source draws the pattern and serves it to the media process on two unix sockets. */
+export async function startTestPattern(ctx: SourceContext): Promise<StartedSource> {
+  const config: FrameSourceConfig = {
+    width: ctx.width,
+    height: ctx.height,
+    fps: ctx.fps,
+    videoSocket: join(ctx.socketDir, 'video.sock'),
+    audioSocket: join(ctx.socketDir, 'audio.sock'),
+    sampleRate: 48_000,
+    channels: 2,
+    toneHz: TONE_HZ,
+  };
+  const proc = await ctx.within(ctx.takeSpare('frame-source', join(ctx.workDir, 'frame-source.log')), 'the frame source did not load');
+  const ready = waitForReady(proc);
+  sendConfig(proc.child, config);
+  await ctx.within(ready, 'the frame source did not become ready');
+  return {
+    media: { kind: 'test-pattern', videoSocket: config.videoSocket, audioSocket: config.audioSocket },
+    // The frame source draws the last input it got (over IPC).
+    deliverInput: (event) => {
+      if (proc.child.connected) proc.child.send(event, () => undefined); // a closed channel is reported as its exit
+    },
+  };
+}
+
+function waitForReady(proc: SupervisedProcess): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (m: unknown): void => {
+      if ((m as { type?: unknown } | null)?.type !== 'ready') return;
+      proc.child.off('message', onMessage);
+      resolve();
+    };
+    proc.child.on('message', onMessage);
+  });
+}

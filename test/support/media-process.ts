@@ -1,0 +1,63 @@
+/**
+ * A streaming instance without the runtime: a real frame source (the test pattern) and a real
+ * media process reading it, as the runtime wires them. For specs of the media process.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StreamerProcess, type StreamerStartOptions } from '../../src/node/media-link/streamer-process';
+import type { StreamerConfig } from '../../src/node/media-link/streamer.messages';
+import { sendConfig, whenLoaded } from '../../src/node/supervisor/child-config';
+import { nodeScript } from '../../src/node/supervisor/node-script';
+
+export interface TestStream {
+  streamer: StreamerProcess;
+  frameSource: ChildProcess;
+  config: StreamerConfig;
+  /** Sends an input event to the frame source (it draws the last one). */
+  stop(): Promise<void>;
+}
+
+export async function startTestStream(
+  overrides: Partial<Omit<StreamerConfig, 'source'>> & { width?: number; height?: number; fps?: number } = {},
+  opts: StreamerStartOptions = {},
+): Promise<TestStream> {
+  const { width = 320, height = 240, fps = 30 } = overrides;
+  const dir = mkdtempSync(join(tmpdir(), 'ss-media-'));
+  const sockets = { videoSocket: join(dir, 'video.sock'), audioSocket: join(dir, 'audio.sock') };
+  const cmd = nodeScript(join(__dirname, '..', '..', 'src', 'node', 'sources', 'test-pattern'), 'frame-source');
+  const frameSource = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await whenLoaded(frameSource);
+  const ready = new Promise<void>((resolve) => frameSource.on('message', (m) => (m as { type?: string })?.type === 'ready' && resolve()));
+  sendConfig(frameSource, { width, height, fps, ...sockets, sampleRate: 48000, channels: 2, toneHz: 440 });
+  await ready;
+  const config: StreamerConfig = {
+    width,
+    height,
+    fps,
+    source: { kind: 'test-pattern', ...sockets },
+    video: { encoder: 'libx264', gop: 600, minKbps: 300, maxKbps: 1500, startKbps: 1000 },
+    audio: { bitrateKbps: 64, sampleRate: 48000, channels: 2 },
+    iceServers: [],
+    bindAddress: '127.0.0.1',
+    ...overrides,
+  };
+  const streamer = await StreamerProcess.start(config, opts);
+  frameSource.on('message', (m) => streamer.emit('log', 'debug', `frame source: ${JSON.stringify(m)}`));
+  streamer.on('input', (event) => frameSource.connected && frameSource.send(event));
+  return {
+    streamer,
+    frameSource,
+    config,
+    async stop() {
+      await streamer.stop();
+      if (frameSource.exitCode === null && frameSource.signalCode === null) {
+        const gone = new Promise((r) => frameSource.once('exit', r));
+        frameSource.kill('SIGTERM');
+        await gone;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
