@@ -33,6 +33,8 @@ export interface TestClientOptions {
   /** Rewrites the offer / each instance candidate before use (to route through a relay). */
   rewriteOffer?: (sdp: string) => string;
   rewriteCandidate?: (candidate: string) => string;
+  /** Join as a view-only peer beside the driver. */
+  spectator?: boolean;
 }
 
 const live = new Set<TestClientPeer>();
@@ -87,7 +89,7 @@ export class TestClientPeer {
   }
 
   send(message: ClientSignal): void {
-    this.streamer.signal(this.generation, message);
+    this.streamer.signal(this.generation, message, this.opts.spectator === true);
   }
 
   /** The whole exchange up to a connected peer connection; returns timings in ms. */

@@ -1,73 +1,194 @@
-/** StreamerProcess lifecycle: start, failure to start, stop, and the child's exit paths. */
+/**
+ * StreamerProcess lifecycle (start, failure to start, stop, the child's exit paths) against a
+ * real frame source, and the checks of its configuration (parseStreamerConfig).
+ */
 import { spawn } from 'node:child_process';
-import * as dgram from 'node:dgram';
-import { freeUdpPorts } from '../../../test/support/streamer-media';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestStream, type TestStream } from '../../../test/support/media-process';
+import { isAlive } from '../../../test/support/processes';
 import { sendConfig, whenLoaded } from '../supervisor/child-config';
 import { StreamerProcess, streamerCommand } from './streamer-process';
-import type { StreamerConfig } from './streamer.messages';
+import { parseStreamerConfig, type StreamerConfig } from './streamer.messages';
 
 jest.setTimeout(30_000);
 
-async function config(): Promise<StreamerConfig> {
-  const [videoPort, audioPort] = await freeUdpPorts(2);
-  return { videoPort, audioPort, videoPayloadType: 96, audioPayloadType: 111, videoSsrc: 1, audioSsrc: 2, fps: 30, width: 640, height: 480, iceServers: [], bindAddress: '127.0.0.1' };
+/** A well-formed config (its sockets need not exist for the parser). */
+function validConfig(): StreamerConfig {
+  return {
+    width: 320,
+    height: 240,
+    fps: 30,
+    source: { kind: 'test-pattern', videoSocket: '/tmp/none/video.sock', audioSocket: '/tmp/none/audio.sock' },
+    video: { encoder: 'libx264', gop: 600, minKbps: 300, maxKbps: 1500, startKbps: 1000 },
+    audio: { bitrateKbps: 64, sampleRate: 48000, channels: 2 },
+    iceServers: [],
+    bindAddress: '127.0.0.1',
+  };
 }
 
-describe('StreamerProcess', () => {
-  it('starts (ports bound, own process group) and stops with exit code 0', async () => {
-    const c = await config();
-    const sp = await StreamerProcess.start(c);
+/** Live child processes of this process that run the streamer entry. */
+function liveStreamerChildren(): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
     try {
-      expect(sp.pid).toBeGreaterThan(0);
-      expect(sp.child.pid).toBe(sp.pid);
-      // Detached: it leads its own process group, which the runtime signals as a whole.
-      expect(() => process.kill(-sp.pid, 0)).not.toThrow();
-      const taken = dgram.createSocket('udp4');
-      await expect(new Promise((resolve, reject) => taken.once('error', reject).bind(c.videoPort, '127.0.0.1', () => resolve(null)))).rejects.toThrow(/EADDRINUSE/);
-      taken.close();
-    } finally {
-      await sp.stop();
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== process.pid) continue;
+      if (!readFileSync(`/proc/${name}/cmdline`, 'utf8').includes('streamer.process')) continue;
+      if (isAlive(Number(name))) pids.push(Number(name));
+    } catch {
+      // gone meanwhile
     }
-    expect(await sp.exited).toEqual({ code: 0, signal: null });
-    expect(sp.alive).toBe(false);
+  }
+  return pids;
+}
+
+describe('parseStreamerConfig', () => {
+  type Mutate = (c: Record<string, unknown>) => void;
+  const bad = (mutate: Mutate): (() => StreamerConfig) => {
+    const c = validConfig() as unknown as Record<string, unknown>;
+    mutate(c);
+    return () => parseStreamerConfig(c);
+  };
+  const source = (c: Record<string, unknown>) => c.source as Record<string, unknown>;
+  const video = (c: Record<string, unknown>) => c.video as Record<string, unknown>;
+  const audio = (c: Record<string, unknown>) => c.audio as Record<string, unknown>;
+  const x11 = { kind: 'x11', display: ':12', pulseServer: null, pulseSource: 'app.monitor' };
+
+  it('accepts a valid test-pattern or x11 config, from an object or JSON, filling iceServers', () => {
+    expect(parseStreamerConfig(validConfig())).toEqual(validConfig());
+    expect(parseStreamerConfig(JSON.stringify(validConfig()))).toEqual(validConfig());
+    const { iceServers: _omitted, ...noIce } = validConfig();
+    expect(parseStreamerConfig(noIce).iceServers).toEqual([]);
+    expect(parseStreamerConfig({ ...validConfig(), source: x11 }).source).toEqual(x11);
+    expect(parseStreamerConfig({ ...validConfig(), source: { ...x11, pulseServer: 'unix:/tmp/pulse.sock' } }).source.kind).toBe('x11');
   });
 
-  it('rejects with the streamer output when a port is taken', async () => {
-    const c = await config();
-    const squatter = dgram.createSocket('udp4');
-    await new Promise<void>((r) => squatter.bind(c.audioPort, '127.0.0.1', r));
-    try {
-      await expect(StreamerProcess.start(c)).rejects.toThrow(new RegExp(`exited \\(code 1\\).*cannot bind UDP 127\\.0\\.0\\.1:${c.audioPort}.*EADDRINUSE`));
-    } finally {
-      squatter.close();
+  it.each<[string, Mutate, RegExp]>([
+    ['not an object', (c) => (c.source = 'video.sock'), /config\.source must be an object/],
+    ['an unknown kind', (c) => (source(c).kind = 'webcam'), /config\.source\.kind must be "test-pattern" or "x11"/],
+    ['no video socket', (c) => delete source(c).videoSocket, /config\.source needs videoSocket and audioSocket/],
+    ['an empty audio socket', (c) => (source(c).audioSocket = ''), /config\.source needs videoSocket and audioSocket/],
+    ['an x11 display that is not ":N"', (c) => (c.source = { ...x11, display: 'localhost:0' }), /config\.source\.display must be an X display/],
+    ['an x11 pulseServer that is not a string', (c) => (c.source = { ...x11, pulseServer: 5 }), /config\.source\.pulseServer must be a string or null/],
+    ['an x11 source without pulseSource', (c) => (c.source = { ...x11, pulseSource: undefined }), /config\.source\.pulseSource must be a source name/],
+  ])('rejects a source with %s, naming the field', (_what, mutate, message) => {
+    expect(bad(mutate)).toThrow(message);
+  });
+
+  it.each<[string, Mutate, RegExp]>([
+    ['missing', (c) => delete c.video, /config\.video must be an object/],
+    ['an encoder name that does not exist', (c) => (video(c).encoder = 'h265_magic'), /config\.video\.encoder must be one of auto, libx264, h264_nvenc, h264_vaapi, h264_qsv/],
+    ['no encoder', (c) => delete video(c).encoder, /config\.video\.encoder must be one of/],
+    ['gop 0', (c) => (video(c).gop = 0), /config\.video\.gop must be a positive integer/],
+    ['a fractional startKbps', (c) => (video(c).startKbps = 1.5), /config\.video\.startKbps must be a positive integer/],
+    ['a string maxKbps', (c) => (video(c).maxKbps = '1500'), /config\.video\.maxKbps must be a positive integer/],
+    ['minKbps above maxKbps', (c) => (video(c).minKbps = 2000), /config\.video\.minKbps must not exceed maxKbps/],
+  ])('rejects video that is %s, naming the field', (_what, mutate, message) => {
+    expect(bad(mutate)).toThrow(message);
+  });
+
+  it.each<[string, Mutate]>([
+    ['missing', (c) => delete c.audio],
+    ['at 44.1 kHz', (c) => (audio(c).sampleRate = 44100)],
+    ['with 6 channels', (c) => (audio(c).channels = 6)],
+    ['without a bitrate', (c) => delete audio(c).bitrateKbps],
+  ])('rejects audio %s, naming the field', (_what, mutate) => {
+    expect(bad(mutate)).toThrow(/config\.audio must be \{bitrateKbps/);
+  });
+
+  it.each<[string, Mutate, RegExp]>([
+    ['a zero width', (c) => (c.width = 0), /config\.width must be a positive integer/],
+    ['a fractional fps', (c) => (c.fps = 29.97), /config\.fps must be a positive integer/],
+    ['an http ICE server', (c) => (c.iceServers = ['http://example.invalid']), /config\.iceServers must be a list of stun:/],
+    ['a reversed port range', (c) => (c.portRange = [50010, 50000]), /config\.portRange must be \[first, last\]/],
+    ['an unknown DTLS setup', (c) => (c.dtlsSetup = 'passive'), /config\.dtlsSetup must be "actpass" or "active"/],
+  ])('rejects %s, naming the field', (_what, mutate, message) => {
+    expect(bad(mutate)).toThrow(message);
+  });
+
+  it('rejects what is not a JSON object', () => {
+    expect(() => parseStreamerConfig('[1, 2]')).toThrow(/streamer config must be a JSON object/);
+    expect(() => parseStreamerConfig(null)).toThrow(/streamer config must be a JSON object/);
+  });
+});
+
+describe('StreamerProcess', () => {
+  let stream: TestStream;
+
+  beforeAll(async () => {
+    stream = await startTestStream();
+  });
+
+  afterAll(async () => {
+    await stream?.stop();
+  });
+
+  it('starts on a frame source (own process group, libx264) and answers signalling', async () => {
+    const sp = stream.streamer;
+    expect(sp.pid).toBeGreaterThan(0);
+    expect(sp.child.pid).toBe(sp.pid);
+    expect(sp.alive).toBe(true);
+    // Detached: it leads its own process group, which the runtime signals as a whole.
+    expect(() => process.kill(-sp.pid, 0)).not.toThrow();
+    expect(sp.encoderName).toBe('libx264');
+    expect(sp.stderrTail()).toMatch(/ready: test-pattern 320x240@30, libx264 300-1500 kb\/s/);
+    const signals: unknown[] = [];
+    const onSignal = (g: number, m: unknown) => signals.push([g, m]);
+    sp.on('signal', onSignal);
+    sp.signal(3, { type: 'discover' });
+    await waitUntil(() => signals.length > 0, 5000);
+    sp.off('signal', onSignal);
+    expect(signals).toEqual([[3, { type: 'resp:discover', max_api_version: 2, fps: 30, capabilities: [] }]]);
+  });
+
+  it('survives malformed IPC messages', async () => {
+    const sp = stream.streamer;
+    for (const m of [null, 42, 'x', { kind: 'nope' }, { kind: 'signal' }, { kind: 'signal', generation: 1, message: {} }, { kind: 'data', channel: 1 }]) {
+      sp.child.send(m as never);
     }
+    sp.signal(1, { type: 'answer', sdp: 'AAAA' });
+    sp.signal(1, { type: 'bogus' } as never);
+    const messages: unknown[] = [];
+    const onSignal = (_g: number, m: unknown) => messages.push(m);
+    sp.on('signal', onSignal);
+    sp.signal(1, { type: 'settings', enable_video: false, enable_speaker: false });
+    await waitUntil(() => messages.some((m) => (m as { type: string }).type === 'offer'), 5000);
+    sp.off('signal', onSignal);
+    expect(sp.alive).toBe(true);
+    // Even without media there is an offer: the application m-line alone.
+    expect(messages).toContainEqual(expect.objectContaining({ type: 'offer' }));
+  });
+
+  it('rejects, leaving no process, when the source sockets do not exist', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ss-nosock-'));
+    try {
+      const c: StreamerConfig = { ...stream.config, source: { kind: 'test-pattern', videoSocket: join(dir, 'video.sock'), audioSocket: join(dir, 'audio.sock') } };
+      const t0 = Date.now();
+      await expect(StreamerProcess.start(c)).rejects.toThrow(
+        new RegExp(`exited \\(code 1\\) before it was ready: .*cannot start: could not connect to ${escape(join(dir, 'video.sock'))}: .*ENOENT`, 's'),
+      );
+      // At once: a missing socket is not waited for until the connect timeout.
+      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(liveStreamerChildren()).toEqual([stream.streamer.pid]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('rejects, leaving no process, an encoder name that does not exist', async () => {
+    const c = { ...stream.config, video: { ...stream.config.video, encoder: 'h265_magic' } } as unknown as StreamerConfig;
+    await expect(StreamerProcess.start(c)).rejects.toThrow(/exited \(code 1\) .*config\.video\.encoder must be one of auto, libx264/s);
+    expect(liveStreamerChildren()).toEqual([stream.streamer.pid]);
   });
 
   it('rejects a bad config with the reason', async () => {
-    const c = { ...(await config()), videoPayloadType: 300 };
-    await expect(StreamerProcess.start(c)).rejects.toThrow(/videoPayloadType must be an RTP payload type/);
-  });
-
-  it('says it has loaded, takes its config from the first IPC message, and exits when the IPC channel closes', async () => {
-    const c = await config();
-    const cmd = streamerCommand();
-    const child = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
-    const sp = StreamerProcess.attach(child);
-    await whenLoaded(child);
-    // Loaded and waiting: a warm spare can stay like this for as long as the node needs.
-    await new Promise((r) => setTimeout(r, 200));
-    expect(sp.alive).toBe(true);
-    sendConfig(child, c);
-    await sp.ready;
-    const signals: unknown[] = [];
-    sp.on('signal', (g, m) => signals.push([g, m]));
-    sp.signal(3, { type: 'discover' });
-    const deadline = Date.now() + 5000;
-    while (signals.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    expect(signals).toEqual([[3, { type: 'resp:discover', max_api_version: 2, fps: 30, capabilities: [] }]]);
-    child.disconnect();
-    expect(await sp.exited).toEqual({ code: 0, signal: null });
-    expect(sp.stderrTail()).toMatch(/exiting: the IPC channel closed/);
+    const c = { ...stream.config, audio: { ...stream.config.audio, sampleRate: 44100 } };
+    await expect(StreamerProcess.start(c)).rejects.toThrow(/config\.audio must be/);
+    expect(liveStreamerChildren()).toEqual([stream.streamer.pid]);
   });
 
   it('exits naming the problem when its first message is not a configuration', async () => {
@@ -80,23 +201,45 @@ describe('StreamerProcess', () => {
     expect(sp.stderrTail()).toMatch(/the first IPC message must be \{kind:"config"/);
   });
 
-  it('survives malformed IPC messages', async () => {
-    const sp = await StreamerProcess.start(await config());
-    try {
-      for (const m of [null, 42, 'x', { kind: 'nope' }, { kind: 'signal' }, { kind: 'signal', generation: 1, message: {} }, { kind: 'data', channel: 1 }]) {
-        sp.child.send(m as never);
-      }
-      sp.signal(1, { type: 'answer', sdp: 'AAAA' });
-      sp.signal(1, { type: 'bogus' } as never);
-      const errors: unknown[] = [];
-      sp.on('signal', (_g, m) => errors.push(m));
-      sp.signal(1, { type: 'settings', enable_video: false, enable_speaker: false });
-      await new Promise((r) => setTimeout(r, 300));
-      expect(sp.alive).toBe(true);
-      // Even without media there is an offer: the application m-line alone.
-      expect(errors).toContainEqual(expect.objectContaining({ type: 'offer' }));
-    } finally {
-      await sp.stop();
-    }
+  it('stops with exit code 0', async () => {
+    const sp = stream.streamer;
+    await sp.stop();
+    expect(await sp.exited).toEqual({ code: 0, signal: null });
+    expect(sp.alive).toBe(false);
+    expect(isAlive(sp.pid)).toBe(false);
+    expect(sp.stderrTail()).toMatch(/exiting: asked to stop/);
+  });
+
+  // After the shared streamer stopped: this one takes over the frame source's sockets.
+  it('says it has loaded, takes its config from the first IPC message, and exits when the IPC channel closes', async () => {
+    const cmd = streamerCommand();
+    const child = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+    const sp = StreamerProcess.attach(child);
+    await whenLoaded(child);
+    // Loaded and waiting: a warm spare can stay like this for as long as the node needs.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(sp.alive).toBe(true);
+    sendConfig(child, stream.config);
+    await sp.ready;
+    expect(sp.encoderName).toBe('libx264');
+    child.disconnect();
+    expect(await sp.exited).toEqual({ code: 0, signal: null });
+    expect(sp.stderrTail()).toMatch(/exiting: the IPC channel closed/);
   });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) return resolve();
+      if (Date.now() > deadline) return reject(new Error(`condition not met within ${timeoutMs} ms`));
+      setTimeout(tick, 20);
+    };
+    tick();
+  });
+}

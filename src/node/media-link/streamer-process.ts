@@ -157,9 +157,9 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
     return this.tail;
   }
 
-  /** A client's signalling message (already validated by the gateway) for generation `generation`. */
-  signal(generation: number, message: ClientSignal): void {
-    this.post({ kind: 'signal', generation, message });
+  /** A client's signalling message (already validated by the gateway) for generation `generation`; `spectator`: a view-only peer. */
+  signal(generation: number, message: ClientSignal, spectator = false): void {
+    this.post({ kind: 'signal', generation, message, ...(spectator ? { spectator } : {}) });
   }
 
   /** Bytes for a user-named data channel of the current client. */

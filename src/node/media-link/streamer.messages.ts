@@ -135,7 +135,8 @@ export type StreamerLogLevel = 'debug' | 'info' | 'warn' | 'error';
 /** Parent -> streamer. */
 export type StreamerInbound =
   | { kind: 'config'; config: StreamerConfig }
-  | { kind: 'signal'; generation: number; message: ClientSignal }
+  /** `spectator`: a view-only peer beside the driver (it never replaces the driver's generation). */
+  | { kind: 'signal'; generation: number; message: ClientSignal; spectator?: boolean }
   /** Bytes for a user-named data channel of the current peer (base64; `text` = send as a string). */
   | { kind: 'data'; channel: string; data: string; text?: boolean }
   /** A `{type, data}` notice for the client on the control channel (`show-ime`, ...). */
@@ -233,7 +234,7 @@ export function parseInbound(msg: unknown): StreamerInbound | null {
       return isObject(msg.config) ? (msg as unknown as StreamerInbound) : null;
     case 'signal':
       if (!Number.isSafeInteger(msg.generation) || !isObject(msg.message) || typeof msg.message.type !== 'string') return null;
-      return msg as unknown as StreamerInbound;
+      return { kind: 'signal', generation: msg.generation as number, message: msg.message as ClientSignal, spectator: msg.spectator === true };
     case 'data':
       if (typeof msg.channel !== 'string' || typeof msg.data !== 'string') return null;
       return { kind: 'data', channel: msg.channel, data: msg.data, text: msg.text === true };

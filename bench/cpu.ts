@@ -1,0 +1,226 @@
+/**
+ * CPU and memory per 720p30 stream on the stack's side, against ffmpeg alone encoding the same
+ * kind of frames, and how many such streams this node sustains.
+ *
+ * Baseline (same run, first): a test-pattern frame source (the one instances use) at 1280x720@30;
+ * this process reads its frames off the unix socket and pipes the I420 pictures, as they come
+ * (30 fps), into the ffmpeg CLI:
+ *   ffmpeg -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 -i pipe:0 -c:v libx264 -preset ultrafast
+ *          -tune zerolatency -profile:v baseline -b:v 3M -threads 1 -f h264 pipe:1
+ * (`-threads 1`: the media engine's libx264 uses one thread up to 720p; `-f h264 pipe:1` instead of
+ * `-f null -` only so that its bitrate can be counted). ffmpeg's CPU comes from /proc/<pid>/stat
+ * over a fixed window after a warm-up.
+ *
+ * Stack: a session (`POST /1.0/sessions`) watched by the test client in Chromium; the same window
+ * over the instance's processes: its media process (read, libx264 + Opus, RTP/SRTP, rate control)
+ * and its frame source (the "application", which the baseline has too). Ratio = media process /
+ * ffmpeg. RSS of each. The stack's in-process part (gateway, AMS) shares this process with the
+ * benchmark and is not counted: it only relays signalling.
+ *
+ * Concurrency: more sessions, each watched by its own page, one more at a time, until the decoded
+ * frame rate (getStats framesDecoded over a window) of one page is below 28 fps, or `maxStreams`.
+ * Chromium decodes all of them on the same 2 cores, so the limit is the machine's, not the node's
+ * alone: the media processes' own frame rates (their stats) are reported beside.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { FRAME_HEADER_BYTES, i420Bytes } from '../src/node/media-link/frame-wire';
+import { sendConfig, whenLoaded } from '../src/node/supervisor/child-config';
+import { nodeScript } from '../src/node/supervisor/node-script';
+import { ClientPage, ClientServer, connect, openPage, stats, waitFirstFrame } from '../test/support/browser';
+import { mean, sleep } from './lib';
+import { cmdline, cpuOver, rssMiB } from './procfs';
+import type { Stack } from './stack';
+
+type Call = ReturnType<typeof import('../test/support/http').client>;
+type Screen = { width: number; height: number; fps: number };
+
+export interface CpuResults {
+  windowMs: number;
+  baseline: { ffmpegCpu: number; frameSourceCpu: number; ffmpegRssMiB: number; kbps: number; fps: number };
+  stack: { mediaCpu: number; frameSourceCpu: number; mediaRssMiB: number; frameSourceRssMiB: number; sentKbps: number | null; encodedFps: number | null; decodedFps: number; encoder: string };
+  ratio: number;
+  concurrency: { streams: number; decodedFps: number[]; encodedFps: (number | null)[]; mediaCpu: number[] }[];
+  sustained: number;
+  maxStreams: number;
+}
+
+/** A frame source of our own (as startTestStream makes it), without a media process. */
+async function startFrameSource(screen: Screen): Promise<{ proc: ChildProcess; videoSocket: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'streamstack-bench-fs-'));
+  const sockets = { videoSocket: join(dir, 'video.sock'), audioSocket: join(dir, 'audio.sock') };
+  const cmd = nodeScript(join(__dirname, '..', 'src', 'node', 'sources', 'test-pattern'), 'frame-source');
+  const proc = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await whenLoaded(proc);
+  const ready = new Promise<void>((resolve) => proc.on('message', (m) => (m as { type?: string })?.type === 'ready' && resolve()));
+  sendConfig(proc, { ...screen, ...sockets, sampleRate: 48000, channels: 2, toneHz: 440 });
+  await ready;
+  return {
+    proc,
+    videoSocket: sockets.videoSocket,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const gone = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await gone;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function ffmpegBaseline(screen: Screen, windowMs: number, log: (s: string) => void): Promise<CpuResults['baseline']> {
+  const source = await startFrameSource(screen);
+  const ffmpeg = spawn(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${screen.width}x${screen.height}`, '-r', String(screen.fps), '-i', 'pipe:0',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-b:v', '3M', '-threads', '1', '-f', 'h264', 'pipe:1'],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  let outBytes = 0;
+  ffmpeg.stdout!.on('data', (d: Buffer) => (outBytes += d.length));
+  ffmpeg.stdin!.on('error', () => undefined);
+  const frameBytes = FRAME_HEADER_BYTES + i420Bytes(screen.width, screen.height);
+  let frames = 0;
+  const socket = netConnect(source.videoSocket);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  socket.on('data', (chunk: Buffer) => {
+    pending.push(chunk);
+    pendingBytes += chunk.length;
+    while (pendingBytes >= frameBytes) {
+      const all = Buffer.concat(pending);
+      const frame = all.subarray(FRAME_HEADER_BYTES, frameBytes);
+      pending = [all.subarray(frameBytes)];
+      pendingBytes -= frameBytes;
+      frames++;
+      ffmpeg.stdin!.write(Buffer.from(frame));
+    }
+  });
+  socket.on('error', () => undefined);
+  try {
+    await sleep(3000);
+    const f0 = frames;
+    const b0 = outBytes;
+    const t0 = performance.now();
+    const [ffmpegCpu, frameSourceCpu] = await cpuOver([ffmpeg.pid!, source.proc.pid!], windowMs);
+    const seconds = (performance.now() - t0) / 1000;
+    const res = { ffmpegCpu, frameSourceCpu, ffmpegRssMiB: rssMiB(ffmpeg.pid!) ?? NaN, kbps: ((outBytes - b0) * 8) / seconds / 1000, fps: (frames - f0) / seconds };
+    log(`cpu baseline: ffmpeg ${ffmpegCpu.toFixed(1)} % of a core at ${res.fps.toFixed(1)} fps, ${res.kbps.toFixed(0)} kb/s; frame source ${frameSourceCpu.toFixed(1)} %`);
+    return res;
+  } finally {
+    socket.destroy();
+    ffmpeg.stdin!.end();
+    const gone = new Promise((r) => ffmpeg.once('exit', r));
+    setTimeout(() => ffmpeg.exitCode === null && ffmpeg.kill('SIGKILL'), 2000).unref();
+    await gone;
+    await source.stop();
+  }
+}
+
+interface Watched {
+  session: string;
+  instance: string;
+  page: ClientPage;
+  media: number;
+  frameSource: number;
+}
+
+/** Media stats per instance (runtime.onMediaStats), the last few seconds. */
+export class MediaStatsLog {
+  readonly byInstance = new Map<string, { at: number; stats: any }[]>();
+  constructor(stack: Stack) {
+    stack.app.get(stack.NodeRuntime).onMediaStats((id: string, stats: any) => {
+      const list = this.byInstance.get(id) ?? [];
+      list.push({ at: Date.now(), stats });
+      if (list.length > 600) list.shift();
+      this.byInstance.set(id, list);
+    });
+  }
+  since(id: string, t: number): any[] {
+    return (this.byInstance.get(id) ?? []).filter((x) => x.at >= t).map((x) => x.stats);
+  }
+}
+
+async function watch(stack: Stack, browser: Browser, server: ClientServer, call: Call, screen: Screen): Promise<Watched> {
+  const page = await openPage(browser, server);
+  const res = await call('POST', '/1.0/sessions', { body: { app: 'pattern', screen } });
+  if (res.status !== 201) throw new Error(`POST /1.0/sessions answered ${res.status}: ${JSON.stringify(res.body)}`);
+  const session = res.body.metadata;
+  await connect(page.page, session);
+  await waitFirstFrame(page.page, 20_000);
+  const instance = session.instance_id ?? (await call('GET', `/1.0/sessions/${session.id}`)).body.metadata.instance_id;
+  const info = stack.app.get(stack.NodeRuntime).list().find((x: { instance_id: string }) => x.instance_id === instance);
+  const pids: number[] = info?.pids ?? [];
+  const media = pids.find((p) => /streamer\.process/.test(cmdline(p))) ?? -1;
+  const frameSource = pids.find((p) => /frame-source/.test(cmdline(p))) ?? -1;
+  return { session: session.id, instance, page, media, frameSource };
+}
+
+async function decodedFps(pages: ClientPage[], ms: number): Promise<number[]> {
+  const before = await Promise.all(pages.map((p) => stats(p.page)));
+  const t0 = performance.now();
+  await sleep(ms);
+  const after = await Promise.all(pages.map((p) => stats(p.page)));
+  const s = (performance.now() - t0) / 1000;
+  return pages.map((_, i) => ((after[i].video?.framesDecoded ?? 0) - (before[i].video?.framesDecoded ?? 0)) / s);
+}
+
+export async function benchCpu(
+  stack: Stack,
+  browser: Browser,
+  server: ClientServer,
+  call: Call,
+  mediaLog: MediaStatsLog,
+  opts: { windowMs: number; maxStreams: number; screen: Screen },
+  log: (s: string) => void,
+): Promise<CpuResults> {
+  const baseline = await ffmpegBaseline(opts.screen, opts.windowMs, log);
+  const watched: Watched[] = [];
+  const concurrency: CpuResults['concurrency'] = [];
+  try {
+    const first = await watch(stack, browser, server, call, opts.screen);
+    watched.push(first);
+    await sleep(3000);
+    const t0 = Date.now();
+    const [fpsDecoded, [mediaCpu, frameSourceCpu]] = await Promise.all([decodedFps([first.page], opts.windowMs), cpuOver([first.media, first.frameSource], opts.windowMs)]);
+    const ms = mediaLog.since(first.instance, t0);
+    const stack1: CpuResults['stack'] = {
+      mediaCpu,
+      frameSourceCpu,
+      mediaRssMiB: rssMiB(first.media) ?? NaN,
+      frameSourceRssMiB: rssMiB(first.frameSource) ?? NaN,
+      sentKbps: mean(ms.map((x) => x.sentKbps)),
+      encodedFps: mean(ms.map((x) => x.fps)),
+      decodedFps: fpsDecoded[0],
+      encoder: ms[0]?.encoder ?? 'n/a',
+    };
+    log(
+      `cpu stack: media process ${mediaCpu.toFixed(1)} % (${stack1.mediaRssMiB.toFixed(0)} MiB), frame source ${frameSourceCpu.toFixed(1)} % (${stack1.frameSourceRssMiB.toFixed(0)} MiB); ` +
+        `sent ${stack1.sentKbps?.toFixed(0)} kb/s at ${stack1.encodedFps?.toFixed(1)} fps, decoded ${fpsDecoded[0].toFixed(1)} fps; ratio ${(mediaCpu / baseline.ffmpegCpu).toFixed(2)}`,
+    );
+    concurrency.push({ streams: 1, decodedFps: fpsDecoded, encodedFps: [stack1.encodedFps], mediaCpu: [mediaCpu] });
+    let sustained = Math.min(...fpsDecoded) >= 28 ? 1 : 0;
+    for (let n = 2; sustained === n - 1 && n <= opts.maxStreams; n++) {
+      watched.push(await watch(stack, browser, server, call, opts.screen));
+      await sleep(4000);
+      const t1 = Date.now();
+      const [fps, cpu] = await Promise.all([decodedFps(watched.map((w) => w.page), opts.windowMs), cpuOver(watched.map((w) => w.media), opts.windowMs)]);
+      const enc = watched.map((w) => mean(mediaLog.since(w.instance, t1).map((x) => x.fps)));
+      concurrency.push({ streams: n, decodedFps: fps, encodedFps: enc, mediaCpu: cpu });
+      log(`cpu ${n} streams: decoded ${fps.map((f) => f.toFixed(1)).join(' ')} fps; encoded ${enc.map((f) => f?.toFixed(1)).join(' ')} fps; media CPU ${cpu.map((c) => c.toFixed(0)).join(' ')} %`);
+      if (Math.min(...fps) >= 28) sustained = n;
+    }
+    return { windowMs: opts.windowMs, baseline, stack: stack1, ratio: mediaCpu / baseline.ffmpegCpu, concurrency, sustained, maxStreams: opts.maxStreams };
+  } finally {
+    for (const w of watched) {
+      await w.page.close();
+      await call('DELETE', `/1.0/sessions/${w.session}?force=true`);
+    }
+    await sleep(1000);
+  }
+}
