@@ -8,7 +8,8 @@
  *
  * Where the time goes: the client's own step timestamps (socket open, offer, answer, ICE, DTLS,
  * first frame), the instance's lifecycle on the bus (`ams.instance.status`), and the node
- * runtime's start / encoder restarts (its methods wrapped here, in the benchmark only).
+ * runtime's start / stop (its methods wrapped here, in the benchmark only). The media process
+ * forces an IDR when the viewer's video track opens: no encoder restart to time any more.
  */
 import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -53,7 +54,7 @@ export interface LatencyResults {
 
 interface ProbeEvent {
   instance: string;
-  /** e.g. `runtime:restartEncoder:call`, `ams:running` */
+  /** e.g. `runtime:start:call`, `ams:running` */
   name: string;
   at: number;
 }
@@ -82,9 +83,9 @@ export class ServerProbe {
     };
     bus.attach(this.endpoint);
 
-    // The node runtime: process start, and each encoder (re)start until its first frame.
+    // The node runtime: instance start and stop.
     const rt = this.stack.app.get(this.stack.NodeRuntime) as any;
-    // BENCH_KEEP_LOGS=<dir>: keep each instance's process logs (streamer.log, encoder.log, ...)
+    // BENCH_KEEP_LOGS=<dir>: keep each instance's process logs (streamer.log, ...)
     // before the runtime deletes its work dir.
     const keep = process.env.BENCH_KEEP_LOGS;
     if (keep && typeof rt.purge === 'function' && typeof rt.dataDir === 'string') {
@@ -95,7 +96,7 @@ export class ServerProbe {
         return purge(id);
       };
     }
-    for (const name of ['start', 'restartEncoder', 'stop']) {
+    for (const name of ['start', 'stop']) {
       if (typeof rt[name] !== 'function') continue;
       const original = rt[name].bind(rt);
       rt[name] = async (...args: any[]) => {
@@ -173,12 +174,14 @@ export async function benchTtff(
   server: ClientServer,
   call: Call,
   probe: ServerProbe,
-  opts: { sessions: number; screen: { width: number; height: number; fps: number } },
+  opts: { sessions: number; screen: { width: number; height: number; fps: number }; label?: string; settleMs?: number; logEvery?: number },
   log: (s: string) => void,
 ): Promise<TtffResults> {
   const samples: TtffSample[] = [];
   const failures: string[] = [];
   const runtime = stack.app.get(stack.NodeRuntime);
+  const label = opts.label ?? 'ttff';
+  const every = opts.logEvery ?? 1;
   for (let i = 0; i < opts.sessions; i++) {
     const p = await openPage(browser, server);
     let sessionId: string | null = null;
@@ -194,12 +197,12 @@ export async function benchTtff(
       const sample = await measureFirstFrame(p.page, probe, session, instance!, t0, t1);
       sample.session = session.id;
       samples.push(sample);
-      log(`ttff #${i + 1}: ${sample.ttff.toFixed(0)} ms (${describeMarks(sample.at)})`);
+      if ((i + 1) % every === 0) log(`${label} #${i + 1}: ${sample.ttff.toFixed(0)} ms${every === 1 ? ` (${describeMarks(sample.at)})` : ''}; ${failures.length} failures so far`);
       if (sample.errors.length) failures.push(`session ${i + 1}: client errors ${sample.errors.join('; ')}`);
     } catch (e) {
       const why = await whyNoFrame(p.page, e as Error);
       failures.push(`session ${i + 1}${instance ? ` (instance ${instance})` : ''}: ${why}`);
-      log(`ttff #${i + 1} FAILED: ${why}`);
+      log(`${label} #${i + 1} FAILED: ${why}`);
       if (failures.length >= 3 && samples.length === 0) break; // it does not stream at all
     } finally {
       await p.close();
@@ -209,7 +212,7 @@ export async function benchTtff(
         const deadline = Date.now() + 10_000;
         while (instance && runtime.list().some((x: { instance_id: string }) => x.instance_id === instance) && Date.now() < deadline) await sleep(50);
       }
-      await sleep(300);
+      await sleep(opts.settleMs ?? 300);
     }
   }
   return { samples, failures };

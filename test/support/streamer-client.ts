@@ -1,6 +1,7 @@
 /**
  * A node-datachannel peer that plays the browser's part of PROTOCOL.md §4 against a
- * StreamerProcess (no gateway in between): it creates `control` and user-named data channels
+ * StreamerProcess, or anything that relays its signalling (`StreamerSignalling`: the node
+ * runtime through a small adapter), with no gateway in between: it creates `control` and user-named data channels
  * before `discover`, answers the offer, trickles candidates, and records every RTP and RTCP
  * packet its tracks receive.
  *
@@ -11,8 +12,19 @@
 import { DataChannel, PeerConnection, Track } from 'node-datachannel';
 import { parseRtpHeader, type RtpHeader } from '../../src/node/media/rtp';
 import { buildNack, buildPli, isRtcp, parseRtcp, type RtcpFeedback } from '../../src/node/media/rtcp';
-import type { StreamerProcess } from '../../src/node/media-link/streamer-process';
 import type { ClientSignal, InstanceSignal } from '../../src/node/media-link/streamer.messages';
+
+/**
+ * The instance's side of the signalling as the client uses it. A StreamerProcess is one; a test
+ * of the node runtime wraps `runtime.signal()` / `runtime.onStreamerEvent()` in one.
+ */
+export interface StreamerSignalling {
+  signal(generation: number, message: ClientSignal): void;
+  on(event: 'signal', listener: (generation: number, message: InstanceSignal) => void): unknown;
+  off(event: 'signal', listener: (generation: number, message: InstanceSignal) => void): unknown;
+  /** The instance's log, quoted when a wait times out. */
+  stderrTail(): string;
+}
 
 export interface ReceivedRtp {
   header: RtpHeader;
@@ -59,7 +71,7 @@ export class TestClientPeer {
   private closed = false;
 
   constructor(
-    readonly streamer: StreamerProcess,
+    readonly streamer: StreamerSignalling,
     readonly generation: number,
     readonly opts: TestClientOptions = {},
   ) {

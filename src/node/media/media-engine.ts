@@ -65,6 +65,7 @@ export class MediaEngine {
   private readonly counters = { bytes: 0, frames: 0, keyframes: 0, skipped: 0 };
   private timers: NodeJS.Timeout[] = [];
   private closed = false;
+  private failed = false;
 
   constructor(
     private readonly config: StreamerConfig,
@@ -256,7 +257,8 @@ export class MediaEngine {
   }
 
   private fail(reason: string): void {
-    if (this.closed) return;
+    if (this.closed || this.failed) return;
+    this.failed = true; // once: a dying source closes both its sockets
     this.host.fatal(reason);
   }
 

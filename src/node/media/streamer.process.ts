@@ -69,8 +69,9 @@ async function main(): Promise<void> {
   engine = new MediaEngine(config, {
     log,
     stats: (stats) => send({ kind: 'stats', stats }),
+    // The runtime fails the instance with this reason (and logs it): only our own log here.
     fatal: (reason) => {
-      log('error', `media path failed: ${reason}`);
+      process.stderr.write(`${new Date().toISOString()} error streamer[${process.pid}]: media path failed: ${reason}\n`);
       send({ kind: 'fatal', reason });
     },
   });

@@ -323,7 +323,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     streamer.on('client-state', (generation, state) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state }));
     streamer.on('input', (event) => inst.deliverInput?.(event));
     streamer.on('stats', (stats) => this.statsListeners.forEach((l) => l(inst.id, stats)));
-    streamer.on('fatal', (reason) => this.fail(inst, `the media process failed: ${reason}`));
+    streamer.on('fatal', (reason) => this.onMediaFailure(inst, proc, reason));
     streamer.on('log', (level, message) => this.logger[level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'debug'](`instance ${inst.id} streamer: ${message}`));
     sendConfig(proc.child, config);
     await this.within(inst, streamer.ready, 'the streamer did not become ready');
@@ -345,8 +345,17 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     }
   }
 
+  /**
+   * The media process lost its source or its encoder: counted like its own exit, so that a
+   * source process that died at the same time is named as the cause.
+   */
+  private onMediaFailure(inst: Instance, proc: SupervisedProcess, reason: string): void {
+    this.onUnexpectedExit(inst, proc, { code: null, signal: null, expected: false, failure: reason });
+  }
+
   private onUnexpectedExit(inst: Instance, proc: SupervisedProcess, exit: ProcessExit): void {
     if (inst.state === 'stopping' || inst.teardown) return;
+    if (inst.exits.some((e) => e.proc === proc)) return; // its fatal message, then its exit
     inst.exits.push({ proc, exit });
     if (inst.exits.length > 1) return; // the first one already scheduled the verdict
     const wasRunning = inst.state === 'running';

@@ -3,7 +3,7 @@ import { accessSync, appendFileSync, closeSync, constants, existsSync, openSync,
 import { basename } from 'node:path';
 
 export interface ProcessSpec {
-  /** Role in the instance, used in logs and failure reasons: `frame-source`, `encoder`. */
+  /** Role in the instance, used in logs and failure reasons: `frame-source`, `streamer`. */
   name: string;
   command: string;
   args: string[];
@@ -13,8 +13,6 @@ export interface ProcessSpec {
   env?: NodeJS.ProcessEnv;
   /** Open a Node IPC channel (the child must be a node process). */
   ipc?: boolean;
-  /** Pipe stdout to us instead of the log (ffmpeg's -progress). */
-  pipeStdout?: boolean;
   /** Give the child a stdin pipe we write to (xdotool's command stream). */
   pipeStdin?: boolean;
   /** Extra pipes from the child at fd 3.. (Xvfb's -displayfd). */
@@ -26,6 +24,8 @@ export interface ProcessExit {
   signal: NodeJS.Signals | null;
   /** Set when the process could not be started at all (e.g. ENOENT). */
   error?: Error;
+  /** Set when a live process reported that it cannot go on (the media process's `fatal`). */
+  failure?: string;
   /** We asked for it (stop, restart, the instance already failed). */
   expected: boolean;
 }
@@ -35,7 +35,7 @@ export interface ProcessExit {
  * exits (normally or through process.exit) they are SIGKILLed on the way out. A SIGKILL of
  * this process cannot run that hook: then the parent-death signal (see parentDeathWrapper)
  * kills them, and failing that the children notice on their own (the frame source exits when
- * its IPC channel closes, ffmpeg when its input sockets close, xdotool when its stdin does).
+ * its IPC channel closes, the streamer likewise, xdotool when its stdin does).
  */
 const live = new Set<SupervisedProcess>();
 let exitHookInstalled = false;
@@ -97,10 +97,11 @@ export class SupervisedProcess {
     }
   }
 
-  /** `encoder [ffmpeg] (pid 123) was killed by SIGKILL`: what a person needs to act on. */
+  /** `frame-source [node] (pid 123) was killed by SIGKILL`: what a person needs to act on. */
   describe(exit: ProcessExit): string {
     const who = `${this.name} [${basename(this.command)}] (pid ${this.child.pid ?? '-'})`;
     if (exit.error) return `${this.name} [${this.command}] could not be started: ${exit.error.message}`;
+    if (exit.failure) return `${who} failed: ${exit.failure}`;
     if (exit.signal) return `${who} was killed by ${exit.signal}`;
     return `${who} exited with code ${exit.code}`;
   }
@@ -144,7 +145,7 @@ export class ProcessGroup {
     const fd = openSync(spec.logFile, 'a');
     let child: ChildProcess;
     try {
-      const stdio: StdioOptions = [spec.pipeStdin ? 'pipe' : 'ignore', spec.pipeStdout ? 'pipe' : fd, fd];
+      const stdio: StdioOptions = [spec.pipeStdin ? 'pipe' : 'ignore', fd, fd];
       for (let i = 0; i < (spec.extraPipes ?? 0); i++) stdio.push('pipe');
       if (spec.ipc) stdio.push('ipc');
       const wrapper = parentDeathWrapper();
