@@ -87,18 +87,21 @@ async function ffmpegBaseline(screen: Screen, windowMs: number, log: (s: string)
   const frameBytes = FRAME_HEADER_BYTES + i420Bytes(screen.width, screen.height);
   let frames = 0;
   const socket = netConnect(source.videoSocket);
-  let pending: Buffer[] = [];
-  let pendingBytes = 0;
+  // Each frame is copied once into its own buffer (header dropped) and written whole.
+  let frame = Buffer.allocUnsafe(frameBytes);
+  let filled = 0;
   socket.on('data', (chunk: Buffer) => {
-    pending.push(chunk);
-    pendingBytes += chunk.length;
-    while (pendingBytes >= frameBytes) {
-      const all = Buffer.concat(pending);
-      const frame = all.subarray(FRAME_HEADER_BYTES, frameBytes);
-      pending = [all.subarray(frameBytes)];
-      pendingBytes -= frameBytes;
-      frames++;
-      ffmpeg.stdin!.write(Buffer.from(frame));
+    for (let at = 0; at < chunk.length; ) {
+      const n = Math.min(frameBytes - filled, chunk.length - at);
+      chunk.copy(frame, filled, at, at + n);
+      filled += n;
+      at += n;
+      if (filled === frameBytes) {
+        frames++;
+        ffmpeg.stdin!.write(frame.subarray(FRAME_HEADER_BYTES));
+        frame = Buffer.allocUnsafe(frameBytes);
+        filled = 0;
+      }
     }
   });
   socket.on('error', () => undefined);

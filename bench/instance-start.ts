@@ -1,7 +1,7 @@
 /**
  * Instance start on the node runtime alone, with warm spares and without, alternating in one
  * run so that both see the same machine: `runtime.start()` of a streaming test-pattern
- * instance (frame source + streamer, encoder on demand) until it resolves (both have reported
+ * instance (frame source + media process, which encodes only while watched) until it resolves (both have reported
  * ready). No browser, no gateway: the part of time to first frame the spares change.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -29,7 +29,7 @@ export async function benchInstanceStart(
   warm.onApplicationBootstrap();
   const results: InstanceStartResults = { runs: opts.runs, warm: [], cold: [] };
   try {
-    // Run -1 is a warm-up of each runtime (its first start also probes ffmpeg); not counted.
+    // Run -1 is a warm-up of each runtime (its first start loads node-av and probes encoders); not counted.
     for (let i = -1; i < opts.runs; i++) {
       // Alternate which goes first, so that neither always follows the other's teardown.
       const order = i % 2 === 0 ? (['warm', 'cold'] as const) : (['cold', 'warm'] as const);

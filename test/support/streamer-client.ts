@@ -1,9 +1,9 @@
 /**
  * A node-datachannel peer that plays the browser's part of PROTOCOL.md §4 against a
- * StreamerProcess, or anything that relays its signalling (`StreamerSignalling`: the node
- * runtime through a small adapter), with no gateway in between: it creates `control` and user-named data channels
- * before `discover`, answers the offer, trickles candidates, and records every RTP and RTCP
- * packet its tracks receive.
+ * StreamerProcess, or anything that relays its signalling (`StreamerSignalling`, e.g. the node
+ * runtime through a small adapter), with no gateway in between: it creates `control` and
+ * user-named data channels before `discover`, answers the offer, trickles candidates, and
+ * records every RTP and RTCP packet its tracks receive.
  *
  * node-datachannel hygiene (see streamer-peer.ts): every Track/DataChannel gets onClosed and
  * is closed explicitly; callbacks never throw. Call `closeAllTestClients()` then
@@ -19,7 +19,8 @@ import type { ClientSignal, InstanceSignal } from '../../src/node/media-link/str
  * of the node runtime wraps `runtime.signal()` / `runtime.onStreamerEvent()` in one.
  */
 export interface StreamerSignalling {
-  signal(generation: number, message: ClientSignal): void;
+  /** `spectator`: a view-only peer beside the driver. */
+  signal(generation: number, message: ClientSignal, spectator?: boolean): void;
   on(event: 'signal', listener: (generation: number, message: InstanceSignal) => void): unknown;
   off(event: 'signal', listener: (generation: number, message: InstanceSignal) => void): unknown;
   /** The instance's log, quoted when a wait times out. */

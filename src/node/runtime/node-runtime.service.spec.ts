@@ -1,27 +1,31 @@
 import type { NodeInstanceStartRequest } from '@streamstack/contracts';
 import { execFile, spawn } from 'node:child_process';
-import { createSocket, Socket } from 'node:dgram';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { resolveFfmpegPath } from './ffmpeg';
+import { cleanup } from 'node-datachannel';
 import { findOnPath } from '../sources/x11';
-import { NodeRuntime, RunningInstanceInfo, RuntimeStatusEvent } from './node-runtime.service';
-import { H264Depacketizer, isH264KeyframeStart, parseRtpHeader, RtpHeader } from '../media/rtp';
+import { NodeRuntime, RunningInstanceInfo, RuntimeStatusEvent, StreamerEvent } from './node-runtime.service';
+import { H264Depacketizer, isH264KeyframeStart } from '../media/rtp';
+import type { ClientSignal, InstanceSignal, MediaStats } from '../media-link/streamer.messages';
 import { TEXT_LINE, textLayout } from '../sources/test-pattern/pattern-renderer';
 import { readTimestampStrip } from '../sources/test-pattern/timestamp-strip';
 import { isAlive } from '../../../test/support/processes';
+import { closeAllTestClients, TestClientPeer, type ReceivedRtp, type StreamerSignalling } from '../../../test/support/streamer-client';
 
 /**
- * Real processes, real ffmpeg, real UDP: the runtime under test is not mocked anywhere.
+ * Real processes (the frame source, the media process, Xvfb ...), real encoding, real WebRTC
+ * on loopback: the runtime under test is not mocked anywhere. A node-datachannel client plays
+ * the browser, its signalling going through `runtime.signal()` and `runtime.onStreamerEvent()`
+ * as the gateway's does; Debian's ffmpeg CLI decodes what it receives (a test-only decoder).
  * The instances run at 800x600@15 (the timestamp strip needs 768 px).
  */
-jest.setTimeout(30_000);
+jest.setTimeout(60_000);
 
 const W = 800;
 const H = 600;
 const FPS = 15;
-const ffmpeg = resolveFfmpegPath();
 
 function request(id: string, overrides: Partial<NodeInstanceStartRequest> = {}): NodeInstanceStartRequest {
   return {
@@ -45,30 +49,57 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-interface Received {
-  at: number;
-  header: RtpHeader;
-  payload: Buffer;
+/**
+ * The runtime's signalling for one session, in the shape TestClientPeer talks to (what the
+ * gateway does with `signal()` and `onStreamerEvent()`).
+ */
+class RuntimeSignalling implements StreamerSignalling {
+  private readonly events = new EventEmitter();
+  readonly clientStates: Array<[number, string]> = [];
+
+  constructor(
+    private readonly runtime: NodeRuntime,
+    private readonly sessionId: string,
+    private readonly logFile: string,
+  ) {
+    runtime.onStreamerEvent((ev: StreamerEvent) => {
+      if (ev.session_id !== sessionId) return;
+      if (ev.kind === 'signal') this.events.emit('signal', ev.generation, ev.message as InstanceSignal);
+      else this.clientStates.push([ev.generation, ev.state]);
+    });
+  }
+
+  signal(generation: number, message: ClientSignal): void {
+    if (!this.runtime.signal(this.sessionId, generation, message)) throw new Error(`no instance here serves session ${this.sessionId}`);
+  }
+
+  on(event: 'signal', listener: (generation: number, message: InstanceSignal) => void): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  off(event: 'signal', listener: (generation: number, message: InstanceSignal) => void): this {
+    this.events.off(event, listener);
+    return this;
+  }
+
+  stderrTail(): string {
+    try {
+      return readFileSync(this.logFile, 'utf8').slice(-8192);
+    } catch {
+      return '';
+    }
+  }
 }
 
-/** Binds a port the runtime handed out, the way the streamer will. */
-async function listen(port: number): Promise<{ packets: Received[]; socket: Socket; close: () => Promise<void> }> {
-  const socket = createSocket('udp4');
-  const packets: Received[] = [];
-  socket.on('message', (msg) => {
-    const header = parseRtpHeader(msg);
-    if (header) packets.push({ at: Date.now(), header, payload: msg.subarray(header.payloadOffset, header.payloadEnd) });
-  });
-  await new Promise<void>((r) => socket.bind(port, '127.0.0.1', () => r()));
-  return { packets, socket, close: () => new Promise<void>((r) => socket.close(() => r())) };
-}
+const payloadOf = (p: ReceivedRtp) => p.packet.subarray(p.header.payloadOffset, p.header.payloadEnd);
 
 function decodeGray(annexB: Buffer, w: number, h: number): Promise<Buffer[]> {
   return new Promise((resolvePromise, reject) => {
     const child = execFile(
-      ffmpeg,
-      ['-hide_banner', '-loglevel', 'error', '-f', 'h264', '-i', 'pipe:0', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
-      { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+      'ffmpeg',
+      ['-hide_banner', '-loglevel', 'error', '-f', 'h264', '-i', 'pipe:0', '-vsync', 'passthrough', '-f', 'rawvideo', '-pix_fmt', 'gray', 'pipe:1'],
+      { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 },
       (err, stdout) => {
         if (err) return reject(err);
         const frames: Buffer[] = [];
@@ -80,32 +111,39 @@ function decodeGray(annexB: Buffer, w: number, h: number): Promise<Buffer[]> {
   });
 }
 
-/**
- * What a new viewer gets: bind the video port, restart the encoder (so the stream opens with
- * an IDR), receive `count` frames, decode them. Returns each frame with the arrival time of
- * its last packet.
- */
-async function grabFrames(runtime: NodeRuntime, info: RunningInstanceInfo, count: number, w = W, h = H) {
-  const rx = await listen(info.media.videoPort);
-  try {
-    await runtime.restartEncoder(info.instance_id);
-    await until(`${count} frames`, () => {
-      const start = rx.packets.findIndex((p) => isH264KeyframeStart(p.payload));
-      return start >= 0 && rx.packets.slice(start).filter((p) => p.header.marker).length >= count;
-    });
-  } finally {
-    await rx.close();
-  }
-  const start = rx.packets.findIndex((p) => isH264KeyframeStart(p.payload));
+interface DecodedFrame {
+  luma: Buffer;
+  rtpTimestamp: number;
+  /** Wall-clock ms its last packet arrived. */
+  arrivedAt: number;
+  /** performance.now() of its last packet. */
+  at: number;
+}
+
+/** Decodes what a client received, from its first keyframe on (loopback: nothing is lost). */
+async function decodeReceived(packets: ReceivedRtp[], w = W, h = H): Promise<DecodedFrame[]> {
+  const start = packets.findIndex((p) => isH264KeyframeStart(payloadOf(p)));
+  if (start < 0) throw new Error(`no keyframe in ${packets.length} packets`);
   const depacketizer = new H264Depacketizer();
   const chunks: Buffer[] = [];
-  const ends: Received[] = [];
-  for (const p of rx.packets.slice(start)) {
-    chunks.push(depacketizer.push(p.payload));
+  const ends: ReceivedRtp[] = [];
+  for (const p of packets.slice(start)) {
+    chunks.push(depacketizer.push(payloadOf(p)));
     if (p.header.marker) ends.push(p);
   }
   const frames = await decodeGray(Buffer.concat(chunks), w, h);
-  return frames.slice(0, ends.length).map((luma, i) => ({ luma, arrivedAt: ends[i].at, rtpTimestamp: ends[i].header.timestamp }));
+  expect(frames.length).toBeGreaterThanOrEqual(ends.length - 1);
+  return frames.slice(0, ends.length).map((luma, i) => ({
+    luma,
+    rtpTimestamp: ends[i].header.timestamp,
+    arrivedAt: performance.timeOrigin + ends[i].at,
+    at: ends[i].at,
+  }));
+}
+
+/** How long before its last packet arrived the frame was captured, by its RTP timestamp (wall clock at 90 kHz, mod 2^32). */
+function rtpAgeMs(f: DecodedFrame): number {
+  return (((Math.round(f.arrivedAt * 90) % 2 ** 32) - f.rtpTimestamp) | 0) / 90;
 }
 
 /** Mean absolute luma difference over the input line(s) of the text panel. */
@@ -124,197 +162,322 @@ function inputRegionDiff(a: Buffer, b: Buffer): number {
   return sum / n;
 }
 
-describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
+/** What a pid runs, by its command line. */
+function roleOf(pid: number): 'frame-source' | 'streamer' | 'other' {
+  let cmdline = '';
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+  } catch {
+    return 'other';
+  }
+  if (cmdline.includes('frame-source')) return 'frame-source';
+  if (cmdline.includes('streamer.process')) return 'streamer';
+  return 'other';
+}
+
+/** Every live process below this one (children, grandchildren ...). */
+function liveDescendants(): number[] {
+  const parent = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parent.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const below = (pid: number): boolean => {
+    for (let p = parent.get(pid), hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) if (p === process.pid) return true;
+    return false;
+  };
+  return [...parent.keys()].filter((pid) => below(pid) && isAlive(pid));
+}
+
+describe('NodeRuntime (real processes)', () => {
   let dataDir: string;
   let runtime: NodeRuntime;
   const statuses: RuntimeStatusEvent[] = [];
-  const nextStatus = (id: string, status: RuntimeStatusEvent['status']) =>
-    until(`${status} of ${id}`, () => statuses.some((s) => s.instance_id === id && s.status === status), 8000).then(
+  const nextStatus = (id: string, status: RuntimeStatusEvent['status'], ms = 8000) =>
+    until(`${status} of ${id}`, () => statuses.some((s) => s.instance_id === id && s.status === status), ms).then(
       () => statuses.find((s) => s.instance_id === id && s.status === status)!,
     );
+  const logFile = (id: string, role: string) => join(dataDir, 'instances', id, `${role}.log`);
 
   beforeAll(() => {
     dataDir = mkdtempSync(join(tmpdir(), 'ss-rt-'));
-    runtime = new NodeRuntime({ dataDir });
+    runtime = new NodeRuntime({ dataDir, ice: { servers: [], bindAddress: '127.0.0.1' } });
     runtime.onStatus((ev) => statuses.push(ev));
   });
 
   afterAll(async () => {
+    closeAllTestClients();
     await runtime.shutdown();
+    cleanup();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  describe('one running instance', () => {
+  describe('a test-pattern instance without a session', () => {
     let info: RunningInstanceInfo;
 
     beforeAll(async () => {
-      info = await runtime.start(request('main'));
+      info = await runtime.start(request('plain'));
     });
 
-    it('runs the frame source, the encoder and a standby encoder, and reports running', async () => {
-      expect(info.pids).toHaveLength(3);
+    it('runs only its frame source, reports running, and takes input', async () => {
+      expect(info.pids).toHaveLength(1);
+      expect(isAlive(info.pids[0])).toBe(true);
+      expect(roleOf(info.pids[0])).toBe('frame-source');
+      expect(runtime.list()).toEqual([info]);
+      expect((await nextStatus('plain', 'running')).status).toBe('running');
+      // Nobody streams it: no session answers here.
+      expect(runtime.signal('plain', 1, { type: 'discover' })).toBe(false);
+      expect(() => runtime.sendInput('plain', { type: 'input::key', data: { code: 30, pressed: true } })).not.toThrow();
+      expect(() => runtime.sendInput('plain', { type: '', data: {} })).toThrow(/string type/);
+      const logs = await runtime.logs('plain');
+      expect(logs).toContain('==> frame-source.log <==');
+      expect(logs).not.toContain('==> streamer.log <==');
+      expect(logs).toMatch(/listening 800x600@15/);
+    });
+
+    it('stop() leaves no process behind, reports stopped, and is idempotent; purge() deletes its logs', async () => {
+      await runtime.stop('plain');
+      for (const pid of info.pids) expect(isAlive(pid)).toBe(false);
+      expect(runtime.list()).toEqual([]);
+      expect((await nextStatus('plain', 'stopped')).status).toBe('stopped');
+      await runtime.stop('plain');
+      await runtime.stop('never-existed');
+      expect(await runtime.logs('plain')).toContain('exiting'); // logs outlive the instance
+      expect(existsSync(join(dataDir, 'instances', 'plain'))).toBe(true);
+      await runtime.purge('plain');
+      expect(existsSync(join(dataDir, 'instances', 'plain'))).toBe(false);
+      await expect(runtime.logs('plain')).rejects.toThrow(/not found/);
+    });
+
+    it('purge() of a running instance stops it first', async () => {
+      const running = await runtime.start(request('purged'));
+      await runtime.purge('purged');
+      for (const pid of running.pids) expect(isAlive(pid)).toBe(false);
+      expect(existsSync(join(dataDir, 'instances', 'purged'))).toBe(false);
+      expect(runtime.list()).toEqual([]);
+    });
+  });
+
+  describe('a streaming test-pattern instance', () => {
+    const SESSION = 'session-main';
+    let info: RunningInstanceInfo;
+    let signalling: RuntimeSignalling;
+    let generation = 0;
+    const stats: Array<{ id: string; stats: MediaStats }> = [];
+
+    beforeAll(async () => {
+      runtime.onMediaStats((id, s) => stats.push({ id, stats: s }));
+      signalling = new RuntimeSignalling(runtime, SESSION, logFile('main', 'streamer'));
+      info = await runtime.start(request('main', { session_id: SESSION }));
+    });
+
+    afterEach(() => closeAllTestClients());
+
+    it('runs a frame source and a media process, and reports running', async () => {
+      expect(info.pids).toHaveLength(2);
       for (const pid of info.pids) expect(isAlive(pid)).toBe(true);
+      expect(info.pids.map(roleOf).sort()).toEqual(['frame-source', 'streamer']);
       expect(runtime.list().map((i) => i.instance_id)).toEqual(['main']);
       expect((await nextStatus('main', 'running')).status).toBe('running');
-      const sdp = readFileSync(info.media.sdpFile, 'utf8');
-      expect(sdp).toContain(`m=video ${info.media.videoPort} RTP/AVP ${info.media.videoPayloadType}`);
-      expect(sdp).toContain(`m=audio ${info.media.audioPort} RTP/AVP ${info.media.audioPayloadType}`);
+      const logs = await runtime.logs('main');
+      expect(logs).toContain('==> frame-source.log <==');
+      expect(logs).toContain('==> streamer.log <==');
+      expect(logs).toMatch(/ready: test-pattern 800x600@15, libx264 \d+-\d+ kb\/s \(start 1500\)/);
+      // Signalling for another session is not ours.
+      expect(runtime.signal('someone-else', 1, { type: 'discover' })).toBe(false);
     });
 
-    it('keeps encoding while nobody listens (ICMP port unreachable), then sends H.264 and Opus RTP at 90 kHz wall-clock time', async () => {
-      // Nothing has bound the ports since start(): every datagram so far drew an ICMP error.
-      await sleep(1000);
-      expect(runtime.list()[0].pids).toEqual(info.pids);
-      for (const pid of info.pids) expect(isAlive(pid)).toBe(true);
-
-      const video = await listen(info.media.videoPort);
-      const audio = await listen(info.media.audioPort);
-      await sleep(2000);
-      await video.close();
-      await audio.close();
-
-      const v = video.packets;
-      expect(v.length).toBeGreaterThan(20);
-      expect(new Set(v.map((p) => p.header.payloadType))).toEqual(new Set([info.media.videoPayloadType]));
-      expect(new Set(v.map((p) => p.header.ssrc))).toEqual(new Set([info.media.videoSsrc]));
-      const frames = v.filter((p) => p.header.marker);
+    it('streams H.264 from an IDR and Opus to a client signalled through the runtime', async () => {
+      const client = new TestClientPeer(signalling, ++generation);
+      await client.connect();
+      await client.waitFor(() => client.received.video.filter((p) => p.header.marker).length >= 30 && client.received.audio.length >= 50, 15_000, 'media');
+      const video = client.received.video;
+      expect(isH264KeyframeStart(payloadOf(video[0]))).toBe(true);
+      expect(signalling.stderrTail()).toContain('keyframe forced (new-peer)');
+      expect(video.every((p) => p.header.payloadType === 96 && p.header.ssrc === client.offeredSsrc('video'))).toBe(true);
+      for (let i = 1; i < video.length; i++) expect(video[i].header.sequence).toBe((video[i - 1].header.sequence + 1) & 0xffff);
+      const frames = video.filter((p) => p.header.marker);
       for (let i = 1; i < frames.length; i++) {
-        // Advancing; about one frame interval (6000 ticks at 15 fps) apart.
+        // Advancing, about one frame interval (6000 ticks at 15 fps) apart.
         const step = (frames[i].header.timestamp - frames[i - 1].header.timestamp) >>> 0;
         expect(step).toBeGreaterThan(0);
         expect(step).toBeLessThan(3 * 6000);
       }
-      const first = frames[0];
-      const last = frames[frames.length - 1];
-      const rtpSeconds = ((last.header.timestamp - first.header.timestamp) >>> 0) / 90_000;
-      const wallSeconds = (last.at - first.at) / 1000;
-      // Arrival times carry encoding and scheduling jitter; the strip test below is the exact one.
+      // RTP time runs with the wall clock (arrival carries encoding and scheduling jitter).
+      const rtpSeconds = ((frames.at(-1)!.header.timestamp - frames[0].header.timestamp) >>> 0) / 90_000;
+      const wallSeconds = (frames.at(-1)!.at - frames[0].at) / 1000;
       expect(Math.abs(rtpSeconds - wallSeconds)).toBeLessThan(0.25);
       expect(frames.length).toBeGreaterThanOrEqual(Math.floor(wallSeconds * FPS) - 2);
 
-      const a = audio.packets;
-      expect(a.length).toBeGreaterThan(60); // 20 ms Opus frames: ~100 in 2 s
-      expect(new Set(a.map((p) => p.header.payloadType))).toEqual(new Set([info.media.audioPayloadType]));
-      expect(new Set(a.map((p) => p.header.ssrc))).toEqual(new Set([info.media.audioSsrc]));
-      const aSeconds = ((a[a.length - 1].header.timestamp - a[0].header.timestamp) >>> 0) / 48_000;
-      expect(Math.abs(aSeconds - (a[a.length - 1].at - a[0].at) / 1000)).toBeLessThan(0.15);
+      const audio = client.received.audio;
+      expect(audio.every((p) => p.header.payloadType === 111 && p.header.ssrc === client.offeredSsrc('audio'))).toBe(true);
+      const aSeconds = ((audio.at(-1)!.header.timestamp - audio[0].header.timestamp) >>> 0) / 48_000;
+      expect(Math.abs(aSeconds - (audio.at(-1)!.at - audio[0].at) / 1000)).toBeLessThan(0.15);
+
+      // The gateway hears about the client, and the node about its media, once a second.
+      expect(signalling.clientStates).toContainEqual([generation, 'connected']);
+      await until('media stats', () => stats.some((s) => s.id === 'main' && s.stats.peers.some((p) => p.generation === generation)), 3000);
+      const last = stats.filter((s) => s.id === 'main').at(-1)!.stats;
+      expect(last).toMatchObject({ encoder: 'libx264', width: W, height: H });
+      expect(last.fps).toBeGreaterThan(FPS / 2);
     });
 
-    it('draws a timestamp strip that reads within 2 s of now and matches RTP time, and the input it receives', async () => {
-      const before = await grabFrames(runtime, info, 15);
-      expect(before.length).toBeGreaterThanOrEqual(15);
-      const strips = before.map((f) => readTimestampStrip(f.luma, W));
-      const latencies = before.map((f, i) => f.arrivedAt - strips[i]);
-      for (const ms of latencies) expect(Math.abs(ms)).toBeLessThan(2000);
-      // Capture to last packet received, through a real encoder, on loopback.
-      console.log(`timestamp strip -> last RTP packet received: ${latencies.join(', ')} ms`);
-      // RTP time is capture time: 90 kHz ticks between frames match the strips' ms. ffmpeg
-      // stamps a frame when it reads it, a little after it was drawn, so on a busy machine single
-      // frames stray; the typical one must not, and none by more than a few frame intervals.
-      const strays = before.slice(1).map((f, i) => Math.abs(((f.rtpTimestamp - before[0].rtpTimestamp) >>> 0) / 90 - (strips[i + 1] - strips[0])));
-      strays.sort((x, y) => x - y);
-      expect(strays[Math.floor(strays.length / 2)]).toBeLessThan(15);
-      expect(strays.at(-1)).toBeLessThan((3 * 1000) / FPS);
-
+    it('draws a timestamp strip that matches the RTP timestamp, and the input it receives from the runtime and the client', async () => {
+      const client = new TestClientPeer(signalling, ++generation);
+      await client.connect();
+      await client.waitFor(() => client.control.isOpen(), 5000, 'control channel');
+      const frameCount = () => client.received.video.filter((p) => p.header.marker).length;
+      await client.waitFor(() => frameCount() >= 20, 10_000, '20 frames');
+      const tInput = performance.now();
       runtime.sendInput('main', { type: 'input::key', data: { code: 30, pressed: true } });
-      await sleep(300);
-      const after = await grabFrames(runtime, info, 2);
+      await sleep(500);
+      const tControl = performance.now();
+      // Input from the client's control channel goes through the media process and the runtime.
+      client.sendControl({ type: 'input::mouse-move', data: { x: 10, y: 20, rx: 0, ry: 0 } });
+      await sleep(500);
+      const tEnd = performance.now();
+      const frames = await decodeReceived(client.received.video);
+      expect(frames.length).toBeGreaterThanOrEqual(20);
 
-      const noise = inputRegionDiff(before[0].luma, before[before.length - 1].luma);
-      const change = inputRegionDiff(before[before.length - 1].luma, after[after.length - 1].luma);
+      // RTP time is the capture time the frame source stamped into the strip (90 kHz, mod 2^32).
+      const strips = frames.map((f) => readTimestampStrip(f.luma, W));
+      const offsets = frames.map((f, i) => ((f.rtpTimestamp - ((strips[i] * 90) % 2 ** 32)) | 0) / 90);
+      for (const ms of offsets) expect(Math.abs(ms)).toBeLessThanOrEqual(1);
+      // Capture to the last packet received, through the encoder and WebRTC, on loopback.
+      const latencies = frames.map((f, i) => Math.round(f.arrivedAt - strips[i]));
+      for (const ms of latencies) expect(Math.abs(ms)).toBeLessThan(2000);
+      const sorted = [...latencies].sort((a, b) => a - b);
+      console.log(`timestamp strip -> last RTP packet received: median ${sorted[sorted.length >> 1]} ms, max ${sorted.at(-1)} ms over ${frames.length} frames`);
+
+      const before = frames.filter((f) => f.at < tInput);
+      const afterKey = frames.filter((f) => f.at > tInput + 300 && f.at < tControl);
+      const afterMouse = frames.filter((f) => f.at > tControl + 300 && f.at < tEnd);
+      expect(before.length).toBeGreaterThanOrEqual(10);
+      expect(afterKey.length).toBeGreaterThanOrEqual(1);
+      expect(afterMouse.length).toBeGreaterThanOrEqual(1);
+      const noise = inputRegionDiff(before[0].luma, before.at(-1)!.luma);
       expect(noise).toBeLessThan(2);
-      expect(change).toBeGreaterThan(10 * Math.max(noise, 0.5));
+      expect(inputRegionDiff(before.at(-1)!.luma, afterKey.at(-1)!.luma)).toBeGreaterThan(10 * Math.max(noise, 0.5));
+      expect(inputRegionDiff(afterKey.at(-1)!.luma, afterMouse.at(-1)!.luma)).toBeGreaterThan(10 * Math.max(noise, 0.5));
+      expect(readFileSync(logFile('main', 'frame-source'), 'utf8')).not.toMatch(/Error/);
     });
 
-    it('restarts the encoder: a new ffmpeg pid, packets keep flowing, and the first new packet opens an IDR', async () => {
-      const rx = await listen(info.media.videoPort);
-      try {
-        await until('packets', () => rx.packets.length > 10);
-        const oldEncoder = runtime.list()[0].pids[1];
-        const markAt = rx.packets.length;
-        const t0 = Date.now();
-        await runtime.restartEncoder('main');
-        const restartMs = Date.now() - t0;
-        const newEncoder = runtime.list()[0].pids[1];
-        expect(newEncoder).not.toBe(oldEncoder);
-        expect(isAlive(oldEncoder)).toBe(false);
-        expect(isAlive(runtime.list()[0].pids[0])).toBe(true); // the frame source was not touched
-        await sleep(500);
-        // The new encoder starts a new random sequence: its first packet is the first break.
-        const after = rx.packets.slice(markAt);
-        let firstNew = -1;
-        const all = rx.packets;
-        for (let i = Math.max(1, markAt); i < all.length; i++) {
-          if (((all[i].header.sequence - all[i - 1].header.sequence) & 0xffff) !== 1) {
-            firstNew = i;
-            break;
-          }
-        }
-        expect(firstNew).toBeGreaterThanOrEqual(0);
-        expect(isH264KeyframeStart(all[firstNew].payload)).toBe(true);
-        expect(all[firstNew].header.ssrc).toBe(info.media.videoSsrc);
-        expect(after.filter((p) => p.at > t0 + restartMs).length).toBeGreaterThan(5);
-        console.log(
-          `encoder restart: first packet of the new encoder ${all[firstNew].at - t0} ms after the call, restartEncoder resolved after ${restartMs} ms`,
-        );
-      } finally {
-        await rx.close();
-      }
+    it('forces a keyframe for each new viewer, without restarting anything', async () => {
+      const pids = runtime.list()[0].pids;
+      const forced = () => signalling.stderrTail().split('keyframe forced (new-peer)').length - 1;
+      const first = new TestClientPeer(signalling, ++generation);
+      await first.connect();
+      await first.waitFor(() => first.received.video.length > 20, 10_000, 'first viewer video');
+      const before = forced();
+      // A newer generation replaces the viewer: its stream opens with an IDR too.
+      const second = new TestClientPeer(signalling, ++generation);
+      await second.connect();
+      await second.waitFor(() => second.received.video.length > 20, 10_000, 'second viewer video');
+      expect(isH264KeyframeStart(payloadOf(second.received.video[0]))).toBe(true);
+      expect(forced()).toBeGreaterThan(before);
+      await until('the replaced client reported gone', () => signalling.clientStates.some(([g, s]) => g === generation - 1 && s === 'disconnected'));
+      expect(runtime.list()[0].pids).toEqual(pids);
+      for (const pid of pids) expect(isAlive(pid)).toBe(true);
     });
 
-    it('serves logs of both processes', async () => {
-      const logs = await runtime.logs('main');
-      expect(logs).toContain('==> frame-source.log <==');
-      expect(logs).toContain('==> encoder.log <==');
-      expect(logs).toContain('encoder connected to video');
-    });
-
-    it('stop() leaves no process behind, reports stopped, and is idempotent', async () => {
+    it('stop() leaves no process behind and reports stopped', async () => {
       const pids = runtime.list()[0].pids;
       await runtime.stop('main');
       for (const pid of pids) expect(isAlive(pid)).toBe(false);
       expect(runtime.list()).toEqual([]);
       expect((await nextStatus('main', 'stopped')).status).toBe('stopped');
-      await runtime.stop('main');
-      await runtime.stop('never-existed');
-      expect(await runtime.logs('main')).toContain('exiting'); // logs outlive the instance
+      expect(runtime.signal(SESSION, generation + 1, { type: 'discover' })).toBe(false);
+      expect(readFileSync(logFile('main', 'streamer'), 'utf8')).toMatch(/exiting: (asked to stop|SIGTERM)/);
     });
   });
 
-  it.each([
-    ['frame-source', 0, /frame-source .*killed by SIGKILL/],
-    ['encoder', 1, /encoder \[ffmpeg\] .*killed by SIGKILL/],
-  ])('reports error when the %s is SIGKILLed, and reaps the rest', async (name, index, reason) => {
-    const id = `kill-${name}`;
-    const info = await runtime.start(request(id));
-    process.kill(info.pids[index], 'SIGKILL');
-    const ev = await nextStatus(id, 'error');
-    expect(ev.reason).toMatch(reason);
-    for (const pid of info.pids) expect(isAlive(pid)).toBe(false);
-    expect(runtime.list().find((i) => i.instance_id === id)).toBeUndefined();
-    expect(existsSync(join(dataDir, 'instances', id, `${name}.log`))).toBe(true);
+  it('reports error naming the frame source when it is SIGKILLed under a viewer, and reaps the media process', async () => {
+    const id = 'kill-frame-source';
+    const signalling = new RuntimeSignalling(runtime, 'session-kill', logFile(id, 'streamer'));
+    const info = await runtime.start(request(id, { session_id: 'session-kill' }));
+    const client = new TestClientPeer(signalling, 1);
+    try {
+      await client.connect();
+      await client.waitFor(() => client.received.video.length > 10, 10_000, 'video');
+      const source = info.pids.find((pid) => roleOf(pid) === 'frame-source')!;
+      process.kill(source, 'SIGKILL');
+      const ev = await nextStatus(id, 'error');
+      expect(ev.reason).toMatch(/^frame-source \[\S+\] \(pid \d+\) was killed by SIGKILL/);
+      for (const pid of info.pids) expect(isAlive(pid)).toBe(false);
+      expect(runtime.list().find((i) => i.instance_id === id)).toBeUndefined();
+      expect(existsSync(logFile(id, 'frame-source'))).toBe(true);
+      // Only one verdict.
+      await sleep(300);
+      expect(statuses.filter((s) => s.instance_id === id && s.status === 'error')).toHaveLength(1);
+    } finally {
+      client.close();
+    }
   });
 
   it('refuses what it cannot run, leaving nothing behind', async () => {
+    const before = new Set(liveDescendants());
     await expect(runtime.start(request('x', { kind: 'x11' }))).rejects.toThrow(/needs a command/);
+    await expect(runtime.start(request('x', { kind: 'web' as never }))).rejects.toThrow(/unknown application kind/);
     await expect(runtime.start(request('../escape'))).rejects.toThrow(/instance_id/);
     await expect(runtime.start(request('bad', { display: { width: W, height: H, fps: 0 } }))).rejects.toThrow(/fps/);
-    const broken = new NodeRuntime({ dataDir, ffmpegPath: '/nonexistent/ffmpeg' });
-    await expect(broken.start(request('no-ffmpeg'))).rejects.toThrow(/ffmpeg/);
-    expect(broken.list()).toEqual([]);
+    await expect(runtime.start(request('bad', { display: { width: 9000, height: H, fps: FPS } }))).rejects.toThrow(/display\.width/);
+    await expect(runtime.start(request('bad', { encoder: { codec: 'vp8' as never, bitrate_kbps: 1000, gop: 30 } }))).rejects.toThrow(/encoder\.codec must be h264/);
+    await expect(runtime.start(request('bad', { encoder: { codec: 'h264', bitrate_kbps: 1000, gop: 0 } }))).rejects.toThrow(/encoder\.gop/);
     expect(() => runtime.sendInput('nope', { type: 'input::key', data: {} })).toThrow(/not found/);
+    await expect(runtime.logs('nope')).rejects.toThrow(/not found/);
+    await expect(runtime.purge('../escape')).rejects.toThrow(/instance_id/);
+    expect(runtime.list()).toEqual([]);
+    expect(liveDescendants().filter((pid) => !before.has(pid))).toEqual([]);
+  });
+
+  it('fails a streaming start on an encoder that cannot open here (h264_nvenc, no GPU), naming it, and leaves no process', async () => {
+    const before = new Set(liveDescendants());
+    const nvenc = new NodeRuntime({ dataDir, videoEncoder: 'h264_nvenc', ice: { servers: [], bindAddress: '127.0.0.1' } });
+    const events: RuntimeStatusEvent[] = [];
+    nvenc.onStatus((ev) => events.push(ev));
+    try {
+      await expect(nvenc.start(request('nvenc', { session_id: 'session-nvenc' }))).rejects.toThrow(/instance nvenc failed to start: .*h264_nvenc/s);
+      expect(nvenc.list()).toEqual([]);
+      expect(liveDescendants().filter((pid) => !before.has(pid))).toEqual([]);
+      expect(readFileSync(logFile('nvenc', 'streamer'), 'utf8')).toMatch(/h264_nvenc/);
+      // A start that fails is answered by its rejection, not by a status event.
+      expect(events).toEqual([]);
+      // Without a session there is nothing to encode: the same runtime runs the instance.
+      const plain = await nvenc.start(request('nvenc-plain'));
+      expect(plain.pids).toHaveLength(1);
+    } finally {
+      await nvenc.shutdown();
+    }
+    expect(liveDescendants().filter((pid) => !before.has(pid))).toEqual([]);
+  });
+
+  it('fails a streaming start on an encoder name that does not exist, naming it, and leaves no process', async () => {
+    const before = new Set(liveDescendants());
+    const bogus = new NodeRuntime({ dataDir, videoEncoder: 'h265_magic' as never });
+    try {
+      await expect(bogus.start(request('bogus', { session_id: 'session-bogus' }))).rejects.toThrow(/config\.video\.encoder must be one of/);
+      expect(bogus.list()).toEqual([]);
+      expect(liveDescendants().filter((pid) => !before.has(pid))).toEqual([]);
+    } finally {
+      await bogus.shutdown();
+    }
   });
 
   it('with warm spares, an instance takes the booted frame source and streamer, and spares are booted again', async () => {
-    const own = new NodeRuntime({ dataDir: mkdtempSync(join(tmpdir(), 'ss-rt-spares-')) });
+    const own = new NodeRuntime({ dataDir: mkdtempSync(join(tmpdir(), 'ss-rt-spares-')), ice: { servers: [], bindAddress: '127.0.0.1' } });
     own.onApplicationBootstrap();
     try {
       const spares = own['spares'];
-      await until('two spares', () => spares.waiting().length === 2, 10_000);
+      await until('two spares', () => spares.waiting().length === 2, 15_000);
       const booted = spares.waiting();
       const info = await own.start(request('warm', { session_id: 'warm-session' }));
       for (const { pid } of booted) expect(info.pids).toContain(pid);
-      await until('replacements', () => spares.waiting().length === 2, 10_000);
+      await until('replacements', () => spares.waiting().length === 2, 15_000);
       expect(spares.waiting().map((s) => s.pid)).not.toEqual(expect.arrayContaining(booted.map((s) => s.pid)));
       // The spare's log became the instance's, and a second run of the instance keeps the first's.
       const log = join(own['dataDir'], 'instances', 'warm', 'frame-source.log');
@@ -330,11 +493,10 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
   });
 
   it('shutdown() stops every instance', async () => {
-    const own = new NodeRuntime({ dataDir });
+    const own = new NodeRuntime({ dataDir, ice: { servers: [], bindAddress: '127.0.0.1' } });
     const a = await own.start(request('sd-a'));
-    const b = await own.start(request('sd-b', { display: { width: 320, height: 240, fps: 30 } }));
-    expect(new Set([...a.pids, ...b.pids]).size).toBe(6);
-    expect(a.media.videoPort).not.toBe(b.media.videoPort);
+    const b = await own.start(request('sd-b', { display: { width: 320, height: 240, fps: 30 }, session_id: 'session-sd-b' }));
+    expect(new Set([...a.pids, ...b.pids]).size).toBe(3);
     await own.shutdown();
     for (const pid of [...a.pids, ...b.pids]) expect(isAlive(pid)).toBe(false);
     await expect(own.start(request('sd-c'))).rejects.toThrow(/shutting down/);
@@ -344,36 +506,59 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
   (x11Tools ? describe : describe.skip)('x11 (Xvfb, x11grab, xdotool; xev as the application)', () => {
     const XW = 320;
     const XH = 240;
-    const x11 = (id: string) => request(id, { kind: 'x11', command: `exec xev -geometry ${XW}x${XH}+0+0`, display: { width: XW, height: XH, fps: 15 } });
+    const withAudio = Boolean(findOnPath('pulseaudio') && findOnPath('parec'));
+    const x11 = (id: string, session?: string) =>
+      request(id, { kind: 'x11', command: `exec xev -geometry ${XW}x${XH}+0+0`, display: { width: XW, height: XH, fps: 15 }, ...(session ? { session_id: session } : {}) });
 
     it('streams the display, injects input through XTest, and stops cleanly', async () => {
-      const info = await runtime.start(x11('x11-main'));
-      expect(info.pids.length).toBeGreaterThanOrEqual(4); // display, [audio], app, input, encoder
-      const audio = await listen(info.media.audioPort);
-      const frames = await grabFrames(runtime, info, 3, XW, XH);
-      await sleep(300);
-      await audio.close();
-      expect(frames.length).toBeGreaterThanOrEqual(3);
-      const luma = frames[frames.length - 1].luma;
-      const mean = luma.reduce((a, b) => a + b, 0) / luma.length;
-      expect(mean).toBeGreaterThan(128); // xev's white window fills the black root window
-      expect(audio.packets.length).toBeGreaterThan(5);
-      expect(audio.packets[0].header.payloadType).toBe(info.media.audioPayloadType);
+      const signalling = new RuntimeSignalling(runtime, 'session-x11', logFile('x11-main', 'streamer'));
+      const info = await runtime.start(x11('x11-main', 'session-x11'));
+      // display, [audio], app, input, streamer
+      expect(info.pids.length).toBe(withAudio ? 5 : 4);
+      const client = new TestClientPeer(signalling, 1);
+      try {
+        await client.connect();
+        await client.waitFor(() => client.received.video.filter((p) => p.header.marker).length >= 5, 10_000, 'x11 video');
+        if (withAudio) await client.waitFor(() => client.received.audio.length > 5, 10_000, 'x11 audio');
+        expect(isH264KeyframeStart(payloadOf(client.received.video[0]))).toBe(true);
+        const frames = await decodeReceived(client.received.video, XW, XH);
+        expect(frames.length).toBeGreaterThanOrEqual(5);
+        const luma = frames.at(-1)!.luma;
+        const mean = luma.reduce((s, v) => s + v, 0) / luma.length;
+        expect(mean).toBeGreaterThan(128); // xev's white window fills the black root window
+        // RTP time is the capture time: close to when the frames arrived.
+        for (const f of frames) {
+          const age = rtpAgeMs(f);
+          expect(age).toBeGreaterThanOrEqual(0);
+          expect(age).toBeLessThan(2000);
+        }
+        if (withAudio) expect(client.received.audio[0].header.payloadType).toBe(111);
 
-      runtime.sendInput('x11-main', { type: 'input::mouse-move', data: { x: 50, y: 60, rx: 0, ry: 0 } });
-      runtime.sendInput('x11-main', { type: 'input::key', data: { code: 30, pressed: true } });
-      runtime.sendInput('x11-main', { type: 'input::key', data: { code: 30, pressed: false } });
-      await until('xev to see the input', () => /keycode 38 \(keysym 0x61, a\)/.test(readFileSync(join(dataDir, 'instances', 'x11-main', 'app.log'), 'utf8')));
-      const logs = await runtime.logs('x11-main');
-      expect(logs).toContain('==> app.log <==');
-      expect(logs).toMatch(/MotionNotify[\s\S]*root:\(50,60\)/);
-
+        runtime.sendInput('x11-main', { type: 'input::mouse-move', data: { x: 50, y: 60, rx: 0, ry: 0 } });
+        runtime.sendInput('x11-main', { type: 'input::key', data: { code: 30, pressed: true } });
+        runtime.sendInput('x11-main', { type: 'input::key', data: { code: 30, pressed: false } });
+        await until('xev to see the input', () => /keycode 38 \(keysym 0x61, a\)/.test(readFileSync(logFile('x11-main', 'app'), 'utf8')));
+        const logs = await runtime.logs('x11-main');
+        expect(logs).toContain('==> app.log <==');
+        expect(logs).toContain('==> streamer.log <==');
+        expect(logs).toMatch(/MotionNotify[\s\S]*root:\(50,60\)/);
+      } finally {
+        client.close();
+      }
       await runtime.stop('x11-main');
       for (const pid of info.pids) expect(isAlive(pid)).toBe(false);
     });
 
-    it('blames the display server when it dies, and reaps the application with it', async () => {
-      const info = await runtime.start(x11('x11-kill'));
+    it('runs without a session: no media process', async () => {
+      const info = await runtime.start(x11('x11-plain'));
+      expect(info.pids.length).toBe(withAudio ? 4 : 3);
+      expect(info.pids.map(roleOf)).not.toContain('streamer');
+      await runtime.stop('x11-plain');
+      for (const pid of info.pids) expect(isAlive(pid)).toBe(false);
+    });
+
+    it('blames the display server when it dies, and reaps the application and the media process with it', async () => {
+      const info = await runtime.start(x11('x11-kill', 'session-x11-kill'));
       process.kill(info.pids[0], 'SIGKILL'); // Xvfb
       const ev = await nextStatus('x11-kill', 'error');
       expect(ev.reason).toMatch(/^display \[Xvfb\] .*killed by SIGKILL/);
@@ -387,8 +572,8 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
       require('ts-node').register({ transpileOnly: true });
       require('tsconfig-paths/register');
       const { NodeRuntime } = require(${JSON.stringify(join(__dirname, 'node-runtime.service.ts'))});
-      new NodeRuntime({ dataDir: ${JSON.stringify(dataDir)} })
-        .start(${JSON.stringify(request('orphan'))})
+      new NodeRuntime({ dataDir: ${JSON.stringify(dataDir)}, ice: { servers: [], bindAddress: '127.0.0.1' } })
+        .start(${JSON.stringify(request('orphan', { session_id: 'session-orphan' }))})
         .then((info) => process.stdout.write('PIDS ' + JSON.stringify(info.pids) + '\\n'), (e) => { console.error(e); process.exit(1); });
       setInterval(() => undefined, 1000);`;
     const host = spawn(process.execPath, ['-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -401,9 +586,9 @@ describe('NodeRuntime (test-pattern, real ffmpeg)', () => {
       });
       host.once('exit', (code) => reject(new Error(`runtime host exited with ${code}`)));
     });
-    expect(pids).toHaveLength(3);
+    expect(pids).toHaveLength(2);
     host.kill('SIGKILL');
-    // The frame source sees its IPC channel close; ffmpeg then sees its input end.
+    // The parent-death signal, or the IPC channel closing, takes the frame source and the streamer.
     await until('the orphaned processes to exit', () => pids.every((pid) => !isAlive(pid)), 5000);
   });
 });

@@ -3,9 +3,10 @@
  * N-API). The high-level `Encoder` of node-av clears `pict_type`, which is how a keyframe is
  * forced here, so this file drives `CodecContext` directly.
  *
- * Every call on the media path is synchronous (`sendFrameSync` / `receivePacketSync`): at ~3 ms
- * a 720p frame the thread-pool hop of the async variants costs more than it saves, and the
- * output then belongs to the frame that was passed in.
+ * Every call on the media path is synchronous (`sendFrameSync` / `receivePacketSync`): the async
+ * variants measured the same (~3 ms p50 a 720p frame either way), so the thread-pool hop buys
+ * nothing, and `encode` can return this frame's access unit directly. The cost is the encode time
+ * on the event loop (~10% of it at 720p30).
  *
  * node-av pitfalls handled here (node-av 6.1.1):
  * - `open2(codec, dict)` frees the dictionary natively, leaving the JS wrapper dangling (touching it
@@ -13,9 +14,11 @@
  * - `Frame.fromBuffer` points the frame's planes INTO the JS buffer (no copy, no reference): a
  *   frame an encoder keeps (QSV, NVENC surfaces) would then read memory the caller reuses. The
  *   planes are copied into the frame's own buffers instead.
- * - `Packet.data` is a view of the packet's memory: copied before the packet is reused.
+ * - `Packet.data` is a copy cached on the packet in 6.1.1 but was a view of the packet's memory in
+ *   earlier versions: it is copied once more (a few µs) so an EncodedVideo owns its bytes anyway.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 // From the package root, not 'node-av/lib' + 'node-av/constants': the repo's tsconfig resolves
 // modules the node10 way, which does not read package.json "exports", so the subpaths have no
 // types there (the root's "types" field works everywhere). At run time it is one require either way.
@@ -99,13 +102,15 @@ const PROBE_WIDTH = 320;
 const PROBE_HEIGHT = 240;
 
 /**
- * libx264 threads. Measured on the 2-CPU box (720p screen-like content, ultrafast/zerolatency,
- * so threads > 1 means sliced threads, which add no frame of delay): 1 thread and auto (= 2
- * slices here) encode in the same ~3 ms p50, and auto has the worse tail (the slices wait for a
- * core the captured application and the X server also want). One thread: least CPU, steady
- * timing, one slice per frame. Larger frames (1080p and up) do gain from slices: auto there.
+ * libx264 threads. With tune=zerolatency, threads > 1 are sliced threads: each frame is cut into
+ * that many slices encoded in parallel, which adds no frame of delay (frame threads would).
+ * Measured on the shared 2-CPU box under load (8 rounds of 115 screen-like frames, median of the
+ * rounds): 720p 1 thread p50 5.1 / p90 11.6 ms, 2 threads 3.7 / 7.0 ms; 1080p 14.7 / 27.5 ms
+ * against 8.7 / 19.4 ms; the same CPU time per frame (~4.5 ms at 720p) either way. On an idle
+ * box 720p was ~3 ms p50 both ways. So slices, one per core, at most 4 (x264's auto would make
+ * one per core of a big host: dozens of thin slices cost compression for nothing).
  */
-const X264_THREADS_MAX_PIXELS = 1280 * 720;
+const X264_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
 /**
  * VBV: the peak rate is the target (`rc_max_rate = bit_rate`) and the buffer holds VBV_FRAMES
@@ -259,7 +264,7 @@ export class VideoEncoder {
       if (ret === AVERROR_EAGAIN || ret === AVERROR_EOF) return;
       check(ret, 'receive packet');
       const data = pkt.data;
-      // A copy: `data` is a view of the packet, which the next receive overwrites.
+      // Our own copy whatever node-av's version returns (see the file comment).
       if (data && data.length > 0) out.push({ data: Buffer.from(data), keyframe: (pkt.flags & AV_PKT_FLAG_KEY) !== 0 });
       pkt.unref();
     }
@@ -363,7 +368,7 @@ function tryOpen(name: ConcreteEncoder, opts: VideoEncoderOptions): OpenedParts 
     switch (name) {
       case 'libx264':
         ctx.pixelFormat = AV_PIX_FMT_YUV420P;
-        ctx.threadCount = opts.threads ?? (width * height > X264_THREADS_MAX_PIXELS ? 0 : 1);
+        ctx.threadCount = opts.threads ?? X264_THREADS;
         setOptions(ctx, {
           preset: 'ultrafast',
           // zerolatency: no lookahead, no B-frames, sliced (not frame) threads, no sync-lookahead.

@@ -41,17 +41,16 @@ export class X11Capture {
   private fc: FormatContext | null;
   private readonly packet: Packet;
   private readonly sws: SoftwareScaleContext;
-  private readonly srcFormat: AVPixelFormat;
   private readonly ring: Buffer[];
   private ringIndex = 0;
   private reading: Promise<unknown> | null = null;
   private closing: Promise<void> | null = null;
 
+  /** `srcFormat`: what x11grab delivers (BGR0 on a 24-bit display). */
   private constructor(fc: FormatContext, width: number, height: number, srcFormat: AVPixelFormat) {
     this.fc = fc;
     this.width = width;
     this.height = height;
-    this.srcFormat = srcFormat;
     this.packet = new Packet();
     this.packet.alloc();
     this.sws = new SoftwareScaleContext();
@@ -150,11 +149,6 @@ export class X11Capture {
     await fc.closeInput();
     this.packet.free();
     this.sws.freeContext();
-  }
-
-  /** The source pixel format x11grab delivers (BGR0 on a 24-bit display). */
-  get sourceFormat(): AVPixelFormat {
-    return this.srcFormat;
   }
 }
 
