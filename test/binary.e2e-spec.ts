@@ -1,5 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,13 +9,13 @@ const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'bin', 'streamstack');
 const run = promisify(execFile);
 
-/** Every process whose command line mentions `needle` (the test's data dir). */
+/** Every process whose command line or working directory mentions `needle` (the test's data dir). */
 function processesMentioning(needle: string): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) pids.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle) || readlinkSync(`/proc/${entry}/cwd`).includes(needle)) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
@@ -66,6 +66,7 @@ describe('the streamstack binary', () => {
     expect(instances).toHaveLength(1);
     expect(instances[0]).toMatchObject({ status: 'running', screen: { width: 1024 } });
     expect((await cli('node', 'list')).stdout).toMatch(/online/);
+    // The server and the instance's frame source at least (children's cwd is in the data dir).
     expect(processesMentioning(dataDir).length).toBeGreaterThanOrEqual(2);
   });
 

@@ -1,12 +1,10 @@
 /**
- * Real media for streamer tests: an ffmpeg that packetizes H.264 and Opus RTP itself and sends
- * it to the streamer's ports (like the runtime's encoder, restartable so that its first frame
- * is an IDR), free UDP ports, and a lossy UDP relay that stands between a client and the
- * streamer to drop chosen RTP packets (NACK tests).
+ * Network helpers for media tests: free UDP ports, and a lossy UDP relay that stands between a
+ * client and the media process to drop chosen RTP packets (NACK tests). The media itself comes
+ * from a real frame source and media process (media-process.ts).
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
-import { parseRtpHeader, type RtpEndpoints } from '../../src/node/media/rtp';
+import { parseRtpHeader } from '../../src/node/media/rtp';
 
 export async function freeUdpPorts(count: number): Promise<number[]> {
   const sockets: dgram.Socket[] = [];
@@ -19,76 +17,6 @@ export async function freeUdpPorts(count: number): Promise<number[]> {
   }
   await Promise.all(sockets.map((s) => new Promise<void>((r) => s.close(() => r()))));
   return ports;
-}
-
-export interface TestEncoderOptions extends RtpEndpoints {
-  width?: number;
-  height?: number;
-  fps?: number;
-  /** Long by default, so that only a restart (or the first frame) yields an IDR quickly. */
-  gop?: number;
-}
-
-/** ffmpeg test source -> libx264 / libopus -> RTP on loopback; restart() = the runtime's restartEncoder. */
-export class TestEncoder {
-  private proc: ChildProcess | null = null;
-  private restarting: Promise<void> | null = null;
-  private stopped = false;
-  restarts = 0;
-  output = '';
-
-  constructor(private readonly o: TestEncoderOptions) {}
-
-  start(): void {
-    const { width = 320, height = 240, fps = 30, gop = 300 } = this.o;
-    const rtp = (port: number) => `rtp://127.0.0.1:${port}?pkt_size=1200&localaddr=127.0.0.1`;
-    const args = [
-      '-hide_banner', '-nostdin', '-loglevel', 'error',
-      '-re', '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=${fps}`,
-      '-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline',
-      '-pix_fmt', 'yuv420p', '-bf', '0', '-g', String(gop), '-b:v', '800k',
-      '-f', 'rtp', '-payload_type', String(this.o.videoPayloadType), '-ssrc', String(this.o.videoSsrc | 0), '-rtpflags', 'skip_rtcp', rtp(this.o.videoPort),
-      '-map', '1:a', '-c:a', 'libopus', '-ac', '2', '-ar', '48000', '-b:a', '64k', '-application', 'lowdelay', '-frame_duration', '20',
-      '-f', 'rtp', '-payload_type', String(this.o.audioPayloadType), '-ssrc', String(this.o.audioSsrc | 0), '-rtpflags', 'skip_rtcp', rtp(this.o.audioPort),
-    ];
-    const proc = spawn('ffmpeg', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    proc.stderr?.on('data', (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000)));
-    this.proc = proc;
-  }
-
-  /**
-   * Kills the running encoder and starts a new one (its first frame is an IDR). Concurrent
-   * calls share one restart, as the runtime's restartEncoder does: two would leave an orphan
-   * ffmpeg sending a second stream to the same port.
-   */
-  restart(): Promise<void> {
-    if (!this.restarting) {
-      this.restarts++;
-      this.restarting = (async () => {
-        await this.kill();
-        if (!this.stopped) this.start();
-      })().finally(() => {
-        this.restarting = null;
-      });
-    }
-    return this.restarting;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.restarting;
-    await this.kill();
-  }
-
-  private async kill(): Promise<void> {
-    const p = this.proc;
-    this.proc = null;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const gone = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
-    await gone;
-  }
 }
 
 /**

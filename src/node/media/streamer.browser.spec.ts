@@ -1,14 +1,16 @@
 /**
- * A real browser as the client: headless Chromium does PROTOCOL.md §4 against a streamer
- * process through an in-test bridge (no gateway), with a real ffmpeg encoding 640x480 H.264.
- * Its RTCPeerConnection must get a MediaStream with each track, decode frames of the right
- * size, see our sender reports, and recover lost packets by NACK (through a lossy relay).
+ * A real browser as the client: headless Chromium does PROTOCOL.md §4 against a real media
+ * process through an in-test bridge (no gateway); the media process reads a real frame source
+ * (the test pattern, 640x480) and encodes it in-process. Chromium's RTCPeerConnection must get
+ * a MediaStream with each track, decode frames of the right size from the IDR forced for it,
+ * see our sender reports, and recover lost packets by NACK (through a lossy relay).
  */
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../../test/support/browser';
-import { freeUdpPorts, LossyRelay, TestEncoder } from '../../../test/support/streamer-media';
-import { StreamerProcess } from '../media-link/streamer-process';
-import type { InstanceSignal, StreamerConfig } from '../media-link/streamer.messages';
+import { startTestStream, type TestStream } from '../../../test/support/media-process';
+import { LossyRelay } from '../../../test/support/streamer-media';
+import type { StreamerProcess } from '../media-link/streamer-process';
+import type { InstanceSignal } from '../media-link/streamer.messages';
 
 jest.setTimeout(45_000);
 
@@ -93,29 +95,30 @@ interface Stats {
 
 describe('streamer with headless Chromium', () => {
   let browser: Browser;
+  let stream: TestStream;
   let streamer: StreamerProcess;
-  let encoder: TestEncoder;
-  let config: StreamerConfig;
   let generation = 0;
+  /** Keyframes the engine forced, by reason, from its log. */
+  const forced = (reason: string) => streamer.stderrTail().split(`keyframe forced (${reason})`).length - 1;
 
   beforeAll(async () => {
-    const [videoPort, audioPort] = await freeUdpPorts(2);
-    const media = { videoPayloadType: 96, audioPayloadType: 111, videoSsrc: 0x1234, audioSsrc: 0x5678 };
-    config = { videoPort, audioPort, ...media, fps: 30, width: WIDTH, height: HEIGHT, iceServers: [], bindAddress: '127.0.0.1' };
-    [browser, streamer] = await Promise.all([chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true, timeout: 30_000 }), StreamerProcess.start(config)]);
-    encoder = new TestEncoder({ videoPort, audioPort, ...media, width: WIDTH, height: HEIGHT, gop: 600 });
-    encoder.start();
-    streamer.on('keyframe', () => void encoder.restart());
+    // A long GOP: a viewer's first frame must come from the IDR forced for it, not a periodic one.
+    [browser, stream] = await Promise.all([
+      chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true, timeout: 30_000 }),
+      startTestStream({ width: WIDTH, height: HEIGHT, fps: 30, video: { encoder: 'libx264', gop: 600, minKbps: 300, maxKbps: 2000, startKbps: 1200 } }),
+    ]);
+    streamer = stream.streamer;
   });
 
   afterAll(async () => {
     await browser?.close().catch(() => undefined);
-    await encoder?.stop();
-    await streamer?.stop();
+    await stream?.stop();
   });
 
   /** Opens a page that joins as a new generation; messages from the streamer are bridged in. */
-  async function join(opts: { noCandidates?: boolean; rewriteOffer?: (sdp: string) => string } = {}): Promise<{ page: Page; generation: number; t0: number }> {
+  async function join(
+    opts: { noCandidates?: boolean; rewriteOffer?: (sdp: string) => string; rewriteCandidate?: (candidate: string) => string } = {},
+  ): Promise<{ page: Page; generation: number; t0: number }> {
     const g = ++generation;
     const page = await browser.newPage();
     await page.exposeFunction('toStreamer', (message: never) => streamer.signal(g, message));
@@ -123,7 +126,9 @@ describe('streamer with headless Chromium', () => {
     streamer.on('signal', (gen: number, message: InstanceSignal) => {
       if (gen !== g || page.isClosed()) return;
       let m = message;
-      if (m.type === 'offer' && opts.rewriteOffer) m = { ...m, sdp: Buffer.from(opts.rewriteOffer(Buffer.from(m.sdp, 'base64').toString('utf8'))).toString('base64') };
+      const rewrite = (b64: string, fn: (text: string) => string) => Buffer.from(fn(Buffer.from(b64, 'base64').toString('utf8'))).toString('base64');
+      if (m.type === 'offer' && opts.rewriteOffer) m = { ...m, sdp: rewrite(m.sdp, opts.rewriteOffer) };
+      if (m.type === 'candidate' && opts.rewriteCandidate) m = { ...m, candidate: rewrite(m.candidate, opts.rewriteCandidate) };
       page.evaluate(`window.fromStreamer(${JSON.stringify(m)})`).catch(() => undefined);
     });
     const t0 = performance.now();
@@ -143,6 +148,7 @@ describe('streamer with headless Chromium', () => {
   }
 
   it('plays: a MediaStream on each track event, frames of the right size decoded, sender reports seen', async () => {
+    const forcedBefore = forced('new-peer');
     const { page, t0 } = await join();
     const connected = await until(page, () => page.evaluate('window.state.connection') as Promise<string[]>, (c) => c.includes('connected'), 10_000, 'connected');
     const connectMs = performance.now() - t0;
@@ -168,8 +174,10 @@ describe('streamer with headless Chromium', () => {
     expect(state.answer).toMatch(/^a=extmap:5 http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay\r$/m);
     expect(s.video).toMatchObject({ frameWidth: WIDTH, frameHeight: HEIGHT });
     expect(s['sr-video']!.packetsSent).toBeGreaterThan(0);
-    // Started at an IDR: nothing to ask for.
+    // Started at the IDR forced when its video track opened: nothing to ask for.
+    expect(forced('new-peer')).toBeGreaterThan(forcedBefore);
     expect(first.video?.pliCount ?? 0).toBe(0);
+    expect(s.video?.keyFramesDecoded ?? 0).toBeGreaterThanOrEqual(1);
     // Steady state: after the first second (the jitter buffer settles).
     const delays = state.presentDelays.slice(30).sort((a, b) => a - b);
     const median = delays[Math.floor(delays.length / 2)];
@@ -214,14 +222,20 @@ describe('streamer with headless Chromium', () => {
     let n = 0;
     // About 1 in 60 video packets (first transmissions only) after the first 100.
     relay.drop = () => ++n > 100 && n % 60 === 0;
+    // The browser reaches the media process only through the relay: the offer carries no
+    // candidates (they are trickled once the answer is in), so each of its host candidates is
+    // rewritten to the relay's port; the media process learns the relay from its checks.
     const { page } = await join({
       noCandidates: true,
       rewriteOffer: (sdp) => {
-        const m = /^a=candidate:\S+ 1 UDP \d+ 127\.0\.0\.1 (\d+) typ host/m.exec(sdp);
-        if (!m) throw new Error('no loopback candidate in the offer');
-        relay.target = { address: '127.0.0.1', port: Number(m[1]) };
         relay.dropSsrc = Number(/^m=video[\s\S]*?^a=ssrc:(\d+) /m.exec(sdp)![1]);
-        return sdp.replace(new RegExp(` 127\\.0\\.0\\.1 ${m[1]} typ host`, 'g'), ` 127.0.0.1 ${relay.port} typ host`);
+        return sdp;
+      },
+      rewriteCandidate: (candidate) => {
+        const m = / 127\.0\.0\.1 (\d+) typ host/.exec(candidate);
+        if (!m) return candidate;
+        relay.target = { address: '127.0.0.1', port: Number(m[1]) };
+        return candidate.replace(m[0], ` 127.0.0.1 ${relay.port} typ host`);
       },
     });
     try {
