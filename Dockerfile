@@ -9,8 +9,9 @@ COPY . .
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
-# ffmpeg encodes the instances' video and audio.
-RUN apt-get update && apt-get install -y --no-install-recommends ffmpeg tini && rm -rf /var/lib/apt/lists/*
+# Encoding is in-process (node-av ships FFmpeg's libraries); x11 instances need a display
+# server, input injection and PulseAudio (parec records the application's sound).
+RUN apt-get update && apt-get install -y --no-install-recommends tini xvfb xdotool pulseaudio pulseaudio-utils && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules

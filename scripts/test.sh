@@ -3,8 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the e2e tests drive (real ffmpeg, nats-server, coturn, Chromium, X).
-packages=(ffmpeg nats-server coturn chromium xvfb xdotool pulseaudio zip)
+# Debian packages the tests drive (nats-server, coturn, Chromium, X, PulseAudio and parec;
+# the ffmpeg CLI only as the tests' own decoder: the product encodes in-process with node-av).
+packages=(ffmpeg nats-server coturn chromium xvfb xdotool pulseaudio pulseaudio-utils zip)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -20,6 +21,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npm run build
-# In band: the suites spawn ffmpeg, Chromium and streamers; two at once only compete for 2 CPUs.
+# In band: the suites spawn media processes and Chromium; two at once only compete for 2 CPUs.
 npx jest --ci --runInBand
 npx jest --ci --config test/jest-e2e.config.js --runInBand
