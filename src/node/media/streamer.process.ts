@@ -12,6 +12,7 @@
  *
  * No path aliases: it must run as plain node from dist.
  */
+import { AV_LOG_WARNING, Log } from 'node-av';
 import { initLogger, type LogLevel } from 'node-datachannel';
 import { receiveConfig } from '../supervisor/child-config';
 import { MediaEngine } from './media-engine';
@@ -64,6 +65,8 @@ async function main(): Promise<void> {
   process.on('uncaughtException', (e) => exit(1, streamer, `uncaught: ${e.stack ?? e}`));
   process.on('unhandledRejection', (e) => exit(1, streamer, `unhandled rejection: ${(e as Error)?.stack ?? e}`));
 
+  // FFmpeg's info lines (libx264 prints eight per open) would drown this process's log.
+  Log.setLevel(AV_LOG_WARNING);
   const config = parseStreamerConfig(await receiveConfig());
   if (config.rtcLogLevel) initLogger(config.rtcLogLevel as LogLevel, (level, message) => log(level === 'Error' || level === 'Fatal' ? 'error' : level === 'Warning' ? 'warn' : 'debug', `rtc: ${message}`));
   engine = new MediaEngine(config, {

@@ -317,6 +317,7 @@ describe('NodeRuntime (real processes)', () => {
 
       const audio = client.received.audio;
       expect(audio.every((p) => p.header.payloadType === 111 && p.header.ssrc === client.offeredSsrc('audio'))).toBe(true);
+      console.log('DIAG audio', audio.slice(0, 400).map((p, i) => `${i}:${(((p.header.timestamp - audio[0].header.timestamp) | 0) / 48).toFixed(0)}/${(p.at - audio[0].at).toFixed(0)}`).join(' '));
       const aSeconds = ((audio.at(-1)!.header.timestamp - audio[0].header.timestamp) >>> 0) / 48_000;
       expect(Math.abs(aSeconds - (audio.at(-1)!.at - audio[0].at) / 1000)).toBeLessThan(0.15);
 
