@@ -275,6 +275,17 @@ describe('gateway sessions (PROTOCOL.md §3) and the signalling relay (§4)', ()
       expect(await statusOf(session.id)).not.toBe('terminated');
     });
 
+    it("records why a client's peer connection failed in status_message, and ends an ephemeral session after the grace", async () => {
+      const session = await create({ ephemeral: true });
+      const { clientGeneration } = (await sessions().forSignalling(session.id))!;
+      await sessions().onClientState({ session_id: session.id, generation: clientGeneration, state: 'failed', reason: 'not connected within 30000 ms' });
+      const shown = (await alice('GET', `/1.0/sessions/${session.id}`)).body.metadata;
+      expect(shown.status_message).toBe("the client's peer connection failed: not connected within 30000 ms");
+      expect(shown.status).not.toBe('terminated');
+      skew = 11_000;
+      expect(await sessions().reap()).toContain(session.id);
+    });
+
     it('ends a session nobody joined for idle_time_min', async () => {
       const session = await create({ ephemeral: false, joinable: true, idle_time_min: 2 });
       skew = 60_000;

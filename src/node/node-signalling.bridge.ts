@@ -25,7 +25,7 @@ export class NodeSignallingBridge implements OnApplicationBootstrap {
         const signal: RelayedSignal = { session_id: ev.session_id, generation: ev.generation, message: ev.message };
         this.rpc.emit(signalPattern(ev.session_id, 'to-client'), signal);
       } else {
-        const state: ClientStateEvent = { session_id: ev.session_id, generation: ev.generation, state: ev.state };
+        const state: ClientStateEvent = { session_id: ev.session_id, generation: ev.generation, state: ev.state, ...(ev.reason ? { reason: ev.reason } : {}) };
         this.rpc.emit(Patterns.gatewayClientState, state);
       }
     });

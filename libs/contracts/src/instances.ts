@@ -131,7 +131,10 @@ export interface InstanceSessionRequest {
 export interface ClientStateEvent {
   session_id: string;
   generation: number;
-  state: 'connected' | 'disconnected';
+  /** failed: its peer connection never connected (ICE or DTLS failed, or it timed out). */
+  state: 'connected' | 'disconnected' | 'failed';
+  /** Why, for `failed`: it becomes the session's status_message. */
+  reason?: string;
 }
 
 /** What travels on `signal.{session}.to-instance` / `.to-client`. */

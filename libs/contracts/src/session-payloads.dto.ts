@@ -58,7 +58,8 @@ export class RegionInstanceSessionDto extends InstanceSessionDto implements Inst
 export class ClientStateEventDto implements ClientStateEvent {
   @IsString() @MaxLength(ID_MAX) session_id: string;
   @IsInt() @Min(0) generation: number;
-  @IsIn(['connected', 'disconnected']) state: 'connected' | 'disconnected';
+  @IsIn(['connected', 'disconnected', 'failed']) state: 'connected' | 'disconnected' | 'failed';
+  @IsOptional() @IsString() @MaxLength(1000) reason?: string;
 }
 
 /** AMS -> everyone `ams.instance.status`. */

@@ -299,7 +299,10 @@ export class SessionsService {
       if (s.clientGeneration !== ev.generation) return false; // an older client's peer
       s.clientConnected = ev.state === 'connected';
       s.lastClientActivityAt = this.now();
-      if (ev.state === 'disconnected') s.clientLeftAt = this.now();
+      if (ev.state !== 'connected') s.clientLeftAt = this.now();
+      // The session lives on (the client may join again); what went wrong is on record.
+      if (ev.state === 'failed') s.statusMessage = `the client's peer connection failed: ${ev.reason ?? 'no reason given'}`;
+      else if (ev.state === 'connected') s.statusMessage = '';
     });
   }
 

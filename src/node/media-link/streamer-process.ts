@@ -34,7 +34,7 @@ export interface StreamerProcessEvents {
   /** Its media path broke for good (source gone, encoder failed). */
   fatal: [reason: string];
   input: [event: InputEvent];
-  'client-state': [generation: number, state: ClientState];
+  'client-state': [generation: number, state: ClientState, reason: string | undefined];
   data: [channel: string, data: Buffer, text: boolean];
   log: [level: StreamerLogLevel, message: string];
   exit: [exit: StreamerExit];
@@ -224,7 +224,7 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
         this.emit('input', msg.event as InputEvent);
         return;
       case 'client-state':
-        this.emit('client-state', msg.generation as number, msg.state as ClientState);
+        this.emit('client-state', msg.generation as number, msg.state as ClientState, typeof msg.reason === 'string' ? msg.reason : undefined);
         return;
       case 'data':
         this.emit('data', String(msg.channel), Buffer.from(String(msg.data), 'base64'), msg.text === true);

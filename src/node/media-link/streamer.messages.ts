@@ -51,6 +51,8 @@ export interface StreamerConfig {
   connectTimeoutMs?: number;
   /** Packets kept for NACK retransmission, per track. Default 512 (video), 128 (audio). */
   nackBufferPackets?: number;
+  /** A source that sends no frame this long while someone watches fails the instance. Default 10 s. */
+  sourceStallMs?: number;
   /** libdatachannel's own log level (to stderr). Default: none. */
   rtcLogLevel?: 'Verbose' | 'Debug' | 'Info' | 'Warning' | 'Error' | 'Fatal';
 }
@@ -105,7 +107,7 @@ export interface InputEvent {
 
 // ---------------------------------------------------------------- IPC
 
-export type ClientState = 'connected' | 'disconnected';
+export type ClientState = 'connected' | 'disconnected' | 'failed';
 /** new-peer: a viewer's video track opened; pli/fir: a receiver asked; resize: the encoder changed size. */
 export type KeyframeReason = 'new-peer' | 'pli' | 'fir' | 'resize';
 
@@ -153,7 +155,7 @@ export type StreamerOutbound =
   /** The media path broke for good (source gone, encoder failed): the instance has failed. */
   | { kind: 'fatal'; reason: string }
   | { kind: 'input'; event: InputEvent }
-  | { kind: 'client-state'; generation: number; state: ClientState }
+  | { kind: 'client-state'; generation: number; state: ClientState; reason?: string }
   | { kind: 'data'; channel: string; data: string; text?: boolean }
   | { kind: 'log'; level: StreamerLogLevel; message: string };
 
@@ -220,6 +222,7 @@ export function parseStreamerConfig(raw: unknown): StreamerConfig {
   if (c.connectTimeoutMs !== undefined && !(Number.isInteger(c.connectTimeoutMs) && (c.connectTimeoutMs as number) > 0)) {
     throw new Error('config.connectTimeoutMs must be a positive integer');
   }
+  if (c.sourceStallMs !== undefined && !isPositiveInt(c.sourceStallMs)) throw new Error('config.sourceStallMs must be a positive integer');
   if (c.nackBufferPackets !== undefined && !(Number.isInteger(c.nackBufferPackets) && (c.nackBufferPackets as number) > 0)) {
     throw new Error('config.nackBufferPackets must be a positive integer');
   }

@@ -22,11 +22,17 @@ import type { KeyframeReason, MediaStats, PeerRateStats, StreamerConfig, Streame
 export const KEYFRAME_MIN_INTERVAL_MS = 250;
 const RATE_TICK_MS = 200;
 const STATS_TICK_MS = 1000;
+/** Every this many stats reports, one log line with each peer's rate control. */
+const STATS_LOG_EVERY = 5;
 /** Bitrate changes smaller than this are not worth touching the encoder for. */
 const BITRATE_CHANGE_MIN_RATIO = 0.05;
 /** Audio stamps re-anchor to the wall clock when they drift this far (a stalled source). */
 const AUDIO_DRIFT_MAX_MS = 200;
 const OPUS_FRAME_SAMPLES = 960;
+/** A source silent this long while someone watches is reported (once) in the log... */
+const SOURCE_STALL_WARN_MS = 2000;
+/** ...and this long (StreamerConfig.sourceStallMs) fails the instance: a viewer must not stare at a frozen picture. */
+export const DEFAULT_SOURCE_STALL_MS = 10_000;
 
 /** One peer as the engine sees it. */
 export interface MediaSink {
@@ -62,8 +68,13 @@ export class MediaEngine {
   private audioAnchorMs = 0;
   private audioSamples = 0;
   private audioActive = false;
+  private videoWanted = false;
+  /** When the source last delivered a frame (or video was last asked for). */
+  private lastFrameAt = 0;
+  private stallWarned = false;
   private readonly counters = { bytes: 0, frames: 0, keyframes: 0, skipped: 0 };
   private timers: NodeJS.Timeout[] = [];
+  private statsReports = 0;
   private closed = false;
   private failed = false;
 
@@ -114,6 +125,8 @@ export class MediaEngine {
     const audio = sinks.some((s) => s.wantsAudio);
     if (audio && !this.audioActive) this.audioSamples = -1; // re-anchor at the next packet
     this.audioActive = audio;
+    if (video && !this.videoWanted) this.lastFrameAt = performance.now();
+    this.videoWanted = video;
     this.source?.setActive(video, audio);
   }
 
@@ -143,6 +156,9 @@ export class MediaEngine {
   private onFrame(frame: VideoFrame): void {
     const video = this.video;
     if (this.closed || !video) return;
+    this.lastFrameAt = performance.now();
+    if (this.stallWarned) this.host.log('info', 'the source delivers frames again');
+    this.stallWarned = false;
     const sinks = [...this.sinks].filter((s) => s.wantsVideo);
     if (sinks.length === 0) return;
     // Below the floor the controller lowers the frame rate: skip frames to its pace (with a
@@ -187,10 +203,23 @@ export class MediaEngine {
     });
   }
 
+  /** A source that stops sending frames is logged, then fails the instance. */
+  private checkSource(now: number): void {
+    if (!this.videoWanted) return;
+    const silent = now - this.lastFrameAt;
+    const limit = this.config.sourceStallMs ?? DEFAULT_SOURCE_STALL_MS;
+    if (silent >= limit) this.fail(`the source sent no frame for ${Math.round(silent)} ms`);
+    else if (silent >= Math.min(SOURCE_STALL_WARN_MS, limit / 2) && !this.stallWarned) {
+      this.stallWarned = true;
+      this.host.log('warn', `the source has sent no frame for ${Math.round(silent)} ms (the instance fails at ${limit} ms)`);
+    }
+  }
+
   /** The most constrained peer's decision goes to the encoder. */
   private applyRate(): void {
     if (this.closed || !this.video) return;
     const now = performance.now();
+    this.checkSource(now);
     const decisions = [...this.sinks].map((s) => s.rateDecision(now)).filter((d): d is RateDecision => d !== null);
     if (decisions.length === 0) return;
     const next = combineDecisions(decisions, this.limits);
@@ -224,11 +253,13 @@ export class MediaEngine {
     const now = Date.now();
     const packets = this.opus.encode(pcm);
     for (const packet of packets) {
-      // Stamps count samples from an anchor on the wall clock; a stall re-anchors them.
+      // Stamps count samples from an anchor on the wall clock. Behind it (the source
+      // stalled): jump forward. Ahead of it (a burst): drop, so stamps only ever move forward.
       const drift = this.audioAnchorMs + this.audioSamples / 48 - now;
-      if (this.audioSamples < 0 || Math.abs(drift) > AUDIO_DRIFT_MAX_MS) {
-        this.audioAnchorMs = now;
-        this.audioSamples = 0;
+      if (drift > AUDIO_DRIFT_MAX_MS) continue;
+      if (this.audioSamples < 0 || drift < -AUDIO_DRIFT_MAX_MS) {
+        this.audioAnchorMs = this.audioSamples < 0 ? now : this.audioAnchorMs + Math.ceil(-drift / 20) * 20;
+        if (this.audioSamples < 0) this.audioSamples = 0;
       }
       const rtpTimestamp = Math.round(this.audioAnchorMs * 48 + this.audioSamples) >>> 0;
       this.audioSamples += OPUS_FRAME_SAMPLES;
@@ -244,7 +275,7 @@ export class MediaEngine {
     const { frames, keyframes } = this.counters;
     this.counters.bytes = this.counters.frames = this.counters.keyframes = this.counters.skipped = 0;
     if (peers.length === 0) return;
-    this.host.stats({
+    const stats: MediaStats = {
       encoder: this.encoderName,
       targetKbps: this.decision.targetKbps,
       sentKbps,
@@ -253,7 +284,9 @@ export class MediaEngine {
       height: this.video?.height ?? 0,
       keyframes,
       peers,
-    });
+    };
+    this.host.stats(stats);
+    if (this.statsReports++ % STATS_LOG_EVERY === 0) this.host.log('info', describeStats(stats));
   }
 
   private fail(reason: string): void {
@@ -270,4 +303,13 @@ export class MediaEngine {
       this.fail(`${what}: ${(e as Error).message}`);
     }
   }
+}
+
+/** `libx264 1280x720 30 fps, target 2400 kb/s, sent 2310 kb/s, 1 keyframe; g3: target 2400, REMB 2600, loss 0.0 %, rtt 4 ms` */
+export function describeStats(s: MediaStats): string {
+  const peers = s.peers.map(
+    (p) =>
+      `g${p.generation}: target ${p.targetKbps}, REMB ${p.estimateKbps ?? '-'}, loss ${(p.lossFraction * 100).toFixed(1)} %, rtt ${p.rttMs === null ? '-' : `${Math.round(p.rttMs)} ms`}`,
+  );
+  return `${s.encoder} ${s.width}x${s.height} ${s.fps} fps, target ${s.targetKbps} kb/s, sent ${s.sentKbps} kb/s, ${s.keyframes} keyframe(s); ${peers.join('; ')}`;
 }

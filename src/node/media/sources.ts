@@ -33,6 +33,12 @@ export interface RawSource {
 
 /** A frame that waited longer than this (in a socket buffer while paused) is dropped. */
 const STALE_FRAME_INTERVALS = 2;
+/**
+ * Audio that arrives faster than real time beyond this much is a backlog from a socket buffer
+ * (the frame source kept writing while nobody listened): dropped, so a new listener hears now.
+ */
+const AUDIO_AHEAD_MAX_MS = 60;
+const PCM_BYTES_PER_MS = (48_000 * 2 * 2) / 1000;
 const CONNECT_TIMEOUT_MS = 5000;
 
 export function openSource(source: MediaSource, size: { width: number; height: number; fps: number }, events: SourceEvents): RawSource {
@@ -45,6 +51,9 @@ class TestPatternSource implements RawSource {
   private audio: net.Socket | null = null;
   private readonly frameBytes: number;
   private pending: Buffer[] = [];
+  /** Since when audio is wanted (0: not), and how much has been passed on since. */
+  private audioSince = 0;
+  private audioBytes = 0;
   private pendingBytes = 0;
   private closed = false;
 
@@ -62,7 +71,7 @@ class TestPatternSource implements RawSource {
     this.video.pause();
     this.audio.pause();
     this.video.on('data', (chunk: Buffer) => this.onVideoData(chunk));
-    this.audio.on('data', (chunk: Buffer) => this.events.audio(chunk));
+    this.audio.on('data', (chunk: Buffer) => this.onAudioData(chunk));
     for (const [name, socket] of [['video', this.video], ['audio', this.audio]] as const) {
       socket.on('error', (e) => this.events.log('warn', `test pattern ${name} socket: ${e.message}`));
       socket.on('close', () => {
@@ -74,8 +83,21 @@ class TestPatternSource implements RawSource {
   setActive(video: boolean, audio: boolean): void {
     if (video) this.video?.resume();
     else this.video?.pause();
+    if (audio && !this.audioSince) this.audioSince = performance.now();
+    if (!audio) this.audioSince = 0;
+    this.audioBytes = 0;
     if (audio) this.audio?.resume();
     else this.audio?.pause();
+  }
+
+  /** Passes PCM on at real-time pace from the moment audio was asked for; a backlog burst is dropped. */
+  private onAudioData(chunk: Buffer): void {
+    if (!this.audioSince) return;
+    const budget = (performance.now() - this.audioSince + AUDIO_AHEAD_MAX_MS) * PCM_BYTES_PER_MS;
+    const room = Math.max(0, Math.floor((budget - this.audioBytes) / 4) * 4); // whole stereo s16 samples
+    const pass = chunk.length <= room ? chunk : chunk.subarray(0, room);
+    this.audioBytes += pass.length;
+    if (pass.length > 0) this.events.audio(pass);
   }
 
   close(): void {

@@ -78,7 +78,7 @@ export interface PeerSettings {
 
 export interface PeerEvents {
   signal(message: InstanceSignal): void;
-  clientState(state: ClientState): void;
+  clientState(state: ClientState, reason?: string): void;
   keyframe(reason: KeyframeReason): void;
   /** What it wants of the engine changed (a track opened or closed). */
   wantsChanged(): void;
@@ -232,7 +232,7 @@ export class StreamerPeer implements MediaSink {
     if (this.settings.audio) this.addTrack('audio', String(this.tracks.length), newSsrc());
     this.own(pc.createDataChannel('streamstack', { negotiated: true, id: hiddenChannelId(c.dtlsSetup) }));
 
-    this.connectTimer = setTimeout(() => this.end(`not connected within ${c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS} ms`), c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+    this.connectTimer = setTimeout(() => this.fail(`not connected within ${c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS} ms`), c.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
     this.connectTimer.unref();
 
     pc.setLocalDescription('offer');
@@ -451,6 +451,9 @@ export class StreamerPeer implements MediaSink {
       const via = pair ? ` via ${pair.local.type}/${pair.local.transportType} ${pair.local.address}:${pair.local.port} <-> ${pair.remote.type} ${pair.remote.address}:${pair.remote.port}` : '';
       this.log('info', `connected ${this.ms()} ms after settings${via}`);
       this.events.clientState('connected');
+    } else if (state === 'failed' && !this.connectedAt) {
+      // Never connected: the client would wait in vain; tell it (and the session) why.
+      this.fail('the peer connection failed before it connected (ICE or DTLS)');
     } else if (state === 'disconnected' || state === 'failed' || state === 'closed') {
       this.end(`peer connection ${state}`);
     }
@@ -562,8 +565,11 @@ export class StreamerPeer implements MediaSink {
     });
   }
 
+  /** Ends a peer that did not work out, saying why to its client and, if it never connected, to the session. */
   private fail(message: string): void {
+    if (this.closed) return;
     this.events.signal({ type: 'error', message });
+    if (!this.connectedAt) this.events.clientState('failed', message);
     this.end(message);
   }
 

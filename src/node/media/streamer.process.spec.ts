@@ -309,6 +309,24 @@ describe('streamer process', () => {
     driver.close();
   });
 
+  it('keeps streaming to the others when a peer leaves in the middle of a keyframe', async () => {
+    const driver = new TestClientPeer(streamer, ++generation);
+    await driver.connect();
+    await driver.waitFor(() => driver.received.video.length > 20, 5000, 'driver video');
+    const leaver = new TestClientPeer(streamer, generation + 200, { spectator: true });
+    await leaver.connect();
+    await leaver.waitFor(() => leaver.received.video.length > 5, 5000, 'spectator video');
+    await new Promise((r) => setTimeout(r, 300));
+    // A PLI forces an IDR on the next frame; the spectator goes while it is being sent.
+    leaver.sendPli();
+    await new Promise((r) => setTimeout(r, 30));
+    leaver.close();
+    const count = driver.received.video.length;
+    await driver.waitFor(() => driver.received.video.length > count + 30, 5000, 'driver video goes on');
+    expect(streamer.alive).toBe(true);
+    driver.close();
+  });
+
   it('queues candidates that come before the answer', async () => {
     const client = new TestClientPeer(streamer, ++generation, { candidatesBeforeAnswerMs: 150 });
     await client.connect();
@@ -350,6 +368,46 @@ describe('streamer process', () => {
     expect(await streamer.exited).toEqual({ code: 0, signal: null });
     await client.waitFor(() => client.states.includes('closed') || client.states.includes('disconnected'), 5000, 'the client sees the close');
     client.close();
+  });
+});
+
+describe('streamer process: a client that never answers, a source that stops', () => {
+  let stream: TestStream;
+  const states: Array<[number, string, string | undefined]> = [];
+  const fatal: string[] = [];
+
+  beforeAll(async () => {
+    stream = await startTestStream({ connectTimeoutMs: 1000, sourceStallMs: 1500 });
+    stream.streamer.on('client-state', (g, s, reason) => states.push([g, s, reason]));
+    stream.streamer.on('fatal', (reason) => fatal.push(reason));
+  });
+
+  afterAll(async () => {
+    closeAllTestClients();
+    if (stream.frameSource.pid) process.kill(stream.frameSource.pid, 'SIGCONT');
+    await stream?.stop();
+    cleanup();
+  });
+
+  it('ends a peer whose client never answers, telling the client and the session why', async () => {
+    const client = new TestClientPeer(stream.streamer, 1);
+    client.send({ type: 'discover' });
+    client.send({ type: 'settings', api_version: 2, enable_video: true, enable_speaker: true });
+    await client.next('offer');
+    const error = await client.next('error', 5000);
+    expect(error).toEqual({ type: 'error', message: 'not connected within 1000 ms' });
+    await waitUntil(() => states.some(([g, s, r]) => g === 1 && s === 'failed' && r === 'not connected within 1000 ms'), 2000);
+    // The next client streams.
+    const next = new TestClientPeer(stream.streamer, 2);
+    await next.connect();
+    await next.waitFor(() => next.received.video.length > 5, 5000, 'video of the next client');
+  });
+
+  it('fails the stream with a reason when its source stops sending frames', async () => {
+    process.kill(stream.frameSource.pid!, 'SIGSTOP');
+    await waitUntil(() => /the source has sent no frame for \d+ ms/.test(stream.streamer.stderrTail()), 3000);
+    await waitUntil(() => fatal.length > 0, 5000);
+    expect(fatal[0]).toMatch(/^the source sent no frame for \d+ ms$/);
   });
 });
 

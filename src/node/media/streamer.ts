@@ -144,7 +144,7 @@ export class Streamer {
     const settings = settingsFromMessage(message);
     const peer = new StreamerPeer(generation, this.config, settings, {
       signal: (m) => this.sendSignal(generation, m),
-      clientState: (state) => this.host.send({ kind: 'client-state', generation, state }),
+      clientState: (state, reason) => this.host.send({ kind: 'client-state', generation, state, ...(reason ? { reason } : {}) }),
       keyframe: (reason) => this.engine.requestKeyframe(reason),
       wantsChanged: () => this.engine.sinksChanged(),
       // A spectator watches: what it sends never reaches the application.

@@ -320,13 +320,19 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     inst.streamer = streamer;
     const tell = (ev: StreamerEvent) => this.streamerListeners.forEach((l) => l(ev));
     streamer.on('signal', (generation, message) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'signal', generation, message }));
-    streamer.on('client-state', (generation, state) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state }));
+    streamer.on('client-state', (generation, state, reason) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state, ...(reason ? { reason } : {}) }));
     streamer.on('input', (event) => inst.deliverInput?.(event));
     streamer.on('stats', (stats) => this.statsListeners.forEach((l) => l(inst.id, stats)));
     streamer.on('fatal', (reason) => this.onMediaFailure(inst, proc, reason));
     streamer.on('log', (level, message) => this.logger[level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'debug'](`instance ${inst.id} streamer: ${message}`));
     sendConfig(proc.child, config);
-    await this.within(inst, streamer.ready, 'the streamer did not become ready');
+    try {
+      await this.within(inst, streamer.ready, 'the streamer did not become ready');
+    } catch (e) {
+      // Its output went to its log, not to us: quote the log (it says why it could not start).
+      if (!streamer.alive) throw new Error(`the streamer exited before it was ready${await this.outputOf(proc)}`);
+      throw e;
+    }
   }
 
   /** Races `work` against the instance breaking and the start timeout. */

@@ -33,7 +33,7 @@ export const NODE_RUNTIME_OPTIONS = Symbol('NODE_RUNTIME_OPTIONS');
 /** What an instance's streamer says for the gateway. */
 export type StreamerEvent = { instance_id: string; session_id: string } & (
   | { kind: 'signal'; generation: number; message: { type: string; [key: string]: unknown } }
-  | { kind: 'client-state'; generation: number; state: 'connected' | 'disconnected' }
+  | { kind: 'client-state'; generation: number; state: 'connected' | 'disconnected' | 'failed'; reason?: string }
 );
 
 export type StreamerEventListener = (ev: StreamerEvent) => void;
