@@ -19,7 +19,8 @@
  * frames), so the CPU columns are the transport's plus a trivial frame source. Latency: the
  * writer stamps the header just before handing the frame over; the reader takes the difference
  * once the whole frame is in a buffer it can give the encoder. CPU: process.cpuUsage() of each
- * child over the window, in % of one core. All children start (ts-node) before the first run.
+ * child over the window, in % of one core. One writer and reader pair per transport serves both
+ * of its runs (a connection each), so that ts-node starts only four times.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -95,7 +96,7 @@ function measureOnCommand<T extends object>(fresh: () => T): T {
   return stats;
 }
 
-/** Listens at once; draws from the reader's connection on. */
+/** Listens at once; draws while a reader is connected. */
 function writer(transport: Transport, paths: Paths): void {
   const stats = measureOnCommand(() => ({ busy: 0, late: 0 }));
   const frame = Buffer.alloc(FRAME_BYTES);
@@ -104,9 +105,8 @@ function writer(transport: Transport, paths: Paths): void {
   if (shm >= 0) fs.ftruncateSync(shm, FRAME_BYTES);
   let frameNumber = 0;
 
-  const server = net.createServer((socket) => {
-    server.close();
-    socket.on('error', () => process.exit(1));
+  const onReader = (socket: net.Socket): void => {
+    socket.on('error', () => socket.destroy()); // the reader leaves after each run
     let taken = true;
     if (transport === 'shm') socket.on('data', () => (taken = true));
     else socket.resume();
@@ -126,6 +126,8 @@ function writer(transport: Transport, paths: Paths): void {
     // Paced like frame-source.ts: a late timer skips ticks rather than bursting.
     const epoch = performance.now();
     let tick = 0;
+    let timer: NodeJS.Timeout | undefined;
+    socket.on('close', () => clearTimeout(timer));
     const onTick = (): void => {
       if (busy()) stats.busy += 1;
       else draw();
@@ -134,14 +136,14 @@ function writer(transport: Transport, paths: Paths): void {
       const missed = Math.max(0, Math.ceil((now - (epoch + tick * FRAME_INTERVAL_MS)) / FRAME_INTERVAL_MS));
       stats.late += missed;
       tick += missed;
-      setTimeout(onTick, epoch + tick * FRAME_INTERVAL_MS - now);
+      timer = setTimeout(onTick, epoch + tick * FRAME_INTERVAL_MS - now);
     };
     onTick();
-  });
-  server.listen(paths.socket, () => process.send!('ready'));
+  };
+  net.createServer(onReader).listen(paths.socket, () => process.send!('ready'));
 }
 
-/** Connects when the parent says 'go'. */
+/** Connects when the parent says 'go', disconnects once it has reported on 'stop'. */
 function reader(transport: Transport, paths: Paths): void {
   const stats = measureOnCommand(() => ({ received: 0, latenciesMs: [] as number[], copiedBytes: 0, stale: 0, torn: 0 }));
   const arrived = (header: FrameHeader, i420: Buffer): void => {
@@ -151,8 +153,9 @@ function reader(transport: Transport, paths: Paths): void {
     if (i420[0] !== mark || i420[i420.length - 1] !== mark) stats.torn += 1;
   };
 
+  let shm = -1; // the writer creates the file
   const readShm = (socket: net.Socket): void => {
-    const shm = fs.openSync(paths.shm, 'r');
+    if (shm < 0) shm = fs.openSync(paths.shm, 'r');
     const frame = Buffer.alloc(FRAME_BYTES);
     socket.on('data', () => {
       fs.readSync(shm, frame, 0, FRAME_BYTES, 0);
@@ -188,13 +191,16 @@ function reader(transport: Transport, paths: Paths): void {
     });
   };
 
+  let socket: net.Socket | null = null;
   process.on('message', (m) => {
+    if (m === 'stop') socket?.destroy();
     if (m !== 'go') return;
-    const socket = net.connect(paths.socket, () => {
-      (transport === 'shm' ? readShm : readSocket)(socket);
+    const s = net.connect(paths.socket, () => {
+      (transport === 'shm' ? readShm : readSocket)(s);
       process.send!('connected');
     });
-    socket.on('error', () => process.exit(1));
+    s.on('error', () => process.exit(1));
+    socket = s;
   });
   process.send!('ready');
 }
@@ -212,8 +218,10 @@ function nextMessage<T>(child: ChildProcess): Promise<T> {
   });
 }
 
-async function startPair(transport: Transport, index: number, dir: string): Promise<Pair> {
-  const paths = { socket: join(dir, `${index}.sock`), shm: `/dev/shm/streamstack-frame-transport-${process.pid}-${index}` };
+const shmPath = (transport: Transport) => `/dev/shm/streamstack-frame-transport-${process.pid}-${transport}`;
+
+async function startPair(transport: Transport, dir: string): Promise<Pair> {
+  const paths = { socket: join(dir, `${transport}.sock`), shm: shmPath(transport) };
   const pair = { transport, paths, writer: startChild('writer', transport, paths), reader: startChild('reader', transport, paths) };
   await Promise.all([nextMessage(pair.writer), nextMessage(pair.reader)]);
   return pair;
@@ -229,7 +237,6 @@ async function measure({ transport, writer, reader }: Pair): Promise<Result> {
   await sleep(RUN_MS);
   for (const c of [writer, reader]) c.send('stop');
   const [w, r] = await answers;
-  for (const c of [writer, reader]) c.kill();
   return { transport, writer: w, reader: r };
 }
 
@@ -269,11 +276,11 @@ async function main(): Promise<void> {
   const order = [...TRANSPORTS, ...TRANSPORTS];
   const pairs: Pair[] = [];
   try {
-    pairs.push(...(await Promise.all(order.map((t, i) => startPair(t, i, dir)))));
+    pairs.push(...(await Promise.all(TRANSPORTS.map((t) => startPair(t, dir)))));
     const results: Result[] = [];
-    for (const [i, pair] of pairs.entries()) {
-      process.stderr.write(`run ${i + 1}/${pairs.length}: ${pair.transport}\n`);
-      results.push(await measure(pair));
+    for (const [i, transport] of order.entries()) {
+      process.stderr.write(`run ${i + 1}/${order.length}: ${transport}\n`);
+      results.push(await measure(pairs.find((p) => p.transport === transport)!));
     }
     console.log('| run | transport | fps | latency p50 / p95 ms | writer CPU % | reader CPU % | reader copies/frame | writer skips busy / late | stale / torn |');
     console.log('|---|---|---|---|---|---|---|---|---|');
@@ -282,7 +289,7 @@ async function main(): Promise<void> {
   } finally {
     for (const p of pairs) for (const c of [p.writer, p.reader]) c.kill();
     fs.rmSync(dir, { recursive: true, force: true });
-    for (let i = 0; i < order.length; i++) fs.rmSync(`/dev/shm/streamstack-frame-transport-${process.pid}-${i}`, { force: true });
+    for (const t of TRANSPORTS) fs.rmSync(shmPath(t), { force: true });
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Streaming end to end: the real stack in this process (gateway, agent, AMS, node runtime with
- * ffmpeg and the streamer), real headless Chromium running the SDK-compatible test client
+ * the frame source and the media process), real headless Chromium running the SDK-compatible test client
  * (test/client/), a real `POST /1.0/sessions` with a client account. What the browser decodes is
  * the evidence: getStats() counters and the pixels of presented frames.
  */
@@ -123,7 +123,7 @@ describe('streaming to real Chromium (PROTOCOL.md §3-§5, §9)', () => {
     return b - a;
   };
 
-  it('decodes the session screen in H.264, receives Opus audio, and opens the control channel', async () => {
+  it('decodes the session screen in H.264, receives Opus audio, opens the control channel, and shows its rate control in /metrics', async () => {
     const { p } = await streamingSession();
     const st = await waitForStats(p.page, (s) => s.video?.framesDecoded >= 30 && s.audio?.packetsReceived >= 25);
     expect(st.video).toMatchObject({ codec: 'video/H264', frameWidth: SCREEN.width, frameHeight: SCREEN.height });
@@ -137,6 +137,15 @@ describe('streaming to real Chromium (PROTOCOL.md §3-§5, §9)', () => {
     // The client closed signalling itself once ICE was up.
     expect(s.wsClose?.code).toBe(1000);
     expect(s.videoWidth).toBe(SCREEN.width);
+    // Its peer's rate control and the encoder are in /metrics (the media process reports each second).
+    const ids = stack.app.get(NodeRuntime).list().map((i) => i.instance_id);
+    expect(ids).toHaveLength(1);
+    const [id] = ids;
+    await eventually(async () => {
+      const text = await fetch(`${stack.url}/metrics`).then((r) => r.text());
+      const wanted = [`streamstack_peer_target_bitrate_kbps{instance="${id}"`, `streamstack_peer_loss_ratio{instance="${id}"`, `streamstack_encoder_fps{instance="${id}",encoder="libx264"}`];
+      return wanted.every((m) => text.includes(m));
+    }, 5000, 200);
   });
 
   it('draws the input sent on the control channel into the next frames', async () => {

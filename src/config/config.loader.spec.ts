@@ -17,6 +17,12 @@ describe('loadConfig', () => {
     expect(c.turnTtl).toBe(3600);
     expect(c.logLevel).toBe('info');
     expect(c.warmSpares).toBe(true);
+    expect(c.videoEncoder).toBe('auto');
+  });
+
+  it('takes a video encoder by name', () => {
+    expect(loadConfig({}, { STREAMSTACK_VIDEO_ENCODER: 'h264_vaapi' }).videoEncoder).toBe('h264_vaapi');
+    expect(loadConfig({ 'video-encoder': 'libx264' }, { STREAMSTACK_VIDEO_ENCODER: 'h264_nvenc' }).videoEncoder).toBe('libx264');
   });
 
   it('reads booleans as true or false', () => {
@@ -53,6 +59,7 @@ describe('loadConfig', () => {
     [{ STREAMSTACK_LOG_LEVEL: 'loud' }, 'STREAMSTACK_LOG_LEVEL'],
     [{ STREAMSTACK_ICE_PORT_RANGE: '5000' }, 'STREAMSTACK_ICE_PORT_RANGE'],
     [{ STREAMSTACK_WARM_SPARES: 'yes' }, 'STREAMSTACK_WARM_SPARES / --warm-spares = "yes": must be true or false'],
+    [{ STREAMSTACK_VIDEO_ENCODER: 'h265_magic' }, 'STREAMSTACK_VIDEO_ENCODER / --video-encoder'],
   ])('rejects %j naming the key', (env, name) => {
     expect(() => loadConfig({}, env)).toThrow(ConfigError);
     expect(() => loadConfig({}, env)).toThrow(name);

@@ -177,9 +177,26 @@ describe('validateManifest', () => {
       { name: 'a', kind: 'x11', command: 'a', encoder: { bitrate_kbps: 60000 } },
       ['encoder.bitrate_kbps must not be greater than 50000'],
     ],
+    [
+      'a rate range upside down',
+      { name: 'a', kind: 'x11', command: 'a', encoder: { min_bitrate_kbps: 3000, max_bitrate_kbps: 1000 } },
+      ['encoder.max_bitrate_kbps must not be less than min_bitrate_kbps'],
+    ],
+    [
+      'rate limits of the wrong type or range',
+      { name: 'a', kind: 'x11', command: 'a', encoder: { min_bitrate_kbps: '1000', max_bitrate_kbps: 60000 } },
+      ['encoder.min_bitrate_kbps', 'encoder.max_bitrate_kbps must not be greater than 50000'],
+    ],
   ])('rejects %s', async (_label, raw, parts) => {
     const error = await rejection(raw);
     for (const part of parts) expect(error.message).toContain(part);
+  });
+
+  it('keeps the rate controller limits when given, and leaves them to the screen when not', async () => {
+    const given = await validateManifest({ name: 'a', kind: 'test-pattern', encoder: { min_bitrate_kbps: 500, max_bitrate_kbps: 2500 } });
+    expect(given.encoder).toEqual({ codec: 'h264', bitrate_kbps: 4000, gop: 60, min_bitrate_kbps: 500, max_bitrate_kbps: 2500 });
+    expect(await validateManifest(given)).toEqual(given);
+    expect((await validateManifest({ name: 'a', kind: 'test-pattern' })).encoder).not.toHaveProperty('min_bitrate_kbps');
   });
 
   it('requires test-pattern displays to fit the timestamp strip', async () => {
