@@ -11,6 +11,7 @@ import { isAlive } from '../../../test/support/processes';
 import { sendConfig, whenLoaded } from '../supervisor/child-config';
 import { StreamerProcess, streamerCommand } from './streamer-process';
 import { parseStreamerConfig, type StreamerConfig } from './streamer.messages';
+import { waitUntil } from '../../../test/support/wait';
 
 jest.setTimeout(30_000);
 
@@ -234,16 +235,4 @@ describe('StreamerProcess', () => {
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`condition not met within ${timeoutMs} ms`));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
 }

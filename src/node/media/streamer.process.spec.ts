@@ -10,6 +10,7 @@ import { startTestStream, type TestStream } from '../../../test/support/media-pr
 import { LossyRelay } from '../../../test/support/streamer-media';
 import type { StreamerProcess } from '../media-link/streamer-process';
 import type { InputEvent, MediaStats } from '../media-link/streamer.messages';
+import { waitUntil } from '../../../test/support/wait';
 
 jest.setTimeout(30_000);
 
@@ -410,15 +411,3 @@ describe('streamer process: a client that never answers, a source that stops', (
     expect(fatal[0]).toMatch(/^the source sent no frame for \d+ ms$/);
   });
 });
-
-function waitUntil(check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) return resolve();
-      if (Date.now() > deadline) return reject(new Error(`condition not met within ${timeoutMs} ms`));
-      setTimeout(tick, 20);
-    };
-    tick();
-  });
-}
