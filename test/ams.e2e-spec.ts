@@ -28,7 +28,7 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
 
   describe('applications', () => {
     it('creates from a JSON manifest with defaults, shows, lists and versions it', async () => {
-      const res = await api('POST', '/ams/1.0/applications', { body: testPatternManifest('pattern') });
+      const res = await api('POST', '/ams/1.0/applications', { body: testPatternManifest('pattern', { encoder: { min_bitrate_kbps: 300, max_bitrate_kbps: 1500, degradation: 'framerate-first' } }) });
       expect(res.status).toBe(201);
       expect(res.body.metadata).toMatchObject({ name: 'pattern', kind: 'test-pattern', latest_version: 1, published_version: 1 });
       const list = await api('GET', '/ams/1.0/applications');
@@ -38,7 +38,7 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
         version: 1,
         published: true,
         packaged: false,
-        manifest: { name: 'pattern', display: { width: 800, height: 600, fps: 15 }, resources: { cpus: 1, memory: 256e6 }, encoder: { codec: 'h264' } },
+        manifest: { name: 'pattern', display: { width: 800, height: 600, fps: 15 }, resources: { cpus: 1, memory: 256e6 }, encoder: { codec: 'h264', min_bitrate_kbps: 300, max_bitrate_kbps: 1500, degradation: 'framerate-first' } },
       });
     });
 

@@ -12,6 +12,9 @@ class EncoderDto {
   @Equals('h264') codec: 'h264';
   @IsInt() @Min(1) bitrate_kbps: number;
   @IsInt() @Min(1) gop: number;
+  @IsOptional() @IsInt() @Min(1) min_bitrate_kbps?: number;
+  @IsOptional() @IsInt() @Min(1) max_bitrate_kbps?: number;
+  @IsOptional() @IsIn(['resolution-first', 'framerate-first']) degradation?: 'resolution-first' | 'framerate-first';
 }
 
 /** AMS -> node `node.{node}.instance.start`, validated on arrival like every edge. */

@@ -20,6 +20,8 @@ export interface EncoderSpec {
   /** The rate controller's range; absent in manifests stored before it existed: see bitrateRange(). */
   min_bitrate_kbps?: number;
   max_bitrate_kbps?: number;
+  /** Below the rate floor, what goes first: the picture's size (default) or its frame rate. */
+  degradation?: 'resolution-first' | 'framerate-first';
 }
 
 /**

@@ -263,6 +263,14 @@ export class EncoderDto {
   @Validate(MaxNotBelowMin)
   max_bitrate_kbps?: number;
 
+  @ApiPropertyOptional({
+    enum: ['resolution-first', 'framerate-first'],
+    description: 'Below min_bitrate_kbps, what the rate controller lowers first. Default resolution-first: smooth motion over sharpness.',
+  })
+  @IsOptional()
+  @IsIn(['resolution-first', 'framerate-first'])
+  degradation?: 'resolution-first' | 'framerate-first';
+
   @ApiProperty({ minimum: 1, maximum: 600, description: 'Frames between key frames; default 2 × display.fps.' })
   @IsInt()
   @Min(1)
@@ -341,6 +349,7 @@ export async function validateManifest(raw: unknown): Promise<Manifest> {
   for (const key of ['min_bitrate_kbps', 'max_bitrate_kbps'] as const) {
     if (dto.encoder[key] !== undefined && dto.encoder[key] !== null) manifest.encoder[key] = dto.encoder[key];
   }
+  if (dto.encoder.degradation) manifest.encoder.degradation = dto.encoder.degradation;
   if (dto.version !== undefined && dto.version !== null) manifest.version = dto.version;
   if (dto.kind === 'x11') manifest.command = dto.command;
   return manifest;

@@ -32,6 +32,8 @@ export interface StreamerConfig {
     minKbps: number;
     maxKbps: number;
     startKbps: number;
+    /** What goes first below the floor: the picture's size (default) or its frame rate. */
+    degradation?: 'resolution-first' | 'framerate-first';
   };
   audio: { bitrateKbps: number; sampleRate: number; channels: number };
   /** node-datachannel format: `stun:host:port`, `turn:user:pass@host:port`. */
@@ -188,6 +190,9 @@ function checkVideo(v: unknown): void {
     if (!isPositiveInt(v[key])) throw new Error(`config.video.${key} must be a positive integer`);
   }
   if ((v.minKbps as number) > (v.maxKbps as number)) throw new Error('config.video.minKbps must not exceed maxKbps');
+  if (v.degradation !== undefined && v.degradation !== 'resolution-first' && v.degradation !== 'framerate-first') {
+    throw new Error('config.video.degradation must be "resolution-first" or "framerate-first"');
+  }
 }
 
 /** Throws naming the first bad field; returns the config with defaults filled in. */

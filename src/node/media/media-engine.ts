@@ -6,15 +6,15 @@
  *   PLI/FIR force one too, at most one per KEYFRAME_MIN_INTERVAL_MS (a request inside that
  *   interval is served when it ends). Every peer sees that keyframe; none needs an encoder restart.
  * - rate: each peer's rate controller (rate-controller.ts) proposes a target from its receiver's
- *   feedback; the most constrained one wins (one encoder for all). Below the floor the frame
- *   rate is lowered (frames skipped), then the resolution (swscale, encoder reopened at the
- *   new size, which starts with an IDR).
+ *   feedback; the most constrained one wins (one encoder for all). Below the floor the
+ *   resolution is lowered (swscale, encoder reopened at the new size, which starts with an
+ *   IDR), then the frame rate (frames skipped), or the other way round (`degradation`).
  * - work only while someone watches: with no open video track nothing is read or encoded.
  */
 import { OpusEncoder } from './av/opus-encoder';
 import { scaleI420 } from './av/x11-capture';
 import { VideoEncoder, type EncodedVideo } from './av/video-encoder';
-import { combineDecisions, type RateDecision, type RateLimits } from './rate-controller';
+import { combineDecisions, rateLimits, type RateDecision, type RateLimits } from './rate-controller';
 import { openSource, type RawSource, type VideoFrame } from './sources';
 import type { KeyframeReason, MediaStats, PeerRateStats, StreamerConfig, StreamerLogLevel } from '../media-link/streamer.messages';
 
@@ -72,7 +72,7 @@ export class MediaEngine {
   /** When the source last delivered a frame (or video was last asked for). */
   private lastFrameAt = 0;
   private stallWarned = false;
-  private readonly counters = { bytes: 0, frames: 0, keyframes: 0, skipped: 0 };
+  private readonly counters = { bytes: 0, frames: 0, keyframes: 0 };
   private timers: NodeJS.Timeout[] = [];
   private statsReports = 0;
   private closed = false;
@@ -83,7 +83,7 @@ export class MediaEngine {
     private readonly host: EngineHost,
   ) {
     const v = config.video;
-    this.limits = { minKbps: v.minKbps, maxKbps: v.maxKbps, startKbps: v.startKbps, fps: config.fps };
+    this.limits = rateLimits(config);
     this.decision = { targetKbps: v.startKbps, fps: config.fps, scale: 1 };
   }
 
@@ -164,10 +164,7 @@ export class MediaEngine {
     // Below the floor the controller lowers the frame rate: skip frames to its pace (with a
     // little slack for capture jitter).
     const interval = 1000 / this.decision.fps;
-    if (frame.captureMs - this.lastEncodedAt < interval * 0.8) {
-      this.counters.skipped++;
-      return;
-    }
+    if (frame.captureMs - this.lastEncodedAt < interval * 0.8) return;
     this.lastEncodedAt = frame.captureMs;
     const now = performance.now();
     if (this.deferredKeyframe && now - this.lastKeyframeAt >= KEYFRAME_MIN_INTERVAL_MS) {
@@ -273,7 +270,7 @@ export class MediaEngine {
     const peers = [...this.sinks].map((s) => s.rateStats());
     const sentKbps = Math.round((this.counters.bytes * 8) / STATS_TICK_MS);
     const { frames, keyframes } = this.counters;
-    this.counters.bytes = this.counters.frames = this.counters.keyframes = this.counters.skipped = 0;
+    this.counters.bytes = this.counters.frames = this.counters.keyframes = 0;
     if (peers.length === 0) return;
     const stats: MediaStats = {
       encoder: this.encoderName,

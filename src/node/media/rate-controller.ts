@@ -246,3 +246,9 @@ export function significantChange(prev: RateDecision, next: RateDecision): boole
   return prev.fps !== next.fps || prev.scale !== next.scale || Math.abs(next.targetKbps - prev.targetKbps) > SIGNIFICANT_CHANGE * prev.targetKbps;
 }
 
+
+/** The rate limits of a media process's configuration (its `video` block and frame rate). */
+export function rateLimits(config: { fps: number; video: { minKbps: number; maxKbps: number; startKbps: number; degradation?: Degradation } }): RateLimits {
+  const v = config.video;
+  return { minKbps: v.minKbps, maxKbps: v.maxKbps, startKbps: v.startKbps, fps: config.fps, ...(v.degradation ? { degradation: v.degradation } : {}) };
+}

@@ -30,7 +30,7 @@ import {
 import type { EncodedVideo } from './av/video-encoder';
 import { parseControlMessage } from './control-input';
 import type { MediaSink } from './media-engine';
-import { RateController, type RateDecision } from './rate-controller';
+import { RateController, rateLimits, type RateDecision } from './rate-controller';
 import { parseRtcp } from './rtcp';
 import { ntpMiddle32, parseRtcpFeedback, rttFromReport } from './rtcp-feedback';
 import type {
@@ -183,8 +183,7 @@ export class StreamerPeer implements MediaSink {
     readonly settings: PeerSettings,
     private readonly events: PeerEvents,
   ) {
-    const v = config.video;
-    this.rate = new RateController({ minKbps: v.minKbps, maxKbps: v.maxKbps, startKbps: v.startKbps, fps: config.fps });
+    this.rate = new RateController(rateLimits(config));
   }
 
   get wantsVideo(): boolean {

@@ -464,5 +464,8 @@ function checkEncoder(req: NodeInstanceStartRequest, display: Display): Omit<Str
   for (const key of ['bitrate_kbps', 'min_bitrate_kbps', 'max_bitrate_kbps'] as const) {
     if (e[key] !== undefined && (!Number.isInteger(e[key]) || (e[key] as number) < 1)) throw invalid(`encoder.${key} must be a positive integer`);
   }
-  return { gop: e.gop, ...bitrateRange(e, display) };
+  if (e.degradation !== undefined && e.degradation !== 'resolution-first' && e.degradation !== 'framerate-first') {
+    throw invalid('encoder.degradation must be resolution-first or framerate-first');
+  }
+  return { gop: e.gop, ...bitrateRange(e, display), ...(e.degradation ? { degradation: e.degradation } : {}) };
 }
