@@ -39,6 +39,8 @@ export interface MediaSink {
   readonly generation: number;
   /** Its video track is open: it wants frames (its first is a keyframe). */
   readonly wantsVideo: boolean;
+  /** It will want video once connected: the source reads ahead, so its first frame is fresh. */
+  readonly expectsVideo: boolean;
   readonly wantsAudio: boolean;
   sendVideo(unit: EncodedVideo, rtpTimestamp: number): void;
   sendAudio(packet: Buffer, rtpTimestamp: number): void;
@@ -117,11 +119,16 @@ export class MediaEngine {
     this.sinksChanged();
   }
 
-  /** A sink's wants changed (a track opened or closed): read the source only as needed. */
+  /**
+   * A sink's wants changed (a peer came, a track opened or closed): read the source only as
+   * needed. Video is read from a peer's settings on, not from its track opening: a paused
+   * source has stale frames in its socket and the frame source is mid-write, and waiting for
+   * them to drain cost hundreds of ms between connect and the first frame on a busy node.
+   */
   sinksChanged(): void {
     if (this.closed) return;
     const sinks = [...this.sinks];
-    const video = sinks.some((s) => s.wantsVideo);
+    const video = sinks.some((s) => s.wantsVideo || s.expectsVideo);
     const audio = sinks.some((s) => s.wantsAudio);
     if (audio && !this.audioActive) this.audioSamples = -1; // re-anchor at the next packet
     this.audioActive = audio;

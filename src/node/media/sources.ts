@@ -49,12 +49,12 @@ export function openSource(source: MediaSource, size: { width: number; height: n
 class TestPatternSource implements RawSource {
   private video: net.Socket | null = null;
   private audio: net.Socket | null = null;
-  private readonly frameBytes: number;
-  private pending: Buffer[] = [];
+  private readonly frames: [Buffer, Buffer];
+  private current: 0 | 1 = 0;
+  private filled = 0;
   /** Since when audio is wanted (0: not), and how much has been passed on since. */
   private audioSince = 0;
   private audioBytes = 0;
-  private pendingBytes = 0;
   private closed = false;
 
   constructor(
@@ -62,7 +62,8 @@ class TestPatternSource implements RawSource {
     private readonly size: { width: number; height: number; fps: number },
     private readonly events: SourceEvents,
   ) {
-    this.frameBytes = FRAME_HEADER_BYTES + i420Bytes(size.width, size.height);
+    const frameBytes = FRAME_HEADER_BYTES + i420Bytes(size.width, size.height);
+    this.frames = [Buffer.allocUnsafe(frameBytes), Buffer.allocUnsafe(frameBytes)];
   }
 
   async open(): Promise<void> {
@@ -106,15 +107,20 @@ class TestPatternSource implements RawSource {
     this.audio?.destroy();
   }
 
+  /**
+   * Copies socket chunks straight into a frame buffer (the one copy a socket needs); a whole
+   * frame goes to the engine without another. Two buffers take turns: the engine encodes a
+   * frame synchronously, before the next can arrive.
+   */
   private onVideoData(chunk: Buffer): void {
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    while (this.pendingBytes >= this.frameBytes) {
-      const all = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
-      const frame = all.subarray(0, this.frameBytes);
-      const rest = all.subarray(this.frameBytes);
-      this.pending = rest.length ? [rest] : [];
-      this.pendingBytes = rest.length;
+    for (let at = 0; at < chunk.length; ) {
+      const frame = this.frames[this.current];
+      const n = chunk.copy(frame, this.filled, at);
+      at += n;
+      this.filled += n;
+      if (this.filled < frame.length) return;
+      this.filled = 0;
+      this.current ^= 1;
       const header = readFrameHeader(frame);
       if (!header) {
         // Framing lost: a broken frame source; the instance cannot stream from it.
@@ -124,7 +130,7 @@ class TestPatternSource implements RawSource {
       }
       // A frame that sat in the socket while nobody watched is not worth showing.
       if (Date.now() - header.captureMs > (STALE_FRAME_INTERVALS * 1000) / this.size.fps) continue;
-      this.events.video({ i420: Buffer.from(frame.subarray(FRAME_HEADER_BYTES)), captureMs: header.captureMs });
+      this.events.video({ i420: frame.subarray(FRAME_HEADER_BYTES), captureMs: header.captureMs });
     }
   }
 }

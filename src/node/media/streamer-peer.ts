@@ -190,6 +190,10 @@ export class StreamerPeer implements MediaSink {
     return !this.closed && this.tracks.some((t) => t.kind === 'video' && t.open);
   }
 
+  get expectsVideo(): boolean {
+    return !this.closed && this.settings.video;
+  }
+
   get wantsAudio(): boolean {
     return !this.closed && this.tracks.some((t) => t.kind === 'audio' && t.open);
   }
