@@ -22,9 +22,26 @@ export const RTT_QUEUE_MS = 150;
 export const BASE_RTT_DRIFT_MS_PER_S = 10;
 /** RTT samples above this are junk (an LSR from another epoch), not a path. */
 export const MAX_RTT_MS = 10_000;
-/** Loss-driven decreases are at least this far apart (GCC: an RTT + 100 ms), within these bounds. */
-export const DECREASE_INTERVAL_MIN_MS = 200;
-export const DECREASE_INTERVAL_MAX_MS = 1000;
+/**
+ * After a loss-driven decrease, loss reports are ignored (for decreasing) for 2 x RTT + 500 ms, within
+ * these bounds: a report covers the second before it was sent, and the bottleneck's queue, filled at
+ * the old rate, drains for a while after the decrease, so the next report or two still describe the
+ * old rate. Acting on each of them again is what took a 226 kb/s cap down to 40 kb/s.
+ */
+export const DECREASE_HOLDOFF_RTT_FACTOR = 2;
+export const DECREASE_HOLDOFF_EXTRA_MS = 500;
+export const DECREASE_HOLDOFF_MIN_MS = 500;
+export const DECREASE_HOLDOFF_MAX_MS = 3000;
+/** RTT assumed for the holdoff before any RTT sample. */
+export const DEFAULT_RTT_MS = 200;
+/**
+ * Loss never takes the rate below this fraction of a fresh REMB: Chromium's REMB follows what
+ * actually arrives (about 0.85-1.05 x the bottleneck once it is hit), so 0.85 x REMB is under the
+ * bottleneck already; lower only starves the stream (the REMB itself still caps the rate).
+ */
+export const LOSS_FLOOR_OF_REMB = 0.85;
+/** A REMB this recent counts as evidence of what the path delivers (Chromium sends one every ~200 ms). */
+export const REMB_FRESH_MS = 1000;
 /** Without any feedback for this long the rate holds (no blind probing). Chromium reports every 0.2-1.5 s. */
 export const FEEDBACK_TIMEOUT_MS = 3000;
 /** Longest step taken by one update: a stalled caller must not turn into a jump. */
@@ -37,9 +54,14 @@ export const HARD_FLOOR_KBPS = 30;
  * of a sane min, and each size change costs a keyframe.
  */
 export const FLOOR_FRACTION = 0.5;
-/** A richer rung needs this much headroom over its floor, and the current rung this much age. */
+/**
+ * A richer rung needs this much headroom over its floor, and the current rung this much age; the climb
+ * goes straight to the richest rung the rate affords with that margin. Flapping is already prevented
+ * by the margin and the probing pace: after a drop below a floor, reaching 1.2 x that floor at 8 %/s
+ * takes at least ln 1.2 / ln 1.08 = 2.4 s.
+ */
 export const RUNG_UP_MARGIN = 1.2;
-export const RUNG_HOLD_MS = 3000;
+export const RUNG_HOLD_MS = 1000;
 /** Decisions closer than this (and with the same fps and size) are not worth an encoder change. */
 export const SIGNIFICANT_CHANGE = 0.05;
 
@@ -125,6 +147,7 @@ export class RateController {
   private rung = 0;
   private rungSince: number | null = null;
   private remb: number | null = null;
+  private lastRembAt: number | null = null;
   private loss = 0;
   /** The worst loss sample since the last update. */
   private pendingLoss: number | null = null;
@@ -149,6 +172,7 @@ export class RateController {
       return;
     }
     this.remb = bps / 1000;
+    if (finite(nowMs)) this.lastRembAt = nowMs;
     this.heard(nowMs);
   }
 
@@ -181,19 +205,24 @@ export class RateController {
     this.lastUpdateAt = this.lastUpdateAt === null ? nowMs : Math.max(this.lastUpdateAt, nowMs);
     const { maxKbps, floorKbps, ladder } = this.limits;
 
-    const decreaseInterval = clamp((this.rtt ?? 200) + 100, DECREASE_INTERVAL_MIN_MS, DECREASE_INTERVAL_MAX_MS);
-    const mayDecrease = this.lastDecreaseAt === null || nowMs - this.lastDecreaseAt >= decreaseInterval;
+    const holdoff = clamp(DECREASE_HOLDOFF_RTT_FACTOR * (this.rtt ?? DEFAULT_RTT_MS) + DECREASE_HOLDOFF_EXTRA_MS, DECREASE_HOLDOFF_MIN_MS, DECREASE_HOLDOFF_MAX_MS);
+    const mayDecrease = this.lastDecreaseAt === null || nowMs - this.lastDecreaseAt >= holdoff;
     const heardLately = this.lastFeedbackAt !== null && nowMs - this.lastFeedbackAt <= FEEDBACK_TIMEOUT_MS;
     const queueing = this.rtt !== null && this.baseRtt !== null && this.rtt > this.baseRtt + RTT_QUEUE_MS;
     const worst = this.pendingLoss ?? 0;
     this.pendingLoss = null;
     if (worst > LOSS_HIGH) {
-      // GCC's decrease, on the worst report since the last update, at most halving (100 % loss).
-      // Reports within a decrease interval still describe the rate before it: dropped, so a storm
-      // is one decrease and a silence repeats none.
+      // GCC's decrease, on the worst report since the last update, at most halving (100 % loss), but
+      // not below 0.85 x a fresh REMB: that much evidently arrives. Reports within the holdoff still
+      // describe the rate before the decrease: dropped, so a storm is one decrease, a silence repeats
+      // none, and lagging reports do not compound. Only an actual decrease starts a holdoff.
       if (mayDecrease) {
-        this.rate *= 1 - 0.5 * worst;
-        this.lastDecreaseAt = nowMs;
+        const freshRemb = this.remb !== null && this.lastRembAt !== null && nowMs - this.lastRembAt <= REMB_FRESH_MS ? this.remb : null;
+        const decreased = Math.max(this.rate * (1 - 0.5 * worst), freshRemb === null ? 0 : LOSS_FLOOR_OF_REMB * freshRemb);
+        if (decreased < this.rate) {
+          this.rate = decreased;
+          this.lastDecreaseAt = nowMs;
+        }
       }
     } else if (this.loss < LOSS_LOW && heardLately && !queueing) {
       this.rate *= INCREASE_PER_S ** (dt / 1000);
@@ -202,12 +231,15 @@ export class RateController {
     if (this.remb !== null) this.rate = Math.min(this.rate, this.remb);
     this.rate = clamp(this.rate, Math.min(HARD_FLOOR_KBPS, maxKbps), maxKbps);
 
-    // Pixel rate: drop at once to the richest rung the rate affords; climb one rung at a time.
+    // Pixel rate: drop at once to the richest rung the rate affords; after a hold, climb straight to
+    // the richest rung it affords with a margin.
     const floorOf = (i: number): number => floorKbps * ladder[i].fps * ladder[i].scale ** 2;
     this.rungSince ??= nowMs;
     let rung = this.rung;
     while (rung < ladder.length - 1 && this.rate < floorOf(rung)) rung++;
-    if (rung === this.rung && rung > 0 && this.rate >= floorOf(rung - 1) * RUNG_UP_MARGIN && nowMs - this.rungSince >= RUNG_HOLD_MS) rung--;
+    if (rung === this.rung && nowMs - this.rungSince >= RUNG_HOLD_MS) {
+      while (rung > 0 && this.rate >= floorOf(rung - 1) * RUNG_UP_MARGIN) rung--;
+    }
     if (rung !== this.rung) {
       this.rung = rung;
       this.rungSince = nowMs;

@@ -44,7 +44,7 @@ import type {
   StreamerLogLevel,
 } from '../media-link/streamer.messages';
 
-/** Payload types we offer (the encoder's are rewritten to these). Chrome's own H.264 is 102+, anything dynamic works. */
+/** Payload types we offer and send. Chrome's own H.264 is 102+, anything dynamic works. */
 export const OFFER_VIDEO_PAYLOAD_TYPE = 96;
 export const OFFER_AUDIO_PAYLOAD_TYPE = 111;
 export const H264_FMTP = 'profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1';
@@ -152,7 +152,6 @@ export class StreamerPeer implements MediaSink {
   private readonly owned: Array<Track | DataChannel> = [];
   private control: DataChannel | null = null;
   private mids: string[] = [];
-  private offerSdp: string | null = null;
   /** Our candidates, withheld until the answer is set (see `withholdCandidates`). */
   private readonly pendingLocal: Array<{ candidate: string; mid: string }> = [];
   private readonly sentLocal = new Set<string>();
@@ -198,10 +197,6 @@ export class StreamerPeer implements MediaSink {
     return !this.closed && this.tracks.some((t) => t.kind === 'audio' && t.open);
   }
 
-  get connected(): boolean {
-    return this.connectedAt > 0 && !this.closed;
-  }
-
   get isClosed(): boolean {
     return this.closed;
   }
@@ -241,7 +236,6 @@ export class StreamerPeer implements MediaSink {
     pc.setLocalDescription('offer');
     const sdp = withholdCandidates(await this.localOffer(pc), this.pendingLocal);
     if (this.closed) return;
-    this.offerSdp = sdp;
     this.mids = [...sdp.matchAll(/^a=mid:(\S+)/gm)].map((m) => m[1]);
     // DTLS roles. With actpass (default) the client becomes the DTLS client; with `active` we
     // are. Either way the peer's certificate is checked against the answer's fingerprint, which

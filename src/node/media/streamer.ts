@@ -49,11 +49,6 @@ export class Streamer {
     private readonly engine: MediaEngine,
   ) {}
 
-  /** The driver's peer, if any (tests and logs). */
-  get currentPeer(): StreamerPeer | null {
-    return this.driver.peer;
-  }
-
   handle(msg: StreamerInbound): void {
     if (this.stopped) return;
     switch (msg.kind) {
