@@ -21,6 +21,8 @@ interface Fixture {
   narrowAtMs?: number;
   recoverAtMs?: number;
   capKbps?: number;
+  stepAtMs?: number;
+  liftAtMs?: number;
 }
 
 type Sample = RateStats & { t: number };
@@ -150,6 +152,40 @@ describe('RateController on recorded-like feedback', () => {
     });
   });
 
+  describe('the 226 kb/s benchmark: a step down from an open link and back (natural rate ~565 kb/s)', () => {
+    const f = fixture('step-226');
+    const step = f.stepAtMs!;
+    const lift = f.liftAtMs!;
+    const cap = f.capKbps!;
+    const s = replay(f.limits, f.events, 55_000);
+
+    it('is under the cap within 1.5 s, and lagging loss reports do not compound below the REMB', () => {
+      expectWithinBounds(s, 3000);
+      expect(at(s, step - 100)).toMatchObject({ fps: 30, scale: 1 });
+      expect(at(s, step - 100).targetKbps).toBeGreaterThanOrEqual(650);
+      for (const x of between(s, step + 1500, lift)) expect(x.targetKbps).toBeLessThanOrEqual(260);
+      // Five reports of 40-60 % loss over 2.8 s: the old rule (x (1 - loss/2) each time) took it to
+      // 99 kb/s and 20 fps; now 0.85 x the REMB (~240) is the floor and the lagging ones are dropped.
+      for (const x of between(s, step, lift)) {
+        expect(x.targetKbps).toBeGreaterThanOrEqual(0.65 * cap);
+        expect(x.rung).toBeLessThan(4); // never 15 fps @ 0.5
+      }
+      for (const x of between(s, step + 1500, lift)) expect(x).toMatchObject({ fps: 30, scale: 0.5 });
+      expect(Math.min(...between(s, step, lift).map((x) => x.targetKbps))).toBeGreaterThanOrEqual(195);
+    });
+
+    it('follows the REMB back up once the cap is lifted: >= 500 kb/s within 15 s, full size and rate within 20 s', () => {
+      const over500 = s.find((x) => x.t > lift && x.targetKbps >= 500)!;
+      expect(over500.t - lift).toBeLessThanOrEqual(15_000);
+      const full = s.find((x) => x.t > lift && x.scale === 1 && x.fps === 30)!;
+      expect(full.t - lift).toBeLessThanOrEqual(20_000);
+      for (const x of between(s, full.t, 55_001)) expect(x).toMatchObject({ fps: 30, scale: 1 });
+      // The bound is the REMB's own growth (~8 %/s): the target stays within a few % of it.
+      for (const x of between(s, lift + 2000, 55_001)) expect(x.targetKbps).toBeGreaterThanOrEqual(0.9 * x.estimateKbps!);
+      expect(rungChanges(between(s, lift, 55_001))).toBe(2); // 0.5 -> 0.75 -> 1
+    });
+  });
+
   it('lossy but wide link: random 0-4 % loss per report does not collapse the rate', () => {
     const f = fixture('lossy-wide');
     const s = replay(f.limits, f.events, 60_000);
@@ -193,14 +229,22 @@ describe('RateController on bad input', () => {
     expect(s[s.length - 1]).toMatchObject({ targetKbps: 3000, estimateKbps: 10e6 });
   });
 
-  it('a report claiming 100 % loss at most halves the rate once, then holds until loss is low again', () => {
+  it('a report claiming 100 % loss at most halves the rate once (not below 0.85 x a fresh REMB), then holds until loss is low again', () => {
+    // Without a REMB: halved.
+    const bare = new RateController(limits);
+    replay(limits, steady().filter((e) => e.type === 'rr'), 10_000, bare);
+    const bareBefore = bare.update(10_000).targetKbps;
+    bare.onReceiverReport({ fractionLost: 255 / 256 }, 10_050);
+    expect(bare.update(10_050).targetKbps).toBeGreaterThanOrEqual(Math.floor(bareBefore * 0.5));
+    expect(bare.update(10_050).targetKbps).toBeLessThanOrEqual(Math.ceil(bareBefore * 0.51));
+    // With a REMB of 2 Mb/s 50 ms old, 1.7 Mb/s evidently arrives: no lower than that.
     const rc = new RateController(limits);
     replay(limits, steady(), 10_000, rc);
     const before = rc.update(10_000).targetKbps;
     rc.onReceiverReport({ fractionLost: 255 / 256 }, 10_050);
     const after = rc.update(10_050).targetKbps;
-    expect(after).toBeGreaterThanOrEqual(Math.floor(before * 0.5));
-    expect(after).toBeLessThanOrEqual(Math.ceil(before * 0.51));
+    expect(before).toBe(2000);
+    expect(after).toBe(1700);
     expect(rc.update(12_000).targetKbps).toBe(after); // no report since: nothing repeats the decrease
     // Clean reports halve the smoothed loss (0.5 -> 0.25 ... 0.016); probing resumes under 2 %.
     for (let t = 13_000; t <= 16_000; t += 1000) {
@@ -219,6 +263,16 @@ describe('RateController on bad input', () => {
     const s = replay(limits, events, 20_000);
     expectWithinBounds(s, 3000);
     expect(s[s.length - 1]).toMatchObject({ targetKbps: HARD_FLOOR_KBPS, fps: 15, scale: 0.5 });
+  });
+
+  it('after a loss decrease, drops the reports of the next 2 x RTT + 500 ms (they describe the old rate)', () => {
+    const rc = new RateController({ ...LIMITS_720P30, startKbps: 2000 });
+    rc.onReceiverReport({ fractionLost: 0.4, rttMs: 100 }, 10_000);
+    expect(rc.update(10_000).targetKbps).toBe(1600);
+    rc.onReceiverReport({ fractionLost: 0.6, rttMs: 100 }, 10_600); // holdoff 2 x 100 + 500 = 700 ms
+    expect(rc.update(10_600).targetKbps).toBe(1600);
+    rc.onReceiverReport({ fractionLost: 0.4, rttMs: 100 }, 10_700);
+    expect(rc.update(10_700).targetKbps).toBe(1280);
   });
 
   it('a storm of feedback in one millisecond is at most one decrease and stays cheap', () => {
