@@ -45,8 +45,9 @@ export interface StreamerConfig {
   /** Share one UDP port between all ICE sessions (libjuice mux); off unless asked. */
   enableIceUdpMux?: boolean;
   /**
-   * The offer's DTLS setup attribute. `actpass` (default): the client picks, and browsers
-   * become the DTLS client. `active`: we are the DTLS client. See StreamerPeer.start().
+   * The offer's DTLS setup attribute. `active` (default): we are the DTLS client and start the
+   * handshake as soon as our ICE connects. `actpass`: the client picks (browsers become the
+   * DTLS client). See StreamerPeer.start().
    */
   dtlsSetup?: 'actpass' | 'active';
   /** Close a peer that has not connected this long after its offer. Default 30 s. */

@@ -31,8 +31,6 @@ export interface RawSource {
   close(): void;
 }
 
-/** A frame that waited longer than this (in a socket buffer while paused) is dropped. */
-const STALE_FRAME_INTERVALS = 2;
 /**
  * Audio that arrives faster than real time beyond this much is a backlog from a socket buffer
  * (the frame source kept writing while nobody listened): dropped, so a new listener hears now.
@@ -52,6 +50,8 @@ class TestPatternSource implements RawSource {
   private readonly frames: [Buffer, Buffer];
   private current: 0 | 1 = 0;
   private filled = 0;
+  /** Frames drawn before this (wall clock) waited in the socket while nobody read: dropped. */
+  private videoSince = 0;
   /** Since when audio is wanted (0: not), and how much has been passed on since. */
   private audioSince = 0;
   private audioBytes = 0;
@@ -59,7 +59,7 @@ class TestPatternSource implements RawSource {
 
   constructor(
     private readonly source: Extract<MediaSource, { kind: 'test-pattern' }>,
-    private readonly size: { width: number; height: number; fps: number },
+    size: { width: number; height: number; fps: number },
     private readonly events: SourceEvents,
   ) {
     const frameBytes = FRAME_HEADER_BYTES + i420Bytes(size.width, size.height);
@@ -82,6 +82,8 @@ class TestPatternSource implements RawSource {
   }
 
   setActive(video: boolean, audio: boolean): void {
+    if (video && !this.videoSince) this.videoSince = Date.now();
+    if (!video) this.videoSince = 0;
     if (video) this.video?.resume();
     else this.video?.pause();
     if (audio && !this.audioSince) this.audioSince = performance.now();
@@ -128,8 +130,9 @@ class TestPatternSource implements RawSource {
         this.close();
         return;
       }
-      // A frame that sat in the socket while nobody watched is not worth showing.
-      if (Date.now() - header.captureMs > (STALE_FRAME_INTERVALS * 1000) / this.size.fps) continue;
+      // A frame drawn before we asked for video sat in the socket: not worth showing. (Age
+      // alone would not do: on a busy node a 720p frame can take tens of ms to cross.)
+      if (header.captureMs < this.videoSince) continue;
       this.events.video({ i420: frame.subarray(FRAME_HEADER_BYTES), captureMs: header.captureMs });
     }
   }

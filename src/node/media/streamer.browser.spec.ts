@@ -167,8 +167,8 @@ describe('streamer with headless Chromium', () => {
     // event.streams[0] exists for both (what the SDK reads); one stream per track (no lip-sync hold-back).
     expect(state.tracks.every((t) => t.streams === 1 && t.streamId)).toBe(true);
     expect(state.tracks[0].streamId).not.toBe(state.tracks[1].streamId);
-    // We offer actpass (see StreamerPeer.start): the browser takes the DTLS client role.
-    expect(state.answer).toMatch(/a=setup:active/);
+    // We offer active (see StreamerPeer.start): the browser is the DTLS server.
+    expect(state.answer).toMatch(/a=setup:passive/);
     // Chrome accepts the playout-delay header extension with the id we offered (the streamer
     // then sends min = max = 0 on every video packet: frames are presented as soon as decoded).
     expect(state.answer).toMatch(/^a=extmap:5 http:\/\/www\.webrtc\.org\/experiments\/rtp-hdrext\/playout-delay\r$/m);
