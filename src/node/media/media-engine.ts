@@ -29,6 +29,8 @@ const BITRATE_CHANGE_MIN_RATIO = 0.05;
 /** Audio stamps re-anchor to the wall clock when they drift this far (a stalled source). */
 const AUDIO_DRIFT_MAX_MS = 200;
 const OPUS_FRAME_SAMPLES = 960;
+/** Below the video's floor (a lower scale or frame rate) audio takes this share of its bitrate. */
+const NARROW_AUDIO_FACTOR = 0.5;
 /** A source silent this long while someone watches is reported (once) in the log... */
 const SOURCE_STALL_WARN_MS = 2000;
 /** ...and this long (StreamerConfig.sourceStallMs) fails the instance: a viewer must not stare at a frozen picture. */
@@ -97,7 +99,7 @@ export class MediaEngine {
   async open(): Promise<void> {
     const c = this.config;
     this.video = this.openVideo(c.width, c.height);
-    this.opus = OpusEncoder.open({ sampleRate: 48000, channels: c.audio.channels as 1 | 2, bitrateKbps: c.audio.bitrateKbps });
+    this.opus = this.openOpus(c.audio.bitrateKbps);
     this.source = openSource(c.source, c, {
       video: (frame) => this.guard('video frame', () => this.onFrame(frame)),
       audio: (pcm) => this.guard('audio', () => this.onAudio(pcm)),
@@ -231,9 +233,21 @@ export class MediaEngine {
     this.decision = next;
     if (Math.abs(next.targetKbps - prev.targetKbps) > prev.targetKbps * BITRATE_CHANGE_MIN_RATIO) this.video.setBitrate(next.targetKbps);
     if (next.scale !== prev.scale) this.resize(next.scale);
+    // On a link too narrow for the video's floor, audio gives up half of its share too.
+    const narrow = (d: RateDecision) => d.scale < 1 || d.fps < this.config.fps;
+    if (narrow(next) !== narrow(prev)) {
+      const kbps = Math.round(this.config.audio.bitrateKbps * (narrow(next) ? NARROW_AUDIO_FACTOR : 1));
+      this.opus?.close();
+      this.opus = this.openOpus(kbps);
+      this.host.log('info', `audio at ${kbps} kb/s`);
+    }
     if (next.fps !== prev.fps || next.scale !== prev.scale) {
       this.host.log('info', `rate: ${next.targetKbps} kb/s, ${next.fps} fps, scale ${next.scale} (was ${prev.targetKbps} kb/s, ${prev.fps} fps, scale ${prev.scale})`);
     }
+  }
+
+  private openOpus(bitrateKbps: number): OpusEncoder {
+    return OpusEncoder.open({ sampleRate: 48000, channels: this.config.audio.channels as 1 | 2, bitrateKbps });
   }
 
   /** Reopens the encoder at `scale` of the source size (its first frame is an IDR). */

@@ -1,7 +1,8 @@
 /** Audio of every instance: Opus from 48 kHz stereo. */
 export const AUDIO_SAMPLE_RATE = 48_000;
 export const AUDIO_CHANNELS = 2;
-export const AUDIO_BITRATE_KBPS = 96;
+/** Opus stereo: transparent for most content; the media process halves it on a narrow link. */
+export const AUDIO_BITRATE_KBPS = 64;
 
 export const DEFAULT_STOP_GRACE_MS = 2000;
 export const DEFAULT_START_TIMEOUT_MS = 20_000;
