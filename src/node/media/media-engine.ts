@@ -31,6 +31,8 @@ const AUDIO_DRIFT_MAX_MS = 200;
 const OPUS_FRAME_SAMPLES = 960;
 /** Below the video's floor (a lower scale or frame rate) audio takes this share of its bitrate. */
 const NARROW_AUDIO_FACTOR = 0.5;
+/** Headers of each 20 ms Opus packet on the wire (IPv4 20 + UDP 8 + RTP 12 + SRTP tag 10 bytes), in kb/s. */
+const AUDIO_OVERHEAD_KBPS = (50 * 50 * 8) / 1000;
 /** A source silent this long while someone watches is reported (once) in the log... */
 const SOURCE_STALL_WARN_MS = 2000;
 /** ...and this long (StreamerConfig.sourceStallMs) fails the instance: a viewer must not stare at a frozen picture. */
@@ -72,6 +74,7 @@ export class MediaEngine {
   private audioAnchorMs = 0;
   private audioSamples = 0;
   private audioActive = false;
+  private audioKbps: number;
   private videoWanted = false;
   /** When the source last delivered a frame (or video was last asked for). */
   private lastFrameAt = 0;
@@ -86,9 +89,17 @@ export class MediaEngine {
     private readonly config: StreamerConfig,
     private readonly host: EngineHost,
   ) {
-    const v = config.video;
     this.limits = rateLimits(config);
-    this.decision = { targetKbps: v.startKbps, fps: config.fps, scale: 1 };
+    this.audioKbps = config.audio.bitrateKbps;
+    this.decision = { targetKbps: config.video.startKbps, fps: config.fps, scale: 1 };
+  }
+
+  /**
+   * What a peer's audio takes of its link (kb/s on the wire): a receiver's REMB estimates all
+   * it receives, so the video gets the rest.
+   */
+  get audioOnTheWireKbps(): number {
+    return this.audioKbps + AUDIO_OVERHEAD_KBPS;
   }
 
   get encoderName(): string {
@@ -239,6 +250,7 @@ export class MediaEngine {
       const kbps = Math.round(this.config.audio.bitrateKbps * (narrow(next) ? NARROW_AUDIO_FACTOR : 1));
       this.opus?.close();
       this.opus = this.openOpus(kbps);
+      this.audioKbps = kbps;
       this.host.log('info', `audio at ${kbps} kb/s`);
     }
     if (next.fps !== prev.fps || next.scale !== prev.scale) {

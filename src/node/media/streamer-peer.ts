@@ -84,6 +84,8 @@ export interface PeerEvents {
   keyframe(reason: KeyframeReason): void;
   /** What it wants of the engine changed (a track opened or closed). */
   wantsChanged(): void;
+  /** The link share (kb/s) its audio takes now: a REMB covers audio and video. */
+  audioKbps(): number;
   input(event: InputEvent): void;
   data(channel: string, data: Buffer, text: boolean): void;
   /** The peer ended by itself (client left, ICE failed, timeout, bad answer); it is closed already. */
@@ -423,7 +425,9 @@ export class StreamerPeer implements MediaSink {
     if (kind === 'video') {
       const now = performance.now();
       for (const fb of parseRtcpFeedback(msg)) {
-        if (fb.kind === 'remb') this.rate.onRemb(fb.bps, now);
+        // REMB estimates everything received; the video gets what the audio leaves (at least
+        // 1 kb/s: 0 would be taken for a receiver saying nothing).
+        if (fb.kind === 'remb') this.rate.onRemb(Math.max(1000, fb.bps - (this.wantsAudio ? this.events.audioKbps() * 1000 : 0)), now);
         // Only our video's report blocks: audio loss would skew the video's rate.
         else if (fb.ssrc === this.ssrcOf('video')) {
           this.rate.onReceiverReport({ fractionLost: fb.fractionLost, rttMs: rttFromReport(fb.lsr, fb.dlsr, ntpMiddle32(Date.now())) }, now);

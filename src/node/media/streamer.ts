@@ -142,6 +142,7 @@ export class Streamer {
       clientState: (state, reason) => this.host.send({ kind: 'client-state', generation, state, ...(reason ? { reason } : {}) }),
       keyframe: (reason) => this.engine.requestKeyframe(reason),
       wantsChanged: () => this.engine.sinksChanged(),
+      audioKbps: () => this.engine.audioOnTheWireKbps,
       // A spectator watches: what it sends never reaches the application.
       input: (event) => (spectator ? this.host.log('debug', `g${generation}: spectator input ignored`) : this.host.send({ kind: 'input', event })),
       data: (channel, data, text) => {
