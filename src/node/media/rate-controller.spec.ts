@@ -52,7 +52,7 @@ function replay(limits: RateLimits, events: FeedbackEvent[], untilMs: number, rc
   return out;
 }
 
-const between = (samples: Sample[], from: number, to: number): Sample[] => samples.filter((s) => s.t >= from && s.t < to);
+const between = <S extends Sample>(samples: S[], from: number, to: number): S[] => samples.filter((s) => s.t >= from && s.t < to);
 const at = (samples: Sample[], t: number): Sample => samples.find((s) => s.t >= t)!;
 const rungChanges = (samples: Sample[]): number => samples.filter((s, i) => i > 0 && (s.fps !== samples[i - 1].fps || s.scale !== samples[i - 1].scale)).length;
 
@@ -364,6 +364,143 @@ describe('RateController on bad input', () => {
     const s = replay(LIMITS_720P30, events, 60_000);
     expect(rungChanges(s)).toBeLessThanOrEqual(2); // 1 -> 0.75 -> 0.5 once
     expect(s[s.length - 1]).toMatchObject({ fps: 30, scale: 0.5 });
+  });
+});
+
+describe('RateController when the sender is application-limited (onSent)', () => {
+  // Simple, mostly static content (the bench's case): what the encoder really produces per rung,
+  // whatever the target above it. 20 fps @ 0.5 is interpolated.
+  const CONTENT: Record<string, number> = { '15@0.5': 15, '20@0.5': 40, '30@0.5': 60, '30@0.75': 120, '30@1': 250 };
+  const AUDIO_KBPS = 56;
+  const contentOf = (d: RateDecision): number => CONTENT[`${d.fps}@${d.scale}`];
+
+  type AppSample = Sample & { sent: number; lost: number };
+
+  /**
+   * A link of `capacityAt(t)` kb/s carrying our video (min(content, target)) and 56 kb/s of audio.
+   * Chromium's REMB follows what arrives: on overuse it resets to 0.85 x the incoming rate, otherwise
+   * it grows <= 8 %/s and never above 1.5 x incoming + 10 kb/s. The caller subtracts the audio. An RR
+   * each second with the loss of that second; onSent each second with the video actually produced.
+   */
+  function simulateLink(capacityAt: (t: number) => number, untilMs: number, withOnSent = true): AppSample[] {
+    const rc = new RateController(LIMITS_720P30);
+    const out: AppSample[] = [];
+    let estimate = 700;
+    let sentSum = 0;
+    let lostSum = 0;
+    let ticks = 0;
+    let lastLost = 0;
+    let d = rc.update(0);
+    for (let t = 100; t <= untilMs; t += 100) {
+      const c = capacityAt(t);
+      const sent = Math.min(contentOf(d), d.targetKbps);
+      const total = sent + AUDIO_KBPS;
+      const received = Math.min(total, c);
+      sentSum += sent;
+      lostSum += 1 - received / total;
+      ticks++;
+      if (t % 200 === 0) {
+        estimate = total > c ? 0.85 * received : Math.min(estimate * 1.08 ** 0.2, 1.5 * received + 10);
+        rc.onRemb(Math.max(1, estimate - AUDIO_KBPS) * 1000, t);
+      }
+      if (t % 1000 === 0) {
+        lastLost = lostSum / ticks;
+        rc.onReceiverReport({ fractionLost: Math.floor(lastLost * 256) / 256, rttMs: 40 }, t);
+        if (withOnSent) rc.onSent(sentSum / ticks, t);
+        sentSum = lostSum = ticks = 0;
+      }
+      d = rc.update(t);
+      out.push({ t, ...rc.stats, sent, lost: lastLost });
+    }
+    return out;
+  }
+
+  describe('the bench deadlock: a step down to 216 kb/s, then the link opens fully', () => {
+    const step = 10_000;
+    const open = 40_000;
+    const capacity = (t: number): number => (t >= step && t < open ? 216 : 100_000);
+
+    it('without onSent (as before) stays stuck on a low rung: the REMB only follows what we send', () => {
+      const s = simulateLink(capacity, 70_000, false);
+      for (const x of between(s, open + 15_000, 70_001)) expect(x.scale).toBeLessThan(1);
+      expect(s.every((x) => !x.appLimited)).toBe(true);
+    });
+
+    it('with onSent is back at 30 fps, full size within 15 s of the link opening, without loss', () => {
+      const s = simulateLink(capacity, 70_000);
+      expectWithinBounds(s, 3000);
+      // The capped phase still keeps under the link most of the time.
+      const capped = between(s, step + 3000, open);
+      expect(capped.filter((x) => x.sent + AUDIO_KBPS <= 216).length / capped.length).toBeGreaterThanOrEqual(0.7);
+      const full = s.find((x) => x.t >= open && x.fps === 30 && x.scale === 1)!;
+      expect(full).toBeDefined();
+      expect(full.t - open).toBeLessThanOrEqual(15_000);
+      for (const x of between(s, full.t, 70_001)) {
+        expect(x).toMatchObject({ fps: 30, scale: 1 });
+        expect(x.lost).toBe(0);
+      }
+      // Past REMB only by the probe: never more than the full-size floor (500) or 1.2 x the REMB.
+      for (const x of between(s, open, 70_001)) expect(x.targetKbps).toBeLessThanOrEqual(Math.max(600, 1.2 * x.estimateKbps!));
+    });
+
+    it('an open link with this content stays at full size and rate (no REMB-driven drop while app-limited)', () => {
+      const s = simulateLink(() => 100_000, 40_000);
+      for (const x of between(s, 10_000, 40_001)) expect(x).toMatchObject({ fps: 30, scale: 1 });
+    });
+  });
+
+  it('a truly narrow link (30 % loss whenever the target exceeds 200 kb/s, REMB ~200): probes rarely, stays mostly under 200', () => {
+    const rc = new RateController(LIMITS_720P30);
+    const s: Sample[] = [];
+    let d = rc.update(0);
+    let sentSum = 0;
+    let ticks = 0;
+    let over = false;
+    for (let t = 100; t <= 120_000; t += 100) {
+      sentSum += Math.min(contentOf(d), d.targetKbps);
+      ticks++;
+      over ||= d.targetKbps > 200;
+      if (t % 200 === 0) rc.onRemb((199 + ((t / 200) % 3) - 1) * 1000, t); // 198-200: only a probe exceeds 200
+      if (t % 1000 === 0) {
+        rc.onReceiverReport({ fractionLost: over ? 77 / 256 : 0, rttMs: 40 }, t);
+        rc.onSent(sentSum / ticks, t);
+        sentSum = ticks = 0;
+        over = false;
+      }
+      d = rc.update(t);
+      s.push({ t, ...rc.stats });
+    }
+    expectWithinBounds(s, 3000);
+    const steady = between(s, 5000, 120_001);
+    expect(steady.filter((x) => x.targetKbps <= 200).length / steady.length).toBeGreaterThanOrEqual(0.7);
+    // At most one step up and one down in any 5 s.
+    for (let from = 5000; from <= 115_000; from += 500) expect(rungChanges(between(s, from, from + 5000))).toBeLessThanOrEqual(2);
+    // It does probe (an app-limited sender must be able to find a wider link), but only one rung up.
+    const changes = rungChanges(steady);
+    expect(changes).toBeGreaterThan(0);
+    expect(changes).toBeLessThanOrEqual(2 * Math.ceil(115_000 / 5000));
+    for (const x of steady) expect(x.rung).toBeGreaterThanOrEqual(1);
+  });
+
+  it('onSent ignores bad values and, once it stops, no longer counts as app-limited', () => {
+    const rc = new RateController(LIMITS_720P30);
+    rc.onSent(Number.NaN, 0);
+    rc.onSent(-1, 0);
+    expect(rc.stats.ignored).toBe(2);
+    for (let t = 0; t <= 4000; t += 200) {
+      rc.onRemb(900_000, t);
+      if (t % 1000 === 0) {
+        rc.onReceiverReport({ fractionLost: 0, rttMs: 30 }, t);
+        rc.onSent(100, t);
+      }
+      rc.update(t);
+    }
+    expect(rc.stats.appLimited).toBe(true);
+    for (let t = 4200; t <= 9000; t += 200) {
+      rc.onRemb(900_000, t);
+      rc.update(t);
+    }
+    expect(rc.stats.appLimited).toBe(false);
   });
 });
 

@@ -62,6 +62,23 @@ export const FLOOR_FRACTION = 0.5;
  */
 export const RUNG_UP_MARGIN = 1.2;
 export const RUNG_HOLD_MS = 1000;
+/**
+ * Application-limited: the encoder produced (`onSent`) less than this fraction of the target, in every
+ * report for this long. Chromium's REMB then follows what arrives (<= 1.5 x incoming + 10 kb/s), not
+ * the link, so it must neither pull the ladder down nor stop it climbing (RATE-CONTROL.md, rule 6).
+ */
+export const APP_LIMITED_FRACTION = 0.6;
+export const APP_LIMITED_MS = 2000;
+/** What an `onSent` report covers (the caller reports about once a second). */
+export const SENT_REPORT_SPAN_MS = 1000;
+/**
+ * After a loss decrease, no app-limited probe (rule 6) for this long; each decrease within
+ * PROBE_BACKOFF_RESET_MS of the previous one doubles it, up to the max (a narrow link is not re-probed
+ * every few seconds, and a link that opened again is found within ~10 s).
+ */
+export const PROBE_BACKOFF_MIN_MS = 5000;
+export const PROBE_BACKOFF_MAX_MS = 10_000;
+export const PROBE_BACKOFF_RESET_MS = 30_000;
 /** Decisions closer than this (and with the same fps and size) are not worth an encoder change. */
 export const SIGNIFICANT_CHANGE = 0.05;
 
@@ -118,6 +135,10 @@ export interface RateStats extends RateDecision {
   rung: number;
   /** Feedback values rejected as impossible (REMB <= 0, NaN, negative RTT...). */
   ignored: number;
+  /** Last video bitrate reported by `onSent`, null if never. */
+  sentKbps: number | null;
+  /** Sending well under the target (rule 6): the REMB then measures our sending, not the link. */
+  appLimited: boolean;
 }
 
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
@@ -158,6 +179,13 @@ export class RateController {
   private lastDecreaseAt: number | null = null;
   private lastUpdateAt: number | null = null;
   private ignored = 0;
+  private sent: number | null = null;
+  private lastSentAt: number | null = null;
+  /** First of the current run of `onSent` reports under APP_LIMITED_FRACTION x target. */
+  private appLimitedSince: number | null = null;
+  private appLimited = false;
+  private probeBackoffMs = PROBE_BACKOFF_MIN_MS;
+  private probeBlockedUntil: number | null = null;
 
   constructor(limits: RateLimits) {
     this.limits = normalise(limits);
@@ -199,6 +227,22 @@ export class RateController {
     if (finite(nowMs)) this.lastRttAt = nowMs;
   }
 
+  /**
+   * The video bitrate the encoder really produced for this peer (kb/s, over about the last second);
+   * call it about once a second. Optional: never called, the controller behaves as if the sender
+   * always filled its target.
+   */
+  onSent(kbps: number, nowMs: number): void {
+    if (!finite(kbps) || kbps < 0 || !finite(nowMs)) {
+      this.ignored++;
+      return;
+    }
+    this.sent = kbps;
+    this.lastSentAt = nowMs;
+    if (kbps < APP_LIMITED_FRACTION * this.rate) this.appLimitedSince ??= nowMs;
+    else this.appLimitedSince = null;
+  }
+
   update(nowMs: number): RateDecision {
     if (!finite(nowMs)) return this.decision();
     const dt = this.lastUpdateAt === null ? 0 : clamp(nowMs - this.lastUpdateAt, 0, MAX_UPDATE_STEP_MS);
@@ -220,6 +264,10 @@ export class RateController {
         const freshRemb = this.remb !== null && this.lastRembAt !== null && nowMs - this.lastRembAt <= REMB_FRESH_MS ? this.remb : null;
         const decreased = Math.max(this.rate * (1 - 0.5 * worst), freshRemb === null ? 0 : LOSS_FLOOR_OF_REMB * freshRemb);
         if (decreased < this.rate) {
+          // A failed probe (or any decrease) holds off the next app-limited probe, longer each time.
+          if (this.lastDecreaseAt !== null && nowMs - this.lastDecreaseAt > PROBE_BACKOFF_RESET_MS) this.probeBackoffMs = PROBE_BACKOFF_MIN_MS;
+          this.probeBlockedUntil = nowMs + this.probeBackoffMs;
+          this.probeBackoffMs = Math.min(PROBE_BACKOFF_MAX_MS, 2 * this.probeBackoffMs);
           this.rate = decreased;
           this.lastDecreaseAt = nowMs;
         }
@@ -227,13 +275,33 @@ export class RateController {
     } else if (this.loss < LOSS_LOW && heardLately && !queueing) {
       this.rate *= INCREASE_PER_S ** (dt / 1000);
     }
-    // REMB is a cap, never a target: the rate climbs to it at the probing pace.
-    if (this.remb !== null) this.rate = Math.min(this.rate, this.remb);
+    const floorOf = (i: number): number => floorKbps * ladder[i].fps * ladder[i].scale ** 2;
+    // REMB is a cap, never a target: the rate climbs to it at the probing pace. Except when we send
+    // well under the target (app-limited) with low loss: the REMB then follows our own sending, so
+    // it must not pull the rung down (the cap is at least the rung's floor), and, with normal RTT,
+    // the next richer rung is probed: the cap becomes 1.2 x its floor and the rate goes there at once
+    // (the encoder does not fill it anyway; what the wire sees is the rung step).
+    this.appLimited =
+      this.appLimitedSince !== null && this.lastSentAt !== null && nowMs - this.appLimitedSince >= APP_LIMITED_MS && nowMs - this.lastSentAt <= FEEDBACK_TIMEOUT_MS;
+    let cap = this.remb ?? Number.POSITIVE_INFINITY;
+    if (this.appLimited && this.loss < LOSS_LOW && worst <= LOSS_HIGH) {
+      cap = Math.max(cap, floorOf(this.rung));
+      // The next probe needs evidence from this rung's content: APP_LIMITED_MS on it, and a report
+      // of what was sent covering only it (a report covers about the second before it).
+      const rungAge = this.rungSince === null ? Number.POSITIVE_INFINITY : nowMs - this.rungSince;
+      const evidence = this.rungSince === null || this.lastSentAt! - this.rungSince >= SENT_REPORT_SPAN_MS;
+      const probeAllowed = (this.probeBlockedUntil === null || nowMs >= this.probeBlockedUntil) && rungAge >= APP_LIMITED_MS && evidence;
+      if (this.rung > 0 && heardLately && !queueing && probeAllowed) {
+        const probe = RUNG_UP_MARGIN * floorOf(this.rung - 1);
+        cap = Math.max(cap, probe);
+        this.rate = Math.max(this.rate, probe);
+      }
+    }
+    this.rate = Math.min(this.rate, cap);
     this.rate = clamp(this.rate, Math.min(HARD_FLOOR_KBPS, maxKbps), maxKbps);
 
     // Pixel rate: drop at once to the richest rung the rate affords; after a hold, climb straight to
     // the richest rung it affords with a margin.
-    const floorOf = (i: number): number => floorKbps * ladder[i].fps * ladder[i].scale ** 2;
     this.rungSince ??= nowMs;
     let rung = this.rung;
     while (rung < ladder.length - 1 && this.rate < floorOf(rung)) rung++;
@@ -248,7 +316,7 @@ export class RateController {
   }
 
   get stats(): RateStats {
-    return { ...this.decision(), estimateKbps: this.remb, lossFraction: this.loss, rttMs: this.rtt, rung: this.rung, ignored: this.ignored };
+    return { ...this.decision(), estimateKbps: this.remb, lossFraction: this.loss, rttMs: this.rtt, rung: this.rung, ignored: this.ignored, sentKbps: this.sent, appLimited: this.appLimited };
   }
 
   private heard(nowMs: number): void {

@@ -72,6 +72,8 @@ const LOCAL_DESCRIPTION_TIMEOUT_MS = 3000;
 const MAX_QUEUED_CANDIDATES = 100;
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const INVALID_CONTROL_LOG_EVERY = 100;
+/** How often the rate controller hears what this peer's video really took. */
+const SENT_REPORT_MS = 1000;
 
 export interface PeerSettings {
   video: boolean;
@@ -167,6 +169,9 @@ export class StreamerPeer implements MediaSink {
   private readonly t0 = performance.now();
   /** Video goes out from a keyframe on: until one has been sent, other frames are dropped. */
   private keyframeSent = false;
+  /** Video bytes sent since `sentSince`: the rate controller learns when the content, not the link, limits us. */
+  private sentBytes = 0;
+  private sentSince = 0;
   private playoutDelayId: number | null = null;
   private invalidControl = 0;
   private readonly counters = { nack: 0, nackedPackets: 0, pli: 0, fir: 0 };
@@ -303,6 +308,7 @@ export class StreamerPeer implements MediaSink {
       this.log('info', `first video (a keyframe) ${this.ms()} ms after settings, ${Math.round(performance.now() - this.connectedAt)} ms after connect`);
     }
     this.send(t, unit.data, rtpTimestamp);
+    this.sentBytes += unit.data.length;
   }
 
   sendAudio(packet: Buffer, rtpTimestamp: number): void {
@@ -311,7 +317,14 @@ export class StreamerPeer implements MediaSink {
   }
 
   rateDecision(nowMs: number): RateDecision | null {
-    return this.wantsVideo ? this.rate.update(nowMs) : null;
+    if (!this.wantsVideo) return null;
+    if (!this.sentSince) this.sentSince = nowMs;
+    else if (nowMs - this.sentSince >= SENT_REPORT_MS) {
+      this.rate.onSent((this.sentBytes * 8) / (nowMs - this.sentSince), nowMs);
+      this.sentBytes = 0;
+      this.sentSince = nowMs;
+    }
+    return this.rate.update(nowMs);
   }
 
   rateStats(): PeerRateStats {
