@@ -1,22 +1,9 @@
 /**
- * Just enough RTP (RFC 3550) and H.264 payload (RFC 6184) parsing to reason about what the
- * encoder sends: which NAL units a packet carries, whether it starts a keyframe, and how to
- * turn a packet stream back into Annex-B for a decoder. Used by the streamer (to know that the
- * first packet of a restarted encoder is an IDR) and by tests.
+ * Just enough RTP (RFC 3550) and H.264 payload (RFC 6184) parsing to read what a media process
+ * sends: which NAL units a packet carries, whether it starts a keyframe, and how to turn a
+ * packet stream back into Annex-B for a decoder. Used by the tests and benchmarks that receive
+ * our stream with a node-datachannel peer.
  */
-/**
- * The RTP an encoder sends and a streamer forwards: UDP ports on 127.0.0.1, and the payload
- * types and SSRCs (unsigned 32-bit, the same across encoder restarts) it writes.
- */
-export interface RtpEndpoints {
-  videoPort: number;
-  audioPort: number;
-  videoPayloadType: number;
-  audioPayloadType: number;
-  videoSsrc: number;
-  audioSsrc: number;
-}
-
 export interface RtpHeader {
   version: number;
   marker: boolean;
@@ -84,7 +71,7 @@ export function h264PayloadNalTypes(payload: Uint8Array): { types: number[]; fra
 }
 
 /**
- * True when a packet opens a decodable keyframe: it carries an SPS (ffmpeg sends SPS/PPS
+ * True when a packet opens a decodable keyframe: it carries an SPS (the encoder sends SPS/PPS
  * right before each IDR), an IDR slice, or the first fragment of an IDR slice.
  */
 export function isH264KeyframeStart(payload: Uint8Array): boolean {
