@@ -11,7 +11,7 @@
  *   IDR), then the frame rate (frames skipped), or the other way round (`degradation`).
  * - work only while someone watches: with no open video track nothing is read or encoded.
  */
-import { OpusEncoder } from './av/opus-encoder';
+import { OPUS_FRAME_SAMPLES, OpusEncoder } from './av/opus-encoder';
 import { scaleI420 } from './av/x11-capture';
 import { VideoEncoder, type EncodedVideo } from './av/video-encoder';
 import { combineDecisions, rateLimits, type RateDecision, type RateLimits } from './rate-controller';
@@ -28,7 +28,6 @@ const STATS_LOG_EVERY = 5;
 const BITRATE_CHANGE_MIN_RATIO = 0.05;
 /** Audio stamps re-anchor to the wall clock when they drift this far (a stalled source). */
 const AUDIO_DRIFT_MAX_MS = 200;
-const OPUS_FRAME_SAMPLES = 960;
 /** Below the video's floor (a lower scale or frame rate) audio takes this share of its bitrate. */
 const NARROW_AUDIO_FACTOR = 0.5;
 /** Headers of each 20 ms Opus packet on the wire (IPv4 20 + UDP 8 + RTP 12 + SRTP tag 10 bytes), in kb/s. */
