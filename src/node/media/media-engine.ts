@@ -14,7 +14,7 @@
 import { OPUS_FRAME_SAMPLES, OpusEncoder } from './av/opus-encoder';
 import { scaleI420 } from './av/x11-capture';
 import { VideoEncoder, type EncodedVideo } from './av/video-encoder';
-import { combineDecisions, rateLimits, type RateDecision, type RateLimits } from './rate-controller';
+import { combineDecisions, rateLimits, significantChange, type RateDecision, type RateLimits } from './rate-controller';
 import { openSource, type RawSource, type VideoFrame } from './sources';
 import type { KeyframeReason, MediaStats, PeerRateStats, StreamerConfig, StreamerLogLevel } from '../media-link/streamer.messages';
 
@@ -24,8 +24,6 @@ const RATE_TICK_MS = 200;
 const STATS_TICK_MS = 1000;
 /** Every this many stats reports, one log line with each peer's rate control. */
 const STATS_LOG_EVERY = 5;
-/** Bitrate changes smaller than this are not worth touching the encoder for. */
-const BITRATE_CHANGE_MIN_RATIO = 0.05;
 /** Audio stamps re-anchor to the wall clock when they drift this far (a stalled source). */
 const AUDIO_DRIFT_MAX_MS = 200;
 /** Below the video's floor (a lower scale or frame rate) audio takes this share of its bitrate. */
@@ -239,9 +237,11 @@ export class MediaEngine {
     const decisions = [...this.sinks].map((s) => s.rateDecision(now)).filter((d): d is RateDecision => d !== null);
     if (decisions.length === 0) return;
     const next = combineDecisions(decisions, this.limits);
+    // `decision` is what the encoder runs at: small steps add up against it until they matter.
     const prev = this.decision;
+    if (!significantChange(prev, next)) return;
     this.decision = next;
-    if (Math.abs(next.targetKbps - prev.targetKbps) > prev.targetKbps * BITRATE_CHANGE_MIN_RATIO) this.video.setBitrate(next.targetKbps);
+    if (next.targetKbps !== prev.targetKbps) this.video.setBitrate(next.targetKbps);
     if (next.scale !== prev.scale) this.resize(next.scale);
     // On a link too narrow for the video's floor, audio gives up half of its share too.
     const narrow = (d: RateDecision) => d.scale < 1 || d.fps < this.config.fps;
