@@ -11,7 +11,7 @@ import type { MediaSource } from '../media-link/streamer.messages';
 
 export interface VideoFrame {
   /** Packed I420 planes of the source's width x height. */
-  i420: Buffer;
+  /** Packed I420 planes of the source's width x height; valid only during the call (the buffer is reused). */
   /** Wall-clock ms when it was captured. */
   captureMs: number;
 }
@@ -47,8 +47,8 @@ export function openSource(source: MediaSource, size: { width: number; height: n
 class TestPatternSource implements RawSource {
   private video: net.Socket | null = null;
   private audio: net.Socket | null = null;
-  private readonly frames: [Buffer, Buffer];
-  private current: 0 | 1 = 0;
+  /** The frame being read; whole, it goes to the engine, which encodes it before returning. */
+  private readonly frame: Buffer;
   private filled = 0;
   /** Frames drawn before this (wall clock) waited in the socket while nobody read: dropped. */
   private videoSince = 0;
@@ -62,8 +62,7 @@ class TestPatternSource implements RawSource {
     size: { width: number; height: number; fps: number },
     private readonly events: SourceEvents,
   ) {
-    const frameBytes = FRAME_HEADER_BYTES + i420Bytes(size.width, size.height);
-    this.frames = [Buffer.allocUnsafe(frameBytes), Buffer.allocUnsafe(frameBytes)];
+    this.frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + i420Bytes(size.width, size.height));
   }
 
   async open(): Promise<void> {
@@ -110,19 +109,17 @@ class TestPatternSource implements RawSource {
   }
 
   /**
-   * Copies socket chunks straight into a frame buffer (the one copy a socket needs); a whole
-   * frame goes to the engine without another. Two buffers take turns: the engine encodes a
-   * frame synchronously, before the next can arrive.
+   * Copies socket chunks straight into the frame buffer (the one copy a socket needs); a whole
+   * frame goes to the engine without another, and is encoded before the buffer is reused.
    */
   private onVideoData(chunk: Buffer): void {
+    const frame = this.frame;
     for (let at = 0; at < chunk.length; ) {
-      const frame = this.frames[this.current];
       const n = chunk.copy(frame, this.filled, at);
       at += n;
       this.filled += n;
       if (this.filled < frame.length) return;
       this.filled = 0;
-      this.current ^= 1;
       const header = readFrameHeader(frame);
       if (!header) {
         // Framing lost: a broken frame source; the instance cannot stream from it.
