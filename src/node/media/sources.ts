@@ -10,8 +10,8 @@ import { FRAME_HEADER_BYTES, i420Bytes, readFrameHeader } from '../media-link/fr
 import type { MediaSource } from '../media-link/streamer.messages';
 
 export interface VideoFrame {
-  /** Packed I420 planes of the source's width x height. */
   /** Packed I420 planes of the source's width x height; valid only during the call (the buffer is reused). */
+  i420: Buffer;
   /** Wall-clock ms when it was captured. */
   captureMs: number;
 }
