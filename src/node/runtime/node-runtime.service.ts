@@ -284,7 +284,6 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
 
   private sourceContext(inst: Instance, display: Display): SourceContext {
     return {
-      instanceId: inst.id,
       workDir: inst.workDir,
       socketDir: inst.socketDir,
       group: inst.group,

@@ -4,7 +4,6 @@ import type { SpareRole } from '../supervisor/warm-spares';
 
 /** What a source's starter gets from the runtime for one instance. */
 export interface SourceContext {
-  instanceId: string;
   workDir: string;
   /** Where unix sockets go (the work dir, or a short temp dir when its path is too long). */
   socketDir: string;
