@@ -15,7 +15,7 @@ export interface TestStream {
   streamer: StreamerProcess;
   frameSource: ChildProcess;
   config: StreamerConfig;
-  /** Sends an input event to the frame source (it draws the last one). */
+  /** Stops the streamer and the frame source and removes their sockets. */
   stop(): Promise<void>;
 }
 
@@ -44,7 +44,6 @@ export async function startTestStream(
     ...overrides,
   };
   const streamer = await StreamerProcess.start(config, opts);
-  frameSource.on('message', (m) => streamer.emit('log', 'debug', `frame source: ${JSON.stringify(m)}`));
   streamer.on('input', (event) => frameSource.connected && frameSource.send(event));
   return {
     streamer,
