@@ -405,9 +405,15 @@ describe('streamer process: a client that never answers, a source that stops', (
   });
 
   it('fails the stream with a reason when its source stops sending frames', async () => {
+    // Someone must be watching: a source nobody reads is not expected to send.
+    const viewer = new TestClientPeer(stream.streamer, 3);
+    await viewer.connect();
+    await viewer.waitFor(() => viewer.received.video.length > 5, 5000, 'video');
     process.kill(stream.frameSource.pid!, 'SIGSTOP');
     await waitUntil(() => /the source has sent no frame for \d+ ms/.test(stream.streamer.stderrTail()), 3000);
     await waitUntil(() => fatal.length > 0, 5000);
     expect(fatal[0]).toMatch(/^the source sent no frame for \d+ ms$/);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(fatal).toHaveLength(1); // once, however long it stays silent
   });
 });
