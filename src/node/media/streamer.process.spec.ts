@@ -378,7 +378,7 @@ describe('streamer process: a client that never answers, a source that stops', (
   const fatal: string[] = [];
 
   beforeAll(async () => {
-    stream = await startTestStream({ connectTimeoutMs: 1000, sourceStallMs: 1500 });
+    stream = await startTestStream({ connectTimeoutMs: 2500, sourceStallMs: 1500 });
     stream.streamer.on('client-state', (g, s, reason) => states.push([g, s, reason]));
     stream.streamer.on('fatal', (reason) => fatal.push(reason));
   });
@@ -396,8 +396,8 @@ describe('streamer process: a client that never answers, a source that stops', (
     client.send({ type: 'settings', api_version: 2, enable_video: true, enable_speaker: true });
     await client.next('offer');
     const error = await client.next('error', 5000);
-    expect(error).toEqual({ type: 'error', message: 'not connected within 1000 ms' });
-    await waitUntil(() => states.some(([g, s, r]) => g === 1 && s === 'failed' && r === 'not connected within 1000 ms'), 2000);
+    expect(error).toEqual({ type: 'error', message: 'not connected within 2500 ms' });
+    await waitUntil(() => states.some(([g, s, r]) => g === 1 && s === 'failed' && r === 'not connected within 2500 ms'), 2000);
     // The next client streams.
     const next = new TestClientPeer(stream.streamer, 2);
     await next.connect();
