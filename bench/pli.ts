@@ -12,7 +12,7 @@
  */
 import { isH264KeyframeStart } from '../src/node/media/rtp';
 import { startTestStream } from '../test/support/media-process';
-import { closeAllTestClients, TestClientPeer, type ReceivedRtp } from '../test/support/streamer-client';
+import { closeAllTestClients, payloadOf, TestClientPeer } from '../test/support/streamer-client';
 import { quantile, sleep } from './lib';
 
 export interface PliResults {
@@ -28,7 +28,6 @@ export interface PliResults {
   encoder: string;
 }
 
-const payloadOf = (p: ReceivedRtp) => p.packet.subarray(p.header.payloadOffset, p.header.payloadEnd);
 
 export async function benchPli(opts: { samples: number; spacingMs: number; screen: { width: number; height: number; fps: number } }, log: (s: string) => void): Promise<PliResults> {
   const stream = await startTestStream({

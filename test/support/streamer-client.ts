@@ -33,6 +33,9 @@ export interface ReceivedRtp {
   at: number;
 }
 
+/** The RTP payload of a received packet (after CSRCs and header extensions, before padding). */
+export const payloadOf = (p: ReceivedRtp): Buffer => p.packet.subarray(p.header.payloadOffset, p.header.payloadEnd);
+
 export interface TestClientOptions {
   /** User-named channels created (with `control`) before discover. */
   dataChannels?: string[];

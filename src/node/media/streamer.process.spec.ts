@@ -5,7 +5,7 @@
  */
 import { cleanup } from 'node-datachannel';
 import { isH264KeyframeStart } from './rtp';
-import { closeAllTestClients, TestClientPeer } from '../../../test/support/streamer-client';
+import { closeAllTestClients, payloadOf, TestClientPeer } from '../../../test/support/streamer-client';
 import { startTestStream, type TestStream } from '../../../test/support/media-process';
 import { LossyRelay } from '../../../test/support/streamer-media';
 import type { StreamerProcess } from '../media-link/streamer-process';
@@ -14,7 +14,6 @@ import { waitUntil } from '../../../test/support/wait';
 
 jest.setTimeout(30_000);
 
-const payloadOf = (p: { header: { payloadOffset: number; payloadEnd: number }; packet: Buffer }) => p.packet.subarray(p.header.payloadOffset, p.header.payloadEnd);
 /** The header extension block of a received packet (profile, then the elements), or null without the X bit. */
 const extensionOf = (p: { header: { payloadOffset: number }; packet: Buffer }) =>
   p.packet[0] & 0x10 ? p.packet.subarray(12 + 4 * (p.packet[0] & 0x0f), p.header.payloadOffset) : null;

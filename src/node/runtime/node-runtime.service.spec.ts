@@ -12,7 +12,7 @@ import type { ClientSignal, InstanceSignal, MediaStats } from '../media-link/str
 import { TEXT_LINE, textLayout } from '../sources/test-pattern/pattern-renderer';
 import { readTimestampStrip } from '../sources/test-pattern/timestamp-strip';
 import { isAlive } from '../../../test/support/processes';
-import { closeAllTestClients, TestClientPeer, type ReceivedRtp, type StreamerSignalling } from '../../../test/support/streamer-client';
+import { closeAllTestClients, payloadOf, TestClientPeer, type ReceivedRtp, type StreamerSignalling } from '../../../test/support/streamer-client';
 
 /**
  * Real processes (the frame source, the media process, Xvfb ...), real encoding, real WebRTC
@@ -92,7 +92,6 @@ class RuntimeSignalling implements StreamerSignalling {
   }
 }
 
-const payloadOf = (p: ReceivedRtp) => p.packet.subarray(p.header.payloadOffset, p.header.payloadEnd);
 
 function decodeGray(annexB: Buffer, w: number, h: number): Promise<Buffer[]> {
   return new Promise((resolvePromise, reject) => {
