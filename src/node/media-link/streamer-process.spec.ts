@@ -10,7 +10,7 @@ import { startTestStream, type TestStream } from '../../../test/support/media-pr
 import { isAlive } from '../../../test/support/processes';
 import { sendConfig, whenLoaded } from '../supervisor/child-config';
 import { StreamerProcess, streamerCommand } from './streamer-process';
-import { parseStreamerConfig, type StreamerConfig } from './streamer.messages';
+import { parseInbound, parseStreamerConfig, type StreamerConfig } from './streamer.messages';
 import { waitUntil } from '../../../test/support/wait';
 
 jest.setTimeout(30_000);
@@ -46,6 +46,34 @@ function liveStreamerChildren(): number[] {
   }
   return pids;
 }
+
+describe('parseInbound (what the runtime sends the streamer)', () => {
+  it('keeps well-formed messages, with a spectator flag only when it is true', () => {
+    const discover = { type: 'discover' };
+    expect(parseInbound({ kind: 'signal', generation: 3, message: discover })).toEqual({ kind: 'signal', generation: 3, message: discover, spectator: false });
+    expect(parseInbound({ kind: 'signal', generation: 3, message: discover, spectator: true })).toMatchObject({ spectator: true });
+    expect(parseInbound({ kind: 'signal', generation: 3, message: discover, spectator: 'yes' })).toMatchObject({ spectator: false });
+    expect(parseInbound({ kind: 'data', channel: 'chat', data: 'aGk=', text: 1 })).toEqual({ kind: 'data', channel: 'chat', data: 'aGk=', text: false });
+    expect(parseInbound({ kind: 'control', message: { type: 'show-ime' } })).toEqual({ kind: 'control', message: { type: 'show-ime', data: {} } });
+    expect(parseInbound({ kind: 'stop', extra: 1 })).toEqual({ kind: 'stop' });
+  });
+
+  it.each<[string, unknown]>([
+    ['not an object', 'stop'],
+    ['no kind', { generation: 1 }],
+    ['an unknown kind', { kind: 'reboot' }],
+    ['a signal with a string generation', { kind: 'signal', generation: '1', message: { type: 'discover' } }],
+    ['a signal with a fractional generation', { kind: 'signal', generation: 1.5, message: { type: 'discover' } }],
+    ['a signal without a message type', { kind: 'signal', generation: 1, message: {} }],
+    ['data with a numeric channel', { kind: 'data', channel: 1, data: 'aGk=' }],
+    ['data with binary data', { kind: 'data', channel: 'chat', data: [1, 2] }],
+    ['control without a message', { kind: 'control' }],
+    ['control without a type', { kind: 'control', message: { data: {} } }],
+    ['a config that is not an object', { kind: 'config', config: 'x' }],
+  ])('drops %s', (_what, message) => {
+    expect(parseInbound(message)).toBeNull();
+  });
+});
 
 describe('parseStreamerConfig', () => {
   type Mutate = (c: Record<string, unknown>) => void;
@@ -88,6 +116,7 @@ describe('parseStreamerConfig', () => {
     ['a fractional startKbps', (c) => (video(c).startKbps = 1.5), /config\.video\.startKbps must be a positive integer/],
     ['a string maxKbps', (c) => (video(c).maxKbps = '1500'), /config\.video\.maxKbps must be a positive integer/],
     ['minKbps above maxKbps', (c) => (video(c).minKbps = 2000), /config\.video\.minKbps must not exceed maxKbps/],
+    ['an unknown degradation', (c) => (video(c).degradation = 'bitrate-first'), /config\.video\.degradation must be "resolution-first" or "framerate-first"/],
   ])('rejects video that is %s, naming the field', (_what, mutate, message) => {
     expect(bad(mutate)).toThrow(message);
   });
@@ -107,6 +136,13 @@ describe('parseStreamerConfig', () => {
     ['an http ICE server', (c) => (c.iceServers = ['http://example.invalid']), /config\.iceServers must be a list of stun:/],
     ['a reversed port range', (c) => (c.portRange = [50010, 50000]), /config\.portRange must be \[first, last\]/],
     ['an unknown DTLS setup', (c) => (c.dtlsSetup = 'passive'), /config\.dtlsSetup must be "actpass" or "active"/],
+    ['a port range of one port', (c) => (c.portRange = [50000]), /config\.portRange must be \[first, last\]/],
+    ['a port beyond 65535', (c) => (c.portRange = [50000, 70000]), /config\.portRange must be \[first, last\]/],
+    ['ICE servers that are not a list', (c) => (c.iceServers = 'stun:127.0.0.1:3478'), /config\.iceServers must be a list of stun:/],
+    ['an empty bind address', (c) => (c.bindAddress = ''), /config\.bindAddress must be a non-empty string/],
+    ['a fractional connect timeout', (c) => (c.connectTimeoutMs = 1.5), /config\.connectTimeoutMs must be a positive integer/],
+    ['a zero source-stall limit', (c) => (c.sourceStallMs = 0), /config\.sourceStallMs must be a positive integer/],
+    ['a negative NACK buffer', (c) => (c.nackBufferPackets = -1), /config\.nackBufferPackets must be a positive integer/],
   ])('rejects %s, naming the field', (_what, mutate, message) => {
     expect(bad(mutate)).toThrow(message);
   });
