@@ -88,7 +88,6 @@ describe.each(['local', 'nats'] as const)('AMS message patterns over the %s tran
     // Events have nobody to answer: a malformed one is dropped and changes nothing (the status and
     // client-state payloads by their DTOs, with a warning; a relayed signal by the relay itself).
     rpc.emit('gateway.session.client-state', { session_id: 42, generation: -1, state: 'dancing' });
-    rpc.emit('gateway.session.client-state', { session_id: 'x', generation: 1, state: 'failed', reason: { not: 'text' } });
     rpc.emit('ams.instance.status', { id: 'x', status: 'exploded' });
     rpc.emit('signal.x.to-client', { session_id: 'x', generation: 1, message: 'not an object' });
     await new Promise((r) => setTimeout(r, 200));

@@ -1,4 +1,7 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
 import { bitrateRange, defaultBitrateRange } from './instances';
+import { ClientStateEventDto } from './session-payloads.dto';
 
 describe('defaultBitrateRange', () => {
   it("passes through Anbox Cloud's anchors", () => {
@@ -30,5 +33,24 @@ describe('bitrateRange', () => {
     expect(bitrateRange({ codec: 'h264', gop: 60, bitrate_kbps: 4000 }, p720)).toEqual({ minKbps: 1000, maxKbps: 3000, startKbps: 3000 });
     expect(bitrateRange({ codec: 'h264', gop: 60, bitrate_kbps: 4000, max_bitrate_kbps: 600 }, p720)).toEqual({ minKbps: 600, maxKbps: 600, startKbps: 600 });
     expect(bitrateRange({ codec: 'h264', gop: 60, bitrate_kbps: 4000, min_bitrate_kbps: 5000 }, p720)).toEqual({ minKbps: 5000, maxKbps: 5000, startKbps: 5000 });
+  });
+});
+
+describe('ClientStateEventDto (node -> gateway: a client peer came, went or failed)', () => {
+  const check = (raw: Record<string, unknown>) =>
+    validateSync(plainToInstance(ClientStateEventDto, raw), { whitelist: true, forbidNonWhitelisted: true }).map((e) => e.property);
+
+  it('takes a failed state with its reason, and states without one', () => {
+    expect(check({ session_id: 's', generation: 2, state: 'failed', reason: 'not connected within 30000 ms' })).toEqual([]);
+    expect(check({ session_id: 's', generation: 2, state: 'connected' })).toEqual([]);
+  });
+
+  it.each<[string, Record<string, unknown>, string]>([
+    ['an unknown state', { session_id: 's', generation: 1, state: 'dancing' }, 'state'],
+    ['a reason that is not text', { session_id: 's', generation: 1, state: 'failed', reason: { not: 'text' } }, 'reason'],
+    ['a reason over 1000 characters', { session_id: 's', generation: 1, state: 'failed', reason: 'x'.repeat(1001) }, 'reason'],
+    ['an unknown field', { session_id: 's', generation: 1, state: 'failed', why: 'x' }, 'why'],
+  ])('refuses %s', (_what, raw, field) => {
+    expect(check(raw)).toContain(field);
   });
 });
