@@ -92,7 +92,7 @@ describe('node-av media layer (child process)', () => {
   let auto: Results;
 
   beforeAll(async () => {
-    r = await runSelftest(['open', 'forced', 'bitrate', 'unknown', 'nvenc', 'probe', 'opus', 'scale', 'measure']);
+    r = await runSelftest(['open', 'forced', 'bitrate', 'unknown', 'nvenc', 'probe', 'opus', 'scale']);
     // Its own process: `auto` logs once per process.
     auto = await runSelftest(['auto']);
   }, 240_000);
@@ -186,8 +186,7 @@ describe('node-av media layer (child process)', () => {
   it('Opus: whole 20 ms packets, floor(samples / 960) of them, CELT-only (lowdelay)', () => {
     for (const key of ['stereo', 'mono']) {
       const o = r.opus[key];
-      expect(o.packets).toBe(o.expected);
-      expect(o.expected).toBe(Math.floor(o.samples / 960));
+      expect(o.packets).toBe(Math.floor(o.samples / 960));
       for (const toc of o.tocs as number[]) {
         expect(toc >> 3).toBeGreaterThanOrEqual(16); // CELT-only configurations
         expect((toc >> 3) & 3).toBe(3); // 20 ms
@@ -205,12 +204,6 @@ describe('node-av media layer (child process)', () => {
     expect(s.yRight).toBeGreaterThan(243);
     expect([s.u, s.v]).toEqual([100, 150]);
     expect(s.bad.error).toMatch(/expected 115200 bytes/);
-  });
-
-  it('prints libx264 open time and 720p encode time', () => {
-    const m = r.measure;
-    console.log(`libx264 1280x720: open ${m.openMsP50} ms p50 (first in process ${m.openMsFirst} ms); encode p50 ${m.encode720P50} ms, p90 ${m.encode720P90} ms`);
-    expect(m.encode720P50).toBeGreaterThan(0);
   });
 });
 
