@@ -6,8 +6,8 @@
  * this process reads its frames off the unix socket and pipes the I420 pictures, as they come
  * (30 fps), into the ffmpeg CLI:
  *   ffmpeg -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 -i pipe:0 -c:v libx264 -preset ultrafast
- *          -tune zerolatency -profile:v baseline -b:v 3M -threads 1 -f h264 pipe:1
- * (`-threads 1`: the media engine's libx264 uses one thread up to 720p; `-f h264 pipe:1` instead of
+ *          -tune zerolatency -profile:v baseline -b:v 3M -threads N -f h264 pipe:1
+ * (`-threads N`: as many (sliced) threads as the media engine's libx264, X264_THREADS; `-f h264 pipe:1` instead of
  * `-f null -` only so that its bitrate can be counted). ffmpeg's CPU comes from /proc/<pid>/stat
  * over a fixed window after a warm-up.
  *
@@ -28,6 +28,7 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { X264_THREADS } from '../src/node/media/av/video-encoder';
 import { FRAME_HEADER_BYTES, i420Bytes } from '../src/node/media-link/frame-wire';
 import { sendConfig, whenLoaded } from '../src/node/supervisor/child-config';
 import { nodeScript } from '../src/node/supervisor/node-script';
@@ -41,7 +42,8 @@ type Screen = { width: number; height: number; fps: number };
 
 export interface CpuResults {
   windowMs: number;
-  baseline: { ffmpegCpu: number; frameSourceCpu: number; ffmpegRssMiB: number; kbps: number; fps: number };
+  /** `threads`: libx264's, the same as the media engine's (X264_THREADS). */
+  baseline: { ffmpegCpu: number; frameSourceCpu: number; ffmpegRssMiB: number; kbps: number; fps: number; threads?: number };
   stack: { mediaCpu: number; frameSourceCpu: number; mediaRssMiB: number; frameSourceRssMiB: number; sentKbps: number | null; encodedFps: number | null; decodedFps: number; encoder: string };
   ratio: number;
   concurrency: { streams: number; decodedFps: number[]; encodedFps: (number | null)[]; mediaCpu: number[] }[];
@@ -78,7 +80,7 @@ async function ffmpegBaseline(screen: Screen, windowMs: number, log: (s: string)
   const ffmpeg = spawn(
     'ffmpeg',
     ['-hide_banner', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${screen.width}x${screen.height}`, '-r', String(screen.fps), '-i', 'pipe:0',
-      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-b:v', '3M', '-threads', '1', '-f', 'h264', 'pipe:1'],
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline', '-b:v', '3M', '-threads', String(X264_THREADS), '-f', 'h264', 'pipe:1'],
     { stdio: ['pipe', 'pipe', 'inherit'] },
   );
   let outBytes = 0;
@@ -112,7 +114,7 @@ async function ffmpegBaseline(screen: Screen, windowMs: number, log: (s: string)
     const t0 = performance.now();
     const [ffmpegCpu, frameSourceCpu] = await cpuOver([ffmpeg.pid!, source.proc.pid!], windowMs);
     const seconds = (performance.now() - t0) / 1000;
-    const res = { ffmpegCpu, frameSourceCpu, ffmpegRssMiB: rssMiB(ffmpeg.pid!) ?? NaN, kbps: ((outBytes - b0) * 8) / seconds / 1000, fps: (frames - f0) / seconds };
+    const res = { ffmpegCpu, frameSourceCpu, ffmpegRssMiB: rssMiB(ffmpeg.pid!) ?? NaN, kbps: ((outBytes - b0) * 8) / seconds / 1000, fps: (frames - f0) / seconds, threads: X264_THREADS };
     log(`cpu baseline: ffmpeg ${ffmpegCpu.toFixed(1)} % of a core at ${res.fps.toFixed(1)} fps, ${res.kbps.toFixed(0)} kb/s; frame source ${frameSourceCpu.toFixed(1)} %`);
     return res;
   } finally {

@@ -8,9 +8,11 @@
  *
  * Children are this file (a writer and a reader), 1280x720 I420 at 30 fps for 10 s after a
  * warm-up; each transport runs twice, alternating (A B A B), so that machine noise shows.
- * - socket: as frame-source.ts and TestPatternSource do it. The writer draws a frame only when
- *   `socket.writableLength === 0`; the reader reassembles chunks with Buffer.concat and copies
- *   the picture out (Buffer.from) for the encoder.
+ * - socket: as frame-source.ts writes it; the writer draws a frame only when
+ *   `socket.writableLength === 0`. The reader is the one TestPatternSource had when this was
+ *   measured (chunks reassembled with Buffer.concat, the picture copied out with Buffer.from);
+ *   since then TestPatternSource copies chunks straight into one frame buffer, which saves most
+ *   of what shm saved here.
  * - shm: the writer overwrites a preallocated /dev/shm file at offset 0 (fs.writeSync) and sends
  *   1 byte over a unix socket; the reader fs.readSync's it into a preallocated buffer and answers
  *   1 byte. The writer draws only after that answer: one slot, so a frame is never torn.

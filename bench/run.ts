@@ -73,7 +73,7 @@ const opts = {
 };
 /** The command as run: the env settings that differ from the defaults come first. */
 const COMMAND = `${Object.keys(process.env)
-  .filter((k) => k.startsWith('BENCH_') && !['BENCH_OUT', 'BENCH_JSON', 'BENCH_RENDER'].includes(k))
+  .filter((k) => k.startsWith('BENCH_') && !['BENCH_OUT', 'BENCH_JSON', 'BENCH_RENDER', 'BENCH_KEEP_LOGS'].includes(k))
   .sort()
   .map((k) => `${k}=${process.env[k]} `)
   .join('')}npm run bench`;
@@ -314,7 +314,7 @@ function newSections(L: string[], r: Results): void {
     L.push(
       `Over ${fmt(c.windowMs / 1000)} s windows, CPU from \`/proc/<pid>/stat\` (100 % = one core). Baseline first: a test-pattern frame source at 1280x720@30 whose frames this ` +
         'process pipes, as they come, into `ffmpeg -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 -i pipe:0 -c:v libx264 -preset ultrafast -tune zerolatency ' +
-        '-profile:v baseline -b:v 3M -threads 1 -f h264 pipe:1` (one thread as the media engine uses at 720p; h264 to a pipe only to count its bitrate). Then a session ' +
+        `-profile:v baseline -b:v 3M -threads ${c.baseline.threads ?? 1} -f h264 pipe:1\` (as many threads as the media engine's libx264; h264 to a pipe only to count its bitrate). Then a session ` +
         "watched by the test client in Chromium: the instance's media process (socket read, libx264 + Opus, RTP/SRTP, rate control) and frame source. " +
         "The stack's in-process part (gateway, AMS) shares the benchmark's process and only relays signalling: not counted.",
       '',
@@ -391,7 +391,7 @@ function render(m: ReturnType<typeof machine>, from: 'dist' | 'src', r: Results,
   L.push(
     'Setup: the monolith (every role in one process, in-process transport, SQLite), loopback only, `test-pattern` instances at ' +
       `${SCREEN.width}x${SCREEN.height}@${SCREEN.fps}, the SDK-compatible test client (\`test/client/\`) in Chromium on the same machine ` +
-      '(browser, stack, frame source, encoder and streamer share the CPUs). Sessions are made with `POST /1.0/sessions` by a client account, one at a time. ' +
+      '(browser, stack, frame source and media process share the CPUs). Sessions are made with `POST /1.0/sessions` by a client account, one at a time. ' +
       (from === 'dist'
         ? 'The stack runs compiled (`nest build` into a private directory), so instance processes start as plain `node`, as with `npm start`.'
         : 'The stack runs from the TypeScript sources (`BENCH_FROM=src`): instance processes start through ts-node, which adds over a second to each start.'),
@@ -438,7 +438,7 @@ function render(m: ReturnType<typeof machine>, from: 'dist' | 'src', r: Results,
     L.push(
       'Read from the timestamp strip (PROTOCOL.md §9) of each presented frame: in a `requestVideoFrameCallback` the page draws the strip to a canvas, ' +
         'reads the 48 cells and takes `performance.timeOrigin + metadata.presentationTime − strip`; `metadata.receiveTime` splits it into ' +
-        '"strip → last packet of the frame received" (frame source hand-off, encode, RTP forwarding, SRTP, loopback) and "received → presented" ' +
+        '"strip → last packet of the frame received" (frame source hand-off, encode, RTP packetizing, SRTP, loopback) and "received → presented" ' +
         "(the browser's jitter buffer, decode, compositor). Each variant is a fresh session, measured from 2 s after its first frame.",
       '',
     );
@@ -555,7 +555,7 @@ function readingNotes(r: Results): string[] {
   }
   if (videoOnly) {
     notes.push(
-      `Without audio, the frame reaches the browser ${fmt(videoOnly.receive.p50, 1)} ms (p50) after the frame source stamped it (encode, forwarding, SRTP, loopback, on a ` +
+      `Without audio, the frame reaches the browser ${fmt(videoOnly.receive.p50, 1)} ms (p50) after the frame source stamped it (encode, packetizing, SRTP, loopback, on a ` +
         `machine whose CPUs also decode and render) and is presented ${fmt(videoOnly.presentedAfterReceive.p50, 1)} ms after that.`,
     );
   }

@@ -110,7 +110,7 @@ const PROBE_HEIGHT = 240;
  * box 720p was ~3 ms p50 both ways. So slices, one per core, at most 4 (x264's auto would make
  * one per core of a big host: dozens of thin slices cost compression for nothing).
  */
-const X264_THREADS = Math.max(1, Math.min(4, availableParallelism()));
+export const X264_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
 /**
  * VBV: the peak rate is the target (`rc_max_rate = bit_rate`) and the buffer holds VBV_FRAMES
