@@ -22,17 +22,13 @@
  * Chromium decodes all of them on the same 2 cores, so the limit is the machine's, not the node's
  * alone: the media processes' own frame rates (their stats) are reported beside.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { X264_THREADS } from '../src/node/media/av/video-encoder';
 import { FRAME_HEADER_BYTES, i420Bytes } from '../src/node/media-link/frame-wire';
-import { sendConfig, whenLoaded } from '../src/node/supervisor/child-config';
-import { nodeScript } from '../src/node/supervisor/node-script';
 import { ClientPage, ClientServer, connect, openPage, stats, waitFirstFrame } from '../test/support/browser';
+import { startFrameSource } from '../test/support/media-process';
 import { mean, sleep } from './lib';
 import { cmdline, cpuOver, rssMiB } from './procfs';
 import type { Stack } from './stack';
@@ -49,30 +45,6 @@ export interface CpuResults {
   concurrency: { streams: number; decodedFps: number[]; encodedFps: (number | null)[]; mediaCpu: number[] }[];
   sustained: number;
   maxStreams: number;
-}
-
-/** A frame source of our own (as startTestStream makes it), without a media process. */
-async function startFrameSource(screen: Screen): Promise<{ proc: ChildProcess; videoSocket: string; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'streamstack-bench-fs-'));
-  const sockets = { videoSocket: join(dir, 'video.sock'), audioSocket: join(dir, 'audio.sock') };
-  const cmd = nodeScript(join(__dirname, '..', 'src', 'node', 'sources', 'test-pattern'), 'frame-source');
-  const proc = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  await whenLoaded(proc);
-  const ready = new Promise<void>((resolve) => proc.on('message', (m) => (m as { type?: string })?.type === 'ready' && resolve()));
-  sendConfig(proc, { ...screen, ...sockets, sampleRate: 48000, channels: 2, toneHz: 440 });
-  await ready;
-  return {
-    proc,
-    videoSocket: sockets.videoSocket,
-    async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) {
-        const gone = new Promise((r) => proc.once('exit', r));
-        proc.kill('SIGTERM');
-        await gone;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 async function ffmpegBaseline(screen: Screen, windowMs: number, log: (s: string) => void): Promise<CpuResults['baseline']> {

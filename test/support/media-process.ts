@@ -19,24 +19,49 @@ export interface TestStream {
   stop(): Promise<void>;
 }
 
+export interface TestFrameSource {
+  proc: ChildProcess;
+  videoSocket: string;
+  audioSocket: string;
+  /** Stops it and removes its sockets. */
+  stop(): Promise<void>;
+}
+
+/** A real test-pattern frame source serving `screen` on two fresh unix sockets. */
+export async function startFrameSource(screen: { width: number; height: number; fps: number }): Promise<TestFrameSource> {
+  const dir = mkdtempSync(join(tmpdir(), 'ss-media-'));
+  const sockets = { videoSocket: join(dir, 'video.sock'), audioSocket: join(dir, 'audio.sock') };
+  const cmd = nodeScript(join(__dirname, '..', '..', 'src', 'node', 'sources', 'test-pattern'), 'frame-source');
+  const proc = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  await whenLoaded(proc);
+  const ready = new Promise<void>((resolve) => proc.on('message', (m) => (m as { type?: string })?.type === 'ready' && resolve()));
+  sendConfig(proc, { ...screen, ...sockets, sampleRate: 48000, channels: 2, toneHz: 440 });
+  await ready;
+  return {
+    proc,
+    ...sockets,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const gone = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await gone;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startTestStream(
   overrides: Partial<Omit<StreamerConfig, 'source'>> & { width?: number; height?: number; fps?: number } = {},
   opts: StreamerStartOptions = {},
 ): Promise<TestStream> {
   const { width = 320, height = 240, fps = 30 } = overrides;
-  const dir = mkdtempSync(join(tmpdir(), 'ss-media-'));
-  const sockets = { videoSocket: join(dir, 'video.sock'), audioSocket: join(dir, 'audio.sock') };
-  const cmd = nodeScript(join(__dirname, '..', '..', 'src', 'node', 'sources', 'test-pattern'), 'frame-source');
-  const frameSource = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  await whenLoaded(frameSource);
-  const ready = new Promise<void>((resolve) => frameSource.on('message', (m) => (m as { type?: string })?.type === 'ready' && resolve()));
-  sendConfig(frameSource, { width, height, fps, ...sockets, sampleRate: 48000, channels: 2, toneHz: 440 });
-  await ready;
+  const source = await startFrameSource({ width, height, fps });
   const config: StreamerConfig = {
     width,
     height,
     fps,
-    source: { kind: 'test-pattern', ...sockets },
+    source: { kind: 'test-pattern', videoSocket: source.videoSocket, audioSocket: source.audioSocket },
     video: { encoder: 'libx264', gop: 600, minKbps: 300, maxKbps: 1500, startKbps: 1000 },
     audio: { bitrateKbps: 64, sampleRate: 48000, channels: 2 },
     iceServers: [],
@@ -44,6 +69,7 @@ export async function startTestStream(
     ...overrides,
   };
   const streamer = await StreamerProcess.start(config, opts);
+  const frameSource = source.proc;
   streamer.on('input', (event) => frameSource.connected && frameSource.send(event));
   return {
     streamer,
@@ -51,12 +77,7 @@ export async function startTestStream(
     config,
     async stop() {
       await streamer.stop();
-      if (frameSource.exitCode === null && frameSource.signalCode === null) {
-        const gone = new Promise((r) => frameSource.once('exit', r));
-        frameSource.kill('SIGTERM');
-        await gone;
-      }
-      rmSync(dir, { recursive: true, force: true });
+      await source.stop();
     },
   };
 }
