@@ -52,7 +52,12 @@ function replay(limits: RateLimits, events: FeedbackEvent[], untilMs: number, rc
   return out;
 }
 
-const between = <S extends Sample>(samples: S[], from: number, to: number): S[] => samples.filter((s) => s.t >= from && s.t < to);
+/** The samples in [from, to); never empty, so a loop over them always asserts something. */
+const between = <S extends Sample>(samples: S[], from: number, to: number): S[] => {
+  const out = samples.filter((s) => s.t >= from && s.t < to);
+  if (out.length === 0) throw new Error(`no samples in [${from}, ${to})`);
+  return out;
+};
 const at = (samples: Sample[], t: number): Sample => samples.find((s) => s.t >= t)!;
 const rungChanges = (samples: Sample[]): number => samples.filter((s, i) => i > 0 && (s.fps !== samples[i - 1].fps || s.scale !== samples[i - 1].scale)).length;
 

@@ -146,8 +146,7 @@ describe('streamer process', () => {
     client.sendControl({ type: 'input::key', data: { code: 30, pressed: true } });
     client.sendControl({ type: 'input::mouse-move', data: { x: 10, y: 20.5, rx: 1, ry: -2, extra: 'dropped' } });
     client.channels.get('chat')!.sendMessage('hello instance');
-    const deadline = Date.now() + 5000;
-    while ((inputs.length < before + 2 || !data.some((d) => d.channel === 'chat')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await waitUntil(() => inputs.length >= before + 2 && data.some((d) => d.channel === 'chat'), 5000);
     expect(inputs.slice(before)).toEqual([
       { type: 'input::key', data: { code: 30, pressed: true } },
       { type: 'input::mouse-move', data: { x: 10, y: 20.5, rx: 1, ry: -2 } },
