@@ -25,6 +25,7 @@ import {
   Packet,
   Rational,
 } from 'node-av';
+import { check } from './av-util';
 
 export interface OpusEncoderOptions {
   sampleRate: 48000;
@@ -151,6 +152,3 @@ export class OpusEncoder {
   }
 }
 
-function check(ret: number, what: string): void {
-  if (ret < 0) throw new Error(`${what}: ${FFmpegError.strerror(ret)}`);
-}

@@ -54,6 +54,7 @@ import {
   type AVPixelFormat,
   type FFVideoEncoder,
 } from 'node-av';
+import { check, i420Planes } from './av-util';
 
 export type VideoEncoderName = 'auto' | 'libx264' | 'h264_nvenc' | 'h264_vaapi' | 'h264_qsv';
 type ConcreteEncoder = Exclude<VideoEncoderName, 'auto'>;
@@ -509,16 +510,7 @@ function describe(name: ConcreteEncoder, code: number): string {
   return error;
 }
 
-function check(ret: number, what: string): void {
-  if (ret < 0) throw new Error(`${what}: ${FFmpegError.strerror(ret)}`);
-}
 
-/** Y, U and V of a packed I420 buffer (views, no copy). */
-function i420Planes(i420: Buffer, w: number, h: number): Buffer[] {
-  const ySize = w * h;
-  const cSize = ySize / 4;
-  return [i420.subarray(0, ySize), i420.subarray(ySize, ySize + cSize), i420.subarray(ySize + cSize, ySize + 2 * cSize)];
-}
 
 /** Copies packed I420 into a YUV420P frame's own planes (their rows may be padded). */
 function copyI420IntoFrame(i420: Buffer, w: number, h: number, frame: Frame): void {

@@ -26,6 +26,7 @@ import {
   SWS_POINT,
   type AVPixelFormat,
 } from 'node-av';
+import { check, i420Planes } from './av-util';
 
 export interface X11CaptureOptions {
   /** The X display, e.g. ':99'. */
@@ -245,12 +246,4 @@ export function scaleI420(src: Buffer, w: number, h: number, dstW: number, dstH:
 }
 
 /** Y, U and V of a packed I420 buffer (views). */
-function i420Planes(i420: Buffer, w: number, h: number): Buffer[] {
-  const ySize = w * h;
-  const cSize = ySize / 4;
-  return [i420.subarray(0, ySize), i420.subarray(ySize, ySize + cSize), i420.subarray(ySize + cSize, ySize + 2 * cSize)];
-}
 
-function check(ret: number, what: string): void {
-  if (ret < 0) throw new Error(`${what}: ${FFmpegError.strerror(ret)}`);
-}
