@@ -82,9 +82,8 @@ export const PROBE_BACKOFF_RESET_MS = 30_000;
 /** Decisions closer than this (and with the same fps and size) are not worth an encoder change. */
 export const SIGNIFICANT_CHANGE = 0.05;
 
-/** Anchors for defaults (Anbox Cloud): 720p30 1-3 Mb/s, 1080p60 3-7 Mb/s. */
-const ANCHOR_LOW = { pixelRate: 1280 * 720 * 30, minKbps: 1000, maxKbps: 3000 };
-/** The manifest's encoder bitrate bounds. */
+/** Limits to fall back on when the caller's are not numbers: Anbox Cloud's 720p30 range. */
+const FALLBACK = { minKbps: 1000, maxKbps: 3000 };
 
 export type Degradation = 'resolution-first' | 'framerate-first';
 
@@ -155,8 +154,8 @@ interface Limits {
 
 /** Limits made usable whatever the configuration says (the media process must not die of a typo). */
 function normalise(l: RateLimits): Limits {
-  const maxKbps = finite(l.maxKbps) && l.maxKbps > 0 ? Math.max(HARD_FLOOR_KBPS, l.maxKbps) : ANCHOR_LOW.maxKbps;
-  const minKbps = finite(l.minKbps) && l.minKbps > 0 ? Math.min(l.minKbps, maxKbps) : Math.min(ANCHOR_LOW.minKbps, maxKbps);
+  const maxKbps = finite(l.maxKbps) && l.maxKbps > 0 ? Math.max(HARD_FLOOR_KBPS, l.maxKbps) : FALLBACK.maxKbps;
+  const minKbps = finite(l.minKbps) && l.minKbps > 0 ? Math.min(l.minKbps, maxKbps) : Math.min(FALLBACK.minKbps, maxKbps);
   const startKbps = clamp(finite(l.startKbps) ? l.startKbps : minKbps, HARD_FLOOR_KBPS, maxKbps);
   const fps = finite(l.fps) && l.fps >= 1 ? l.fps : 30;
   return { minKbps, maxKbps, startKbps, fps, floorKbps: minKbps * FLOOR_FRACTION, ladder: LADDERS[l.degradation ?? 'resolution-first'] ?? LADDERS['resolution-first'] };
