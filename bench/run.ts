@@ -273,12 +273,15 @@ function resultRows(L: string[], r: Results): void {
     L.push(`| (baseline) no PLI: → first packet of the next frame, p50 / p95 | | ${fmt(quantile(r.pli.nextFrame, 0.5), 1)} / ${fmt(quantile(r.pli.nextFrame, 0.95), 1)} ms | |`);
   }
   if (r.cpu) {
-    const c = r.cpu;
-    L.push(`| CPU per 720p30 stream, media process / ffmpeg CLI alone (same frames, same window) | ≤ 1.2 | ${fmt(c.ratio, 2)} (${fmt(c.stack.mediaCpu, 1)} % vs ${fmt(c.baseline.ffmpegCpu, 1)} % of a core) | ${verdict(c.ratio, 1.2)} |`);
-    const perFrame = c.stack.encodedFps && c.baseline.fps ? c.stack.mediaCpu / c.stack.encodedFps / (c.baseline.ffmpegCpu / c.baseline.fps) : null;
-    L.push(`| (same, per frame encoded: ${fmt(c.stack.encodedFps, 1)} fps vs ${fmt(c.baseline.fps, 1)} fps into ffmpeg) | ≤ 1.2 | ${fmt(perFrame, 2)} | ${verdict(perFrame, 1.2)} |`);
-    L.push(`| RSS per instance: media process + frame source | | ${fmt(c.stack.mediaRssMiB)} + ${fmt(c.stack.frameSourceRssMiB)} MiB (ffmpeg CLI: ${fmt(c.baseline.ffmpegRssMiB)} MiB) | |`);
-    L.push(`| concurrent 720p30 streams at ≥ 28 fps decoded (each watched in Chromium on the same CPUs; tried up to ${c.maxStreams}) | | ${c.sustained} | |`);
+    for (const p of r.cpu.pairs) {
+      const what = p.audio ? 'video + audio (as the SDK connects)' : 'video only';
+      L.push(`| CPU per 720p30 stream, ${what}: media process / ffmpeg CLI alone (same frames, same window) | ≤ 1.2 | ${fmt(p.ratio, 2)} (${fmt(p.stack.mediaCpu, 1)} % vs ${fmt(p.baseline.ffmpegCpu, 1)} % of a core) | ${verdict(p.ratio, 1.2)} |`);
+      const perFrame = p.stack.encodedFps && p.baseline.fps ? p.stack.mediaCpu / p.stack.encodedFps / (p.baseline.ffmpegCpu / p.baseline.fps) : null;
+      L.push(`| (same, per frame encoded: ${fmt(p.stack.encodedFps, 1)} fps vs ${fmt(p.baseline.fps, 1)} fps into ffmpeg) | ≤ 1.2 | ${fmt(perFrame, 2)} | ${verdict(perFrame, 1.2)} |`);
+    }
+    const av = r.cpu.pairs[r.cpu.pairs.length - 1];
+    L.push(`| RSS per instance: media process + frame source | | ${fmt(av.stack.mediaRssMiB)} + ${fmt(av.stack.frameSourceRssMiB)} MiB (ffmpeg CLI: ${fmt(av.baseline.ffmpegRssMiB)} MiB) | |`);
+    L.push(`| concurrent 720p30 streams at ≥ 28 fps decoded (each watched in Chromium on the same CPUs; tried up to ${r.cpu.maxStreams}) | | ${r.cpu.sustained} | |`);
   }
   if (r.narrow) {
     const n = r.narrow;
@@ -312,18 +315,22 @@ function newSections(L: string[], r: Results): void {
     const c = r.cpu;
     L.push('## CPU and memory per stream', '');
     L.push(
-      `Over ${fmt(c.windowMs / 1000)} s windows, CPU from \`/proc/<pid>/stat\` (100 % = one core). Baseline first: a test-pattern frame source at 1280x720@30 whose frames this ` +
+      `Over ${fmt(c.windowMs / 1000)} s windows, CPU from \`/proc/<pid>/stat\` (100 % = one core). Two pairs, each a baseline then the stack in the same run. Baseline: a test-pattern frame source at 1280x720@30 whose frames this ` +
         'process pipes, as they come, into `ffmpeg -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 -i pipe:0 -c:v libx264 -preset ultrafast -tune zerolatency ' +
-        `-profile:v baseline -b:v 3M -threads ${c.baseline.threads ?? 1} -f h264 pipe:1\` (as many threads as the media engine's libx264; h264 to a pipe only to count its bitrate). Then a session ` +
-        "watched by the test client in Chromium: the instance's media process (socket read, libx264 + Opus, RTP/SRTP, rate control) and frame source. " +
+        `-profile:v baseline -b:v 3M -threads ${c.pairs[0]?.baseline.threads ?? 1} -f h264 pipe:1\` (as many threads as the media engine's libx264; h264 to a pipe only to count its bitrate); ` +
+        'with audio, the frame source\'s PCM also goes in (`-f s16le -ar 48000 -ac 2 -i pipe:3`) and out as the media engine encodes it (`-c:a libopus -b:a 64k -application lowdelay -frame_duration 20`, both muxed to `-f nut pipe:1`). ' +
+        "Then a session watched by the test client in Chromium (video only: settings `enable_speaker: false`): the instance's media process (socket read, libx264 (+ Opus), RTP/SRTP, rate control) and frame source. " +
         "The stack's in-process part (gateway, AMS) shares the benchmark's process and only relays signalling: not counted.",
       '',
     );
     L.push('| | CPU % of a core | RSS MiB | rate | fps |', '|---|---|---|---|---|');
-    L.push(`| ffmpeg CLI (baseline) | ${fmt(c.baseline.ffmpegCpu, 1)} | ${fmt(c.baseline.ffmpegRssMiB)} | ${fmt(c.baseline.kbps)} kb/s | ${fmt(c.baseline.fps, 1)} in |`);
-    L.push(`| frame source feeding it | ${fmt(c.baseline.frameSourceCpu, 1)} | | | |`);
-    L.push(`| media process (${c.stack.encoder}) | ${fmt(c.stack.mediaCpu, 1)} | ${fmt(c.stack.mediaRssMiB)} | ${fmt(c.stack.sentKbps)} kb/s sent | ${fmt(c.stack.encodedFps, 1)} encoded, ${fmt(c.stack.decodedFps, 1)} decoded in Chromium |`);
-    L.push(`| frame source of the instance | ${fmt(c.stack.frameSourceCpu, 1)} | ${fmt(c.stack.frameSourceRssMiB)} | | |`);
+    for (const p of c.pairs) {
+      const what = p.audio ? 'video + audio' : 'video only';
+      L.push(`| ${what}: ffmpeg CLI (baseline) | ${fmt(p.baseline.ffmpegCpu, 1)} | ${fmt(p.baseline.ffmpegRssMiB)} | ${fmt(p.baseline.kbps)} kb/s | ${fmt(p.baseline.fps, 1)} in |`);
+      L.push(`| ${what}: frame source feeding it | ${fmt(p.baseline.frameSourceCpu, 1)} | | | |`);
+      L.push(`| ${what}: media process (${p.stack.encoder}) | ${fmt(p.stack.mediaCpu, 1)} | ${fmt(p.stack.mediaRssMiB)} | ${fmt(p.stack.sentKbps)} kb/s of video sent | ${fmt(p.stack.encodedFps, 1)} encoded, ${fmt(p.stack.decodedFps, 1)} decoded in Chromium |`);
+      L.push(`| ${what}: frame source of the instance | ${fmt(p.stack.frameSourceCpu, 1)} | ${fmt(p.stack.frameSourceRssMiB)} | | |`);
+    }
     L.push('', "Concurrent streams, one more session (and page) at a time; decoded fps per page over the window, the media processes' own encoded fps beside:", '');
     L.push('| streams | decoded fps (each) | encoded fps (each) | media process CPU % (each) |', '|---|---|---|---|');
     for (const x of c.concurrency) L.push(`| ${x.streams} | ${x.decodedFps.map((v) => fmt(v, 1)).join(', ')} | ${x.encodedFps.map((v) => fmt(v, 1)).join(', ')} | ${x.mediaCpu.map((v) => fmt(v, 0)).join(', ')} |`);

@@ -6,7 +6,7 @@
  *     node -r ts-node/register/transpile-only src/node/media/av/av-selftest.ts <case> [<case> ...]
  *
  * Prints one JSON line per case: `{"case": <name>, ...results}` (or `{"case", "error"}`).
- * Cases: open forced bitrate auto nvenc unknown probe opus scale x11=<display> measure bench.
+ * Cases: open content forced bitrate auto nvenc unknown probe opus scale x11=<display> measure bench.
  */
 import { OpusEncoder } from './opus-encoder';
 import { VideoEncoder, probeVideoEncoders, type EncodedVideo, type VideoEncoderName } from './video-encoder';
@@ -140,6 +140,53 @@ const cases: Record<string, (arg?: string) => Promise<Result> | Result> = {
       afterClose = (e as Error).message;
     }
     return { name: enc.name, width: enc.width, height: enc.height, openMs: Math.round(openMs * 10) / 10, first, second, afterClose };
+  },
+
+  /**
+   * What is encoded is what was in the caller's buffer at encode() time: ten different pictures
+   * through ONE reused buffer (as the sources hand frames over), scribbled over after each
+   * encode() returns; each access unit decoded again (FFmpeg's h264) and compared with its picture.
+   */
+  async content() {
+    const w = 320;
+    const h = 240;
+    const { Codec, CodecContext, Frame, Packet, AV_CODEC_ID_H264 } = await import('node-av');
+    const enc = VideoEncoder.open({ ...base, width: w, height: h, bitrateKbps: 3000 });
+    const dec = new CodecContext();
+    const codec = Codec.findDecoder(AV_CODEC_ID_H264)!;
+    dec.allocContext3(codec);
+    if (dec.open2Sync(codec, null) < 0) throw new Error('h264 decoder did not open');
+    const pkt = new Packet();
+    pkt.alloc();
+    const frame = new Frame();
+    frame.alloc();
+    const buf = Buffer.alloc((w * h * 3) / 2);
+    const errors: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      // A bright square moving across a gradient, in a different place each picture.
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) buf[y * w + x] = x >= i * 30 && x < i * 30 + 40 && y >= 100 && y < 140 ? 235 : 16 + ((x + y) >> 2);
+      buf.fill(128, w * h);
+      const expected = Buffer.from(buf.subarray(0, w * h));
+      const units = enc.encode(buf, false);
+      buf.fill(0); // the caller reuses its buffer: must not reach the picture
+      for (const unit of units) {
+        pkt.data = unit.data;
+        if (dec.sendPacketSync(pkt) < 0) throw new Error('decoder refused an access unit');
+        while (dec.receiveFrameSync(frame) >= 0) {
+          const y = frame.data![0];
+          const stride = frame.linesize[0];
+          let sum = 0;
+          for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) sum += Math.abs(y[r * stride + c] - expected[r * w + c]);
+          errors.push(Math.round((sum / (w * h)) * 100) / 100);
+          frame.unref();
+        }
+      }
+    }
+    enc.close();
+    dec.freeContext();
+    pkt.free();
+    frame.free();
+    return { meanAbsError: errors };
   },
 
   /** 30 frames of changing content; frame 10 forced: only frames 0 and 10 are IDRs. */

@@ -92,7 +92,7 @@ describe('node-av media layer (child process)', () => {
   let auto: Results;
 
   beforeAll(async () => {
-    r = await runSelftest(['open', 'forced', 'bitrate', 'unknown', 'nvenc', 'probe', 'opus', 'scale']);
+    r = await runSelftest(['open', 'content', 'forced', 'bitrate', 'unknown', 'nvenc', 'probe', 'opus', 'scale']);
     // Its own process: `auto` logs once per process.
     auto = await runSelftest(['auto']);
   }, 240_000);
@@ -112,6 +112,13 @@ describe('node-av media layer (child process)', () => {
     expect(open.second[0].nals.length).toBeGreaterThanOrEqual(1);
     expect(open.second[0].nals.every((n: number) => n === 1)).toBe(true);
     expect(open.afterClose).toMatch(/closed/);
+  });
+
+  it("encodes what was in the caller's buffer at encode() time, though the buffer is reused at once", () => {
+    // Ten pictures, each decoded back: a flat error (a square drawn at ~3000 kb/s on 320x240
+    // decodes within a few levels); reading the scribbled buffer would be off by ~100.
+    expect(r.content.meanAbsError).toHaveLength(10);
+    for (const e of r.content.meanAbsError) expect(e).toBeLessThan(4);
   });
 
   it('a forced keyframe on frame 10 is an IDR with SPS/PPS; the frames between are not keyframes', () => {

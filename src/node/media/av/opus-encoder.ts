@@ -134,10 +134,9 @@ export class OpusEncoder {
 
   private encodeFrame(out: Buffer[]): void {
     const ctx = this.ctx!;
-    check(this.frame.makeWritable(), 'audio frame not writable');
-    const data = this.frame.data;
-    if (!data) throw new Error('audio frame has no data');
-    this.pending.copy(data[0], 0, 0, this.frameBytes);
+    // libopus encodes within sendFrame, so the frame may point into `pending` for that call
+    // (fromBuffer aliases in node-av 6.1.1; see video-encoder.ts): no copy, no plane views.
+    check(this.frame.fromBuffer(this.pending), 'audio frame');
     this.frame.pts = BigInt(this.pts);
     this.pts += OPUS_FRAME_SAMPLES;
     check(ctx.sendFrameSync(this.frame), 'send audio frame');

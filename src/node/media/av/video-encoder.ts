@@ -12,8 +12,9 @@
  * - `open2(codec, dict)` frees the dictionary natively, leaving the JS wrapper dangling (touching it
  *   afterwards crashes the process): options are set with `setOption` before `open2` instead.
  * - `Frame.fromBuffer` points the frame's planes INTO the JS buffer (no copy, no reference): a
- *   frame an encoder keeps (QSV, NVENC surfaces) would then read memory the caller reuses. The
- *   planes are copied into the frame's own buffers instead.
+ *   frame an encoder keeps (QSV, NVENC surfaces) would then read memory the caller reuses. Only
+ *   libx264, which copies its input within `sendFrame`, gets the caller's buffer that way; the
+ *   others get the planes copied into the frame's own buffers.
  * - `Packet.data` is a copy cached on the packet in 6.1.1 but was a view of the packet's memory in
  *   earlier versions: it is copied once more (a few µs) so an EncodedVideo owns its bytes anyway.
  */
@@ -204,13 +205,19 @@ export class VideoEncoder {
     const { width: w, height: h } = this;
     if (i420.length !== (w * h * 3) / 2) throw new Error(`video encoder ${this.name}: expected ${(w * h * 3) / 2} bytes of I420 ${w}x${h}, got ${i420.length}`);
 
-    check(this.frame.makeWritable(), 'frame not writable');
-    if (this.toNv12) {
+    if (this.name === 'libx264') {
+      // libx264 copies the picture inside sendFrame, before it returns: the frame can point
+      // into the caller's buffer (fromBuffer aliases in node-av 6.1.1) for that call. No copy,
+      // and no per-frame plane views (external buffers, which pace V8's major GCs).
+      check(this.frame.fromBuffer(i420), 'I420 frame');
+    } else if (this.toNv12) {
+      check(this.frame.makeWritable(), 'frame not writable');
       const planes = this.frame.data;
       if (!planes) throw new Error('frame has no planes');
       const ls = this.frame.linesize;
       check(this.toNv12.scaleSync(i420Planes(i420, w, h), [w, w / 2, w / 2], 0, h, [planes[0], planes[1]], [ls[0], ls[1]]), 'I420 -> NV12');
     } else {
+      check(this.frame.makeWritable(), 'frame not writable');
       copyI420IntoFrame(i420, w, h, this.frame);
     }
 
