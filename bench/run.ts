@@ -209,6 +209,8 @@ function verdict(value: number | null, target: number): string {
 const MILESTONES: [string, string][] = [
   ['requestAnswered', 'request answered (201 / 200)'],
   ['runtime:start:call#1', 'node runtime: instance start called'],
+  ['start', 'client: connect() called in the page (the benchmark hands it the answer)'],
+  ['channelsCreated', 'client: peer connection and data channels created'],
   ['wsOpen', 'client: signalling socket open'],
   ['ams:started', 'AMS: instance started'],
   ['runtime:start:done#1', 'node runtime: instance start resolved (frame source and media process ready; encoding starts with the first viewer)'],

@@ -135,7 +135,7 @@ export class ServerProbe {
   }
 }
 
-const CLIENT_STEPS = ['wsOpen', 'discoverSent', 'discoverResp', 'offerReceived', 'answerSent', 'firstRemoteCandidate', 'iceChecking', 'iceConnected', 'dtlsConnected', 'controlOpen', 'videoTrack', 'loadedMetadata', 'firstFrame'];
+const CLIENT_STEPS = ['start', 'channelsCreated', 'wsOpen', 'discoverSent', 'discoverResp', 'offerReceived', 'answerSent', 'firstRemoteCandidate', 'iceChecking', 'iceConnected', 'dtlsConnected', 'controlOpen', 'videoTrack', 'loadedMetadata', 'firstFrame'];
 
 /** Connects a fresh page to `session`, awaits its first frame, and gathers every mark since t0. */
 async function measureFirstFrame(page: Page, probe: ServerProbe, session: SignallingInfo, instance: string, t0: number, requestAnswered: number): Promise<TtffSample & { errors: string[] }> {

@@ -319,7 +319,11 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     inst.streamer = streamer;
     const tell = (ev: StreamerEvent) => this.streamerListeners.forEach((l) => l(ev));
     streamer.on('signal', (generation, message) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'signal', generation, message }));
-    streamer.on('client-state', (generation, state, reason) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state, ...(reason ? { reason } : {}) }));
+    streamer.on('client-state', (generation, state, reason) => {
+      // A viewer is connected: the node is past the work it waited for; ready the next spares.
+      if (state === 'connected') this.spares.replenish();
+      tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state, ...(reason ? { reason } : {}) });
+    });
     streamer.on('input', (event) => inst.deliverInput?.(event));
     streamer.on('stats', (stats) => this.statsListeners.forEach((l) => l(inst.id, stats)));
     streamer.on('fatal', (reason) => this.onMediaFailure(inst, proc, reason));

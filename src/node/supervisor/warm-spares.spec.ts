@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
-import { WarmSpares } from './warm-spares';
+import { SPARE_BOOT_DELAY_MS, WarmSpares } from './warm-spares';
 import { isAlive } from '../../../test/support/processes';
 
 jest.setTimeout(30_000);
@@ -54,6 +54,25 @@ describe('WarmSpares (real child processes)', () => {
     const reported = await until('the exit', () => exits.find((e) => e.proc === proc));
     expect(reported.exit.signal).toBe('SIGKILL');
     expect(readFileSync(log, 'utf8')).toMatch(/frame-source \[node\] \(pid \d+\) was killed by SIGKILL/);
+  });
+
+  it('replenish() boots a taken spare\'s replacement at once, not after the delay; a dead spare\'s waits its delay', async () => {
+    spares = new WarmSpares(join(dir, 'spares'), true);
+    spares.start();
+    const booted = await until('two spares', () => spares.waiting().length === 2 && spares.waiting());
+    const streamer = booted.find((s) => s.role === 'streamer')!;
+    const frameSource = booted.find((s) => s.role === 'frame-source')!;
+    await spares.take('streamer', group, join(dir, 'streamer.log'), dir);
+    process.kill(frameSource.pid, 'SIGKILL');
+    await until('the dead spare gone', () => !spares.waiting().some((s) => s.pid === frameSource.pid));
+    expect(spares.waiting()).toEqual([]); // both replacements wait for their delay (1.5 s)
+
+    const t0 = Date.now();
+    spares.replenish();
+    const next = await until('a new streamer spare', () => spares.waiting().find((s) => s.role === 'streamer' && s.pid !== streamer.pid));
+    expect(Date.now() - t0).toBeLessThan(SPARE_BOOT_DELAY_MS); // booted by replenish, not by its timer
+    expect(spares.waiting().some((s) => s.role === 'frame-source')).toBe(false); // the dead one's delay still runs
+    expect(isAlive(next.pid)).toBe(true);
   });
 
   it('replaces a spare that dies on its own, and stop() leaves no process or file behind', async () => {

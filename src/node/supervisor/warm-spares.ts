@@ -15,9 +15,10 @@ const COMMANDS: Record<SpareRole, () => NodeScriptCommand> = {
 };
 
 /**
- * A spare is booted this long after the last one was taken or died: not while the instance that
- * took it starts (they would share the CPUs, and its start is what a viewer waits for), and a
- * crash loop stays cheap.
+ * A taken spare is replaced when the runtime says the node is past the busy part (`replenish`:
+ * the instance that took it is streaming to its first viewer), or this long after the take at
+ * the latest. Not at once: the boot would share the CPUs with the start and the first frame a
+ * viewer is waiting for. One that died is replaced this long after, so a crash loop stays cheap.
  */
 export const SPARE_BOOT_DELAY_MS = 1500;
 
@@ -30,13 +31,15 @@ interface Booting {
  * One booted, not yet configured process of each role, waiting for an instance to start. Most
  * of a frame source's or a streamer's start is Node booting and loading modules (about 150 ms
  * each on an idle machine, several times that when they boot together on a loaded one); taking
- * a spare skips it. Taking one boots its replacement a little later. Disabled, every take boots a process.
+ * a spare skips it. Taking one boots its replacement a little later (`replenish`). Disabled, every
+ * take boots a process.
  */
 export class WarmSpares {
   private readonly logger = new Logger('WarmSpares');
   private readonly group = new ProcessGroup((proc, exit) => this.onSpareExit(proc, exit));
   private readonly spares = new Map<SpareRole, Booting>();
-  private readonly pending = new Set<NodeJS.Timeout>();
+  /** Replacements owed, each with the timer that boots it; `taken` ones may boot sooner (replenish). */
+  private readonly pending = new Map<NodeJS.Timeout, { role: SpareRole; taken: boolean }>();
   private running = false;
   private booted = 0;
 
@@ -63,13 +66,26 @@ export class WarmSpares {
     if (spare?.proc.alive) {
       group.adopt(spare.proc, role, logFile);
       this.spares.delete(role);
-      this.bootLater(role);
+      this.bootLater(role, true);
       taken = spare;
     } else {
       taken = this.spawn(role, group, logFile, cwd);
     }
     await taken.loaded;
     return taken.proc;
+  }
+
+  /**
+   * Boots the replacements owed now, not when their delay ends: the node has just done the work
+   * a viewer waited for, and the next viewer should find a spare.
+   */
+  replenish(): void {
+    for (const [timer, { role, taken }] of [...this.pending]) {
+      if (!taken) continue;
+      clearTimeout(timer);
+      this.pending.delete(timer);
+      this.boot(role);
+    }
   }
 
   /** The spares now waiting (or still loading). */
@@ -80,7 +96,7 @@ export class WarmSpares {
   /** Stops the spares; none is booted after this. */
   async stop(graceMs: number): Promise<void> {
     this.running = false;
-    for (const t of this.pending) clearTimeout(t);
+    for (const t of this.pending.keys()) clearTimeout(t);
     this.pending.clear();
     this.spares.clear();
     await this.group.stopAll(graceMs);
@@ -105,15 +121,15 @@ export class WarmSpares {
     if (!role) return;
     this.spares.delete(role);
     this.logger.warn(`the ${proc.describe(exit)}; booting another in ${SPARE_BOOT_DELAY_MS} ms (log: ${proc.logFile})`);
-    this.bootLater(role);
+    this.bootLater(role, false);
   }
 
-  private bootLater(role: SpareRole): void {
+  private bootLater(role: SpareRole, taken: boolean): void {
     const timer = setTimeout(() => {
       this.pending.delete(timer);
       this.boot(role);
     }, SPARE_BOOT_DELAY_MS);
     timer.unref();
-    this.pending.add(timer);
+    this.pending.set(timer, { role, taken });
   }
 }
