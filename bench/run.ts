@@ -39,7 +39,7 @@ import { join } from 'node:path';
 import { CHROMIUM_PATH, launchBrowser, serveClient } from '../test/support/browser';
 import { client } from '../test/support/http';
 import { testPatternManifest } from '../test/support/packages';
-import { eventually, fmt, machine, quantile } from './lib';
+import { eventually, fmt, machine, quantile, sleep } from './lib';
 import { benchCpu, CpuResults, MediaStatsLog } from './cpu';
 import { benchInstanceStart, InstanceStartResults } from './instance-start';
 import { benchNarrow, NarrowResults } from './narrow';
@@ -151,10 +151,12 @@ async function main() {
       r.cpu = await attempt('cpu', () => benchCpu(stack, chromium.browser, server, alice, mediaLog, { windowMs: opts.cpuWindow, maxStreams: opts.cpuMaxStreams, screen: SCREEN }, log));
     }
     if (opts.only.has('ttff')) {
+      await settle(stack);
       log(`time to first frame over ${opts.sessions} sessions`);
       r.ttff = await attempt('ttff', () => benchTtff(stack, chromium.browser, server, alice, probe, { sessions: opts.sessions, screen: SCREEN }, log));
     }
     if (opts.only.has('join')) {
+      await settle(stack);
       log(`join → first frame over ${opts.joins} joins of one session`);
       r.join = await attempt('join', () => benchJoin(chromium.browser, server, alice, probe, { joins: opts.joins, screen: SCREEN }, log));
     }
@@ -259,6 +261,16 @@ function ttffSection(L: string[], title: string, what: string, t: TtffResults) {
 }
 
 /** The 1-minute load average: other work on the machine shows in every number here. */
+/**
+ * Before a timed section: the previous section's instances are gone (their teardown would
+ * share the CPUs) and the node has had a moment to boot its warm spares.
+ */
+async function settle(stack: Awaited<ReturnType<typeof startStack>>): Promise<void> {
+  const runtime = stack.app.get(stack.NodeRuntime);
+  await eventually(async () => runtime.list().length === 0, 30_000).catch(() => log(`settle: ${runtime.list().length} instance(s) still running`));
+  await sleep(2000);
+}
+
 function loadAverage(): string {
   try {
     return readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
