@@ -40,6 +40,14 @@ export interface TimelinePoint {
   decodedFps: number;
   freezes: number;
   freezeMs: number;
+  /** The viewer's REMB and smoothed RR loss as the media process's rate controller has them. */
+  estimateKbps?: number | null;
+  lossPct?: number | null;
+  rttMs?: number | null;
+  /** Video packets the browser counted lost, NACKs and PLIs it sent, over the second. */
+  lostPackets?: number;
+  nacks?: number;
+  plis?: number;
 }
 
 export interface NarrowResults {
@@ -101,6 +109,12 @@ async function timeline(page: ClientPage, mediaLog: MediaStatsLog, instance: str
       decodedFps: ((s.video?.framesDecoded ?? 0) - (prev.video?.framesDecoded ?? 0)) / dt,
       freezes: (s.video?.freezeCount ?? 0) - (prev.video?.freezeCount ?? 0),
       freezeMs: 1000 * ((s.video?.totalFreezesDuration ?? 0) - (prev.video?.totalFreezesDuration ?? 0)),
+      estimateKbps: m?.peers?.[0]?.estimateKbps ?? null,
+      lossPct: m?.peers?.[0] ? 100 * m.peers[0].lossFraction : null,
+      rttMs: m?.peers?.[0]?.rttMs ?? null,
+      lostPackets: (s.video?.packetsLost ?? 0) - (prev.video?.packetsLost ?? 0),
+      nacks: (s.video?.nackCount ?? 0) - (prev.video?.nackCount ?? 0),
+      plis: (s.video?.pliCount ?? 0) - (prev.video?.pliCount ?? 0),
     };
     out.push(p);
     onTick?.(p.t);

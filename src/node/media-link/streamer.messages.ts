@@ -52,7 +52,7 @@ export interface StreamerConfig {
   dtlsSetup?: 'actpass' | 'active';
   /** Close a peer that has not connected this long after its offer. Default 30 s. */
   connectTimeoutMs?: number;
-  /** Packets kept for NACK retransmission, per track. Default 512 (video), 128 (audio). */
+  /** Packets kept for NACK retransmission, per track. Default 128 (streamer-peer.ts says why). */
   nackBufferPackets?: number;
   /** A source that sends no frame this long while someone watches fails the instance. Default 10 s. */
   sourceStallMs?: number;

@@ -1,5 +1,5 @@
 /**
- * Sender-side video rate control from WebRTC receiver feedback (REMB, receiver-report loss, RTT),
+ * Sender-side video rate control from WebRTC receiver feedback (REMB, loss samples, RTT),
  * for an encoder whose bitrate, frame rate and size can change between frames. libdatachannel has
  * no congestion control of its own. The rules and constants are explained in RATE-CONTROL.md.
  *
@@ -12,7 +12,7 @@ export const INCREASE_PER_S = 1.08;
 /** Smoothed loss below this: probe upward; between LOW and HIGH: hold (GCC's 2 % / 10 %). */
 export const LOSS_LOW = 0.02;
 export const LOSS_HIGH = 0.1;
-/** Weight of a new receiver-report loss sample in the smoothed loss. */
+/** Weight of a new loss sample (rtcp-feedback.ts's LossMeter: ~1 s each) in the smoothed loss. */
 export const LOSS_SMOOTHING = 0.5;
 /** Weight of a new RTT sample in the smoothed RTT. */
 export const RTT_SMOOTHING = 0.25;
@@ -22,15 +22,17 @@ export const RTT_QUEUE_MS = 150;
 export const BASE_RTT_DRIFT_MS_PER_S = 10;
 /** RTT samples above this are junk (an LSR from another epoch), not a path. */
 export const MAX_RTT_MS = 10_000;
+/** What one loss sample covers (the media process measures loss over ~1 s windows: rtcp-feedback.ts). */
+export const LOSS_SAMPLE_SPAN_MS = 1000;
 /**
- * After a loss-driven decrease, loss reports are ignored (for decreasing) for 2 x RTT + 500 ms, within
- * these bounds: a report covers the second before it was sent, and the bottleneck's queue, filled at
- * the old rate, drains for a while after the decrease, so the next report or two still describe the
- * old rate. Acting on each of them again is what took a 226 kb/s cap down to 40 kb/s.
+ * After the rate falls (by any rule, the REMB cap included), loss samples are ignored (for
+ * decreasing) for 2 x RTT + a sample's span, within these bounds: a sample covers the second before
+ * it, and the bottleneck's queue, filled at the old rate, drains for a while after the decrease, so
+ * the next sample or two still describe the old rate. Acting on each of them again is what took a
+ * 226 kb/s cap down to 40 kb/s.
  */
 export const DECREASE_HOLDOFF_RTT_FACTOR = 2;
-export const DECREASE_HOLDOFF_EXTRA_MS = 500;
-export const DECREASE_HOLDOFF_MIN_MS = 500;
+export const DECREASE_HOLDOFF_MIN_MS = 1000;
 export const DECREASE_HOLDOFF_MAX_MS = 3000;
 /** RTT assumed for the holdoff before any RTT sample. */
 export const DEFAULT_RTT_MS = 200;
@@ -40,6 +42,15 @@ export const DEFAULT_RTT_MS = 200;
  * bottleneck already; lower only starves the stream (the REMB itself still caps the rate).
  */
 export const LOSS_FLOOR_OF_REMB = 0.85;
+/**
+ * The target stays this far under the REMB. A policer with a per-second byte budget (coturn's
+ * max-bps) drops the tail of every second that exceeds it; at the REMB (~1.05 x such a cap, and it
+ * counts no SRTP, UDP or TURN bytes) the last packets of most seconds were lost and NACKed back a
+ * fraction of a second later: no loss in the receiver reports, but a freeze every second.
+ */
+export const REMB_HEADROOM = 0.9;
+/** A REMB this much under the previous one is the receiver seeing overuse. */
+export const REMB_DROP = 0.9;
 /** A REMB this recent counts as evidence of what the path delivers (Chromium sends one every ~200 ms). */
 export const REMB_FRESH_MS = 1000;
 /** Without any feedback for this long the rate holds (no blind probing). Chromium reports every 0.2-1.5 s. */
@@ -79,6 +90,20 @@ export const SENT_REPORT_SPAN_MS = 1000;
 export const PROBE_BACKOFF_MIN_MS = 5000;
 export const PROBE_BACKOFF_MAX_MS = 10_000;
 export const PROBE_BACKOFF_RESET_MS = 30_000;
+/**
+ * Loss that persists (this much or more in PERSISTENT_REPORTS samples in a row, each begun after the
+ * last cut) is congestion the REMB does not show: a policer (coturn's max-bps, a shaped uplink) drops
+ * what exceeds it without building a queue, so Chromium's delay-based estimate sits above the cap
+ * while part of every second is lost and the picture freezes. Wi-Fi-like random loss (a few %,
+ * uncorrelated) rarely gives two such samples in a row.
+ */
+export const LOSS_PERSISTENT = 0.04;
+export const PERSISTENT_REPORTS = 2;
+/** After such a decrease, the rate sits this far under what was delivered. */
+export const PERSISTENT_BACKOFF = 0.95;
+/** ... and probing stops under the delivered rate (the ceiling) for this long. */
+export const CEILING_MS = 10_000;
+
 /** Decisions closer than this (and with the same fps and size) are not worth an encoder change. */
 export const SIGNIFICANT_CHANGE = 0.05;
 
@@ -185,6 +210,16 @@ export class RateController {
   private appLimited = false;
   private probeBackoffMs = PROBE_BACKOFF_MIN_MS;
   private probeBlockedUntil: number | null = null;
+  /** Loss samples in a row (each begun after the last cut) with loss >= LOSS_PERSISTENT. */
+  private persistentRun = 0;
+  private lastRembDropAt: number | null = null;
+  /** The rate an app-limited probe went to; a floor for the cap while it costs nothing (rule 6). */
+  private probeFloor: number | null = null;
+  /** When the rate last fell (by any rule, the REMB cap included). */
+  private lastCutAt: number | null = null;
+  private lastCountedAt: number | null = null;
+  /** What a lossy link delivered (rule 7): no probing above it until `until`. */
+  private ceiling: { kbps: number; until: number } | null = null;
 
   constructor(limits: RateLimits) {
     this.limits = normalise(limits);
@@ -198,11 +233,14 @@ export class RateController {
       this.ignored++;
       return;
     }
+    // Chromium answers overuse by dropping its estimate (to 0.85 x what arrives); a lagging one only rises.
+    if (this.remb !== null && bps / 1000 < REMB_DROP * this.remb && finite(nowMs)) this.lastRembDropAt = nowMs;
     this.remb = bps / 1000;
     if (finite(nowMs)) this.lastRembAt = nowMs;
     this.heard(nowMs);
   }
 
+  /** A loss sample over about the last second (the media process's LossMeter), with the report's RTT if any. */
   onReceiverReport(r: { fractionLost: number; rttMs?: number | null }, nowMs: number): void {
     if (!finite(r.fractionLost) || r.fractionLost < 0) {
       this.ignored++;
@@ -248,28 +286,43 @@ export class RateController {
     this.lastUpdateAt = this.lastUpdateAt === null ? nowMs : Math.max(this.lastUpdateAt, nowMs);
     const { maxKbps, floorKbps, ladder } = this.limits;
 
-    const holdoff = clamp(DECREASE_HOLDOFF_RTT_FACTOR * (this.rtt ?? DEFAULT_RTT_MS) + DECREASE_HOLDOFF_EXTRA_MS, DECREASE_HOLDOFF_MIN_MS, DECREASE_HOLDOFF_MAX_MS);
-    const mayDecrease = this.lastDecreaseAt === null || nowMs - this.lastDecreaseAt >= holdoff;
+    const holdoff = clamp(DECREASE_HOLDOFF_RTT_FACTOR * (this.rtt ?? DEFAULT_RTT_MS) + LOSS_SAMPLE_SPAN_MS, DECREASE_HOLDOFF_MIN_MS, DECREASE_HOLDOFF_MAX_MS);
+    // A loss sample begun before the last cut still describes the old rate: it decreases nothing.
+    const mayDecrease = this.lastCutAt === null || nowMs - this.lastCutAt >= holdoff;
     const heardLately = this.lastFeedbackAt !== null && nowMs - this.lastFeedbackAt <= FEEDBACK_TIMEOUT_MS;
     const queueing = this.rtt !== null && this.baseRtt !== null && this.rtt > this.baseRtt + RTT_QUEUE_MS;
+    const reported = this.pendingLoss !== null;
     const worst = this.pendingLoss ?? 0;
     this.pendingLoss = null;
-    if (worst > LOSS_HIGH) {
-      // GCC's decrease, on the worst report since the last update, at most halving (100 % loss), but
+    // Samples closer together than a window are one (a storm of reports is not persistence).
+    const apart = this.lastCountedAt === null || nowMs - this.lastCountedAt >= LOSS_SAMPLE_SPAN_MS / 2;
+    if (reported && mayDecrease && apart) {
+      this.persistentRun = worst >= LOSS_PERSISTENT ? this.persistentRun + 1 : 0;
+      this.lastCountedAt = nowMs;
+    }
+    if (this.ceiling && nowMs >= this.ceiling.until) this.ceiling = null;
+    const before = this.rate;
+    if (reported && this.persistentRun >= PERSISTENT_REPORTS) {
+      // Rule 7: loss that persists, whatever the REMB says (a policer's drops build no queue, so its
+      // delay-based estimate sits above the cap). Under what actually got through (what was sent,
+      // less the loss); and no probing past that for a while.
+      // The last sample and what was sent over about the same second; at most halving, as rule 1
+      // (the sample may still partly describe a higher rate).
+      const sent = Math.min(this.rate, this.sent ?? this.rate);
+      const delivered = Math.max(sent * (1 - worst), sent / 2);
+      this.decrease(PERSISTENT_BACKOFF * delivered, nowMs);
+      // A ceiling only for an overshoot (a policer's few %): what a collapse "delivered" is no
+      // measure of the link (retransmissions of the old rate still crowd it).
+      if (worst <= LOSS_HIGH) this.ceiling = { kbps: delivered, until: nowMs + CEILING_MS };
+      this.persistentRun = 0;
+    } else if (worst > LOSS_HIGH) {
+      // GCC's decrease, on the worst sample since the last update, at most halving (100 % loss), but
       // not below 0.85 x a fresh REMB: that much evidently arrives. Reports within the holdoff still
       // describe the rate before the decrease: dropped, so a storm is one decrease, a silence repeats
       // none, and lagging reports do not compound. Only an actual decrease starts a holdoff.
       if (mayDecrease) {
         const freshRemb = this.remb !== null && this.lastRembAt !== null && nowMs - this.lastRembAt <= REMB_FRESH_MS ? this.remb : null;
-        const decreased = Math.max(this.rate * (1 - 0.5 * worst), freshRemb === null ? 0 : LOSS_FLOOR_OF_REMB * freshRemb);
-        if (decreased < this.rate) {
-          // A failed probe (or any decrease) holds off the next app-limited probe, longer each time.
-          if (this.lastDecreaseAt !== null && nowMs - this.lastDecreaseAt > PROBE_BACKOFF_RESET_MS) this.probeBackoffMs = PROBE_BACKOFF_MIN_MS;
-          this.probeBlockedUntil = nowMs + this.probeBackoffMs;
-          this.probeBackoffMs = Math.min(PROBE_BACKOFF_MAX_MS, 2 * this.probeBackoffMs);
-          this.rate = decreased;
-          this.lastDecreaseAt = nowMs;
-        }
+        this.decrease(Math.max(this.rate * (1 - 0.5 * worst), freshRemb === null ? 0 : LOSS_FLOOR_OF_REMB * freshRemb), nowMs);
       }
     } else if (this.loss < LOSS_LOW && heardLately && !queueing) {
       this.rate *= INCREASE_PER_S ** (dt / 1000);
@@ -282,7 +335,12 @@ export class RateController {
     // (the encoder does not fill it anyway; what the wire sees is the rung step).
     this.appLimited =
       this.appLimitedSince !== null && this.lastSentAt !== null && nowMs - this.appLimitedSince >= APP_LIMITED_MS && nowMs - this.lastSentAt <= FEEDBACK_TIMEOUT_MS;
-    let cap = this.remb ?? Number.POSITIVE_INFINITY;
+    let cap = this.remb === null ? Number.POSITIVE_INFINITY : REMB_HEADROOM * this.remb;
+    // What went out and arrived without loss is capacity, whatever the REMB says: the REMB follows
+    // what arrives, so after a dip (or a stretch of sending little) it can sit below what the link
+    // demonstrably carries, and capping at it would starve the stream further (rule 3's floor).
+    const sentLately = this.sent !== null && this.lastSentAt !== null && nowMs - this.lastSentAt <= FEEDBACK_TIMEOUT_MS;
+    if (sentLately && this.loss < LOSS_LOW && worst < LOSS_LOW) cap = Math.max(cap, this.sent!);
     if (this.appLimited && this.loss < LOSS_LOW && worst <= LOSS_HIGH) {
       cap = Math.max(cap, floorOf(this.rung));
       // The next probe needs evidence from this rung's content: APP_LIMITED_MS on it, and a report
@@ -294,9 +352,27 @@ export class RateController {
         const probe = RUNG_UP_MARGIN * floorOf(this.rung - 1);
         cap = Math.max(cap, probe);
         this.rate = Math.max(this.rate, probe);
+        this.probeFloor = probe;
       }
     }
+    // A probe holds while it costs nothing (rule 6): the REMB follows what arrives at ~8 %/s, so
+    // capping at it the moment the richer rung fills its target took the rung straight back down
+    // (bench: 83 <-> 125 kb/s every few seconds, mostly at 15 fps, on a link that carried 150). It
+    // goes with loss, a queue, or a falling REMB (the receiver's delay-based overuse; one still
+    // catching up with us only rises).
+    if (this.probeFloor !== null) {
+      const overuse = this.lastRembDropAt !== null && nowMs - this.lastRembDropAt <= REMB_FRESH_MS;
+      if (worst > LOSS_LOW || this.loss >= LOSS_LOW || queueing || overuse) this.probeFloor = null;
+      else cap = Math.max(cap, this.probeFloor);
+    }
     this.rate = Math.min(this.rate, cap);
+    // Under a ceiling (rule 7) no increase goes past it.
+    if (this.ceiling && this.rate > before) this.rate = Math.max(before, Math.min(this.rate, PERSISTENT_BACKOFF * this.ceiling.kbps));
+    if (this.rate < (1 - SIGNIFICANT_CHANGE) * before) {
+      this.lastCutAt = nowMs;
+      // Cut by the REMB cap as loss came in (a probe that failed): the same backoff as a loss decrease.
+      if (worst > LOSS_LOW && this.lastDecreaseAt !== nowMs) this.backOffProbes(nowMs);
+    }
     this.rate = clamp(this.rate, Math.min(HARD_FLOOR_KBPS, maxKbps), maxKbps);
 
     // Pixel rate: drop at once to the richest rung the rate affords; after a hold, climb straight to
@@ -312,6 +388,22 @@ export class RateController {
       this.rungSince = nowMs;
     }
     return this.decision();
+  }
+
+  /** Lowers the rate (never raises it); an actual decrease starts a holdoff and backs off the next app-limited probe. */
+  private decrease(kbps: number, nowMs: number): void {
+    if (!(kbps < this.rate)) return;
+    this.backOffProbes(nowMs);
+    this.rate = kbps;
+    this.lastCutAt = nowMs;
+  }
+
+  /** A failed probe (or any loss decrease) holds off the next app-limited probe, longer each time. */
+  private backOffProbes(nowMs: number): void {
+    if (this.lastDecreaseAt !== null && nowMs - this.lastDecreaseAt > PROBE_BACKOFF_RESET_MS) this.probeBackoffMs = PROBE_BACKOFF_MIN_MS;
+    this.probeBlockedUntil = nowMs + this.probeBackoffMs;
+    this.probeBackoffMs = Math.min(PROBE_BACKOFF_MAX_MS, 2 * this.probeBackoffMs);
+    this.lastDecreaseAt = nowMs;
   }
 
   get stats(): RateStats {

@@ -1,5 +1,5 @@
 import { buildPli } from './rtcp';
-import { buildReceiverReport, buildRemb, ntpMiddle32, parseRtcpFeedback, rttFromReport } from './rtcp-feedback';
+import { buildReceiverReport, buildRemb, LOSS_WINDOW_MS, LossMeter, ntpMiddle32, parseRtcpFeedback, rttFromReport } from './rtcp-feedback';
 
 /** A sender report with the given report blocks (24 bytes each, after the 20-byte sender info). */
 function buildSenderReport(ssrc: number, blocks: Parameters<typeof buildReceiverReport>[1]): Buffer {
@@ -161,5 +161,39 @@ describe('ntpMiddle32 and rttFromReport', () => {
     const lsr = ntpMiddle32(1_000_000);
     expect(rttFromReport(lsr, 65536, ntpMiddle32(1_000_500))).toBeNull(); // DLSR 1 s > 0.5 s elapsed
     expect(rttFromReport(lsr, Number.NaN, ntpMiddle32(1_000_500))).toBeNull();
+  });
+});
+
+describe('LossMeter', () => {
+  it('gives one sample per window of at least a second, from the cumulative counters, whatever the report rate', () => {
+    const m = new LossMeter();
+    expect(m.onReport({ cumulativeLost: 0, highestSeq: 1000 }, 0)).toBeNull(); // opens the window
+    // Twenty reports in the second (one with each NACK): none closes the window early.
+    for (let t = 50; t < LOSS_WINDOW_MS; t += 50) expect(m.onReport({ cumulativeLost: t / 50, highestSeq: 1000 + t / 10 }, t)).toBeNull();
+    // 100 packets expected, 10 never arrived: 10 %.
+    expect(m.onReport({ cumulativeLost: 10, highestSeq: 1100 }, 1000)).toBeCloseTo(0.1);
+    // Next window: 3 of the 10 came back after NACKs (the count goes down): no loss, not negative.
+    expect(m.onReport({ cumulativeLost: 7, highestSeq: 1200 }, 2000)).toBe(0);
+  });
+
+  it('counts distinct NACKed packets when NACKs brought them back before the report', () => {
+    const m = new LossMeter();
+    m.onReport({ cumulativeLost: 0, highestSeq: 65530 }, 0);
+    m.onNack([65534, 65535, 0]);
+    m.onNack([65535, 0, 1]); // repeated NACKs count once; the 16-bit numbers wrap
+    expect(m.onReport({ cumulativeLost: 0, highestSeq: 65536 + 30 }, 1000)).toBeCloseTo(4 / 36);
+    // A new window: NACKs of packets of an earlier one (never sent again) do not count.
+    m.onNack([65535, 10]);
+    expect(m.onReport({ cumulativeLost: 0, highestSeq: 65536 + 130 }, 2000)).toBe(0);
+  });
+
+  it('gives nothing for a window without packets, a counter reset, or a clock going backwards', () => {
+    const m = new LossMeter();
+    m.onReport({ cumulativeLost: 0, highestSeq: 500 }, 0);
+    expect(m.onReport({ cumulativeLost: 0, highestSeq: 500 }, 1000)).toBeNull(); // nothing expected
+    expect(m.onReport({ cumulativeLost: 0, highestSeq: 100 }, 2000)).toBeNull(); // went backwards: a reset
+    expect(m.onReport({ cumulativeLost: 0, highestSeq: 200 }, 500)).toBeNull(); // time went backwards: a new window
+    expect(m.onReport({ cumulativeLost: 5, highestSeq: 300 }, 1500)).toBeCloseTo(0.05);
+    expect(m.onReport({ cumulativeLost: 5, highestSeq: 400 }, NaN)).toBeNull();
   });
 });

@@ -123,6 +123,51 @@ export function buildRemb(senderSsrc: number, bps: number, ssrcs: number[]): Uin
   return b;
 }
 
+/** A loss sample covers at least this much time. */
+export const LOSS_WINDOW_MS = 1000;
+
+/**
+ * The video's loss over windows of at least LOSS_WINDOW_MS, for the rate controller. Not the report
+ * blocks' own "fraction lost": Chromium sends a report in every compound RTCP packet, one with each
+ * NACK too, so on a lossy link most reports cover a few tens of ms, say 0, and (weighted like any
+ * other) smoothed a real 10 % away; and a packet NACKed back before the report counts as received.
+ * So: from the blocks' cumulative counters (what was never received, over what was expected), or,
+ * when more, the distinct sequence numbers NACKed in the window over what was expected: the loss on
+ * the wire before retransmission, which is what a policer's drops look like when NACKs hide them.
+ */
+export class LossMeter {
+  private start: { at: number; lost: number; seq: number } | null = null;
+  private readonly nacked = new Set<number>();
+
+  onNack(sequences: number[]): void {
+    for (const s of sequences) this.nacked.add(s & 0xffff);
+  }
+
+  /** A report block about our video; returns the fraction lost (0..1) over the window it closes, else null. */
+  onReport(block: { cumulativeLost: number; highestSeq: number }, nowMs: number): number | null {
+    if (!Number.isFinite(nowMs)) return null;
+    if (this.start === null || nowMs < this.start.at) {
+      this.start = { at: nowMs, lost: block.cumulativeLost, seq: block.highestSeq };
+      this.nacked.clear();
+      return null;
+    }
+    if (nowMs - this.start.at < LOSS_WINDOW_MS) return null;
+    // Extended highest sequence numbers: a difference mod 2^32; a huge one is a reset, not traffic.
+    const expected = (block.highestSeq - this.start.seq) >>> 0;
+    const lost = block.cumulativeLost - this.start.lost;
+    // Only packets of this window: a receiver NACKs a packet that never comes again and again.
+    let nacked = 0;
+    for (const seq of this.nacked) {
+      const d = (seq - this.start.seq) & 0xffff;
+      if (d >= 1 && d <= expected) nacked++;
+    }
+    this.start = { at: nowMs, lost: block.cumulativeLost, seq: block.highestSeq };
+    this.nacked.clear();
+    if (expected === 0 || expected > 0x7fffffff) return null;
+    return Math.min(1, Math.max(0, lost / expected, nacked / expected));
+  }
+}
+
 export interface ReportBlock {
   ssrc: number;
   /** 0..1, written as the 8-bit fixed point (rounded down, at most 255/256). */

@@ -32,7 +32,7 @@ import { parseControlMessage } from './control-input';
 import type { MediaSink } from './media-engine';
 import { RateController, rateLimits, type RateDecision } from './rate-controller';
 import { parseRtcp } from './rtcp';
-import { ntpMiddle32, parseRtcpFeedback, rttFromReport } from './rtcp-feedback';
+import { LossMeter, ntpMiddle32, parseRtcpFeedback, rttFromReport } from './rtcp-feedback';
 import type {
   ClientSignal,
   ClientState,
@@ -72,6 +72,14 @@ const LOCAL_DESCRIPTION_TIMEOUT_MS = 3000;
 const MAX_QUEUED_CANDIDATES = 100;
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const INVALID_CONTROL_LOG_EVERY = 100;
+/**
+ * Packets kept per track for NACKs: about 0.4 s of video at 3 Mb/s, more at lower rates. A packet
+ * older than that is useless to an interactive picture (the receiver has asked for a keyframe by
+ * then), and resending it costs the link: with 512, the narrow-link bench's start (720p into a
+ * 220 kb/s TURN cap) turned into seconds of retransmissions crowding out new packets (90-100 %
+ * loss while sending 10-20 kb/s of new video); with 128, it cleared within about two seconds.
+ */
+const NACK_BUFFER_PACKETS = 128;
 /** How often the rate controller hears what this peer's video really took. */
 const SENT_REPORT_MS = 1000;
 
@@ -184,6 +192,8 @@ export class StreamerPeer implements MediaSink {
   private readonly msid = `stream-${randomBytes(6).toString('hex')}`;
 
   private readonly rate: RateController;
+  /** The video's loss per ~1 s window (report counters and NACKs), for the rate controller. */
+  private readonly loss = new LossMeter();
 
   constructor(
     readonly generation: number,
@@ -406,7 +416,7 @@ export class StreamerPeer implements MediaSink {
     const rtp = new RtpPacketizationConfig(ssrc, this.cname, pt, clockRate);
     const packetizer = video ? new H264RtpPacketizer('StartSequence', rtp, MAX_RTP_PAYLOAD) : new RtpPacketizer(rtp);
     const reporter = new RtcpSrReporter(rtp);
-    reporter.addToChain(new RtcpNackResponder(this.config.nackBufferPackets ?? (video ? 512 : 128)));
+    reporter.addToChain(new RtcpNackResponder(this.config.nackBufferPackets ?? NACK_BUFFER_PACKETS));
     packetizer.addToChain(reporter);
     track.setMediaHandler(packetizer);
     // RTCP from the receiver (after the handlers saw it): PLI/FIR -> keyframe, REMB/RR -> rate.
@@ -443,12 +453,16 @@ export class StreamerPeer implements MediaSink {
         if (fb.kind === 'remb') this.rate.onRemb(Math.max(1000, fb.bps - (this.wantsAudio ? this.events.audioKbps() * 1000 : 0)), now);
         // Only our video's report blocks: audio loss would skew the video's rate.
         else if (fb.ssrc === this.ssrcOf('video')) {
-          this.rate.onReceiverReport({ fractionLost: fb.fractionLost, rttMs: rttFromReport(fb.lsr, fb.dlsr, ntpMiddle32(Date.now())) }, now);
+          const rttMs = rttFromReport(fb.lsr, fb.dlsr, ntpMiddle32(Date.now()));
+          const fractionLost = this.loss.onReport(fb, now);
+          if (fractionLost !== null) this.rate.onReceiverReport({ fractionLost, rttMs }, now);
+          else if (rttMs !== null) this.rate.onRtt(rttMs, now);
         }
       }
     }
     for (const fb of parseRtcp(msg)) {
       if (fb.kind === 'nack') {
+        if (kind === 'video' && fb.mediaSsrc === this.ssrcOf('video')) this.loss.onNack(fb.sequences);
         this.counters.nack++;
         this.counters.nackedPackets += fb.sequences.length;
       } else if (fb.kind === 'pli' && kind === 'video') {
