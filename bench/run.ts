@@ -361,8 +361,12 @@ function newSections(L: string[], r: Results): void {
       '',
     );
     const table = (tl: typeof n.narrow.timeline) => {
-      L.push('| t s | target kb/s | sent kb/s | encoded width | encoded fps | received kb/s | decoded fps | freeze ms |', '|---|---|---|---|---|---|---|---|');
-      for (const p of tl) L.push(`| ${fmt(p.t, 0)} | ${fmt(p.targetKbps)} | ${fmt(p.sentKbps)} | ${fmt(p.width)} | ${fmt(p.fps)} | ${fmt(p.receivedKbps)} | ${fmt(p.decodedFps, 1)} | ${fmt(p.freezeMs)} |`);
+      L.push('| t s | target kb/s | sent kb/s | REMB for video kb/s | loss % (smoothed) | encoded width | encoded fps | received kb/s | NACKs | decoded fps | freeze ms |', '|---|---|---|---|---|---|---|---|---|---|---|');
+      for (const p of tl) {
+        L.push(
+          `| ${fmt(p.t, 0)} | ${fmt(p.targetKbps)} | ${fmt(p.sentKbps)} | ${fmt(p.estimateKbps)} | ${fmt(p.lossPct, 1)} | ${fmt(p.width)} | ${fmt(p.fps)} | ${fmt(p.receivedKbps)} | ${fmt(p.nacks)} | ${fmt(p.decodedFps, 1)} | ${fmt(p.freezeMs)} |`,
+        );
+      }
       L.push('');
     };
     table(n.narrow.timeline);

@@ -91,14 +91,14 @@ export const PROBE_BACKOFF_MIN_MS = 5000;
 export const PROBE_BACKOFF_MAX_MS = 10_000;
 export const PROBE_BACKOFF_RESET_MS = 30_000;
 /**
- * Loss that persists (this much or more in PERSISTENT_REPORTS samples in a row, each begun after the
+ * Loss that persists (this much or more in PERSISTENT_SAMPLES samples in a row, each begun after the
  * last cut) is congestion the REMB does not show: a policer (coturn's max-bps, a shaped uplink) drops
  * what exceeds it without building a queue, so Chromium's delay-based estimate sits above the cap
  * while part of every second is lost and the picture freezes. Wi-Fi-like random loss (a few %,
  * uncorrelated) rarely gives two such samples in a row.
  */
 export const LOSS_PERSISTENT = 0.04;
-export const PERSISTENT_REPORTS = 2;
+export const PERSISTENT_SAMPLES = 2;
 /** After such a decrease, the rate sits this far under what was delivered. */
 export const PERSISTENT_BACKOFF = 0.95;
 /** ... and probing stops under the delivered rate (the ceiling) for this long. */
@@ -200,7 +200,7 @@ export class RateController {
   private baseRtt: number | null = null;
   private lastRttAt: number | null = null;
   private lastFeedbackAt: number | null = null;
-  private lastDecreaseAt: number | null = null;
+  private lastBackoffAt: number | null = null;
   private lastUpdateAt: number | null = null;
   private ignored = 0;
   private sent: number | null = null;
@@ -213,6 +213,7 @@ export class RateController {
   /** Loss samples in a row (each begun after the last cut) with loss >= LOSS_PERSISTENT. */
   private persistentRun = 0;
   private lastRembDropAt: number | null = null;
+  private lastProbeAt: number | null = null;
   /** The rate an app-limited probe went to; a floor for the cap while it costs nothing (rule 6). */
   private probeFloor: number | null = null;
   /** When the rate last fell (by any rule, the REMB cap included). */
@@ -302,12 +303,11 @@ export class RateController {
     }
     if (this.ceiling && nowMs >= this.ceiling.until) this.ceiling = null;
     const before = this.rate;
-    if (reported && this.persistentRun >= PERSISTENT_REPORTS) {
+    if (reported && this.persistentRun >= PERSISTENT_SAMPLES) {
       // Rule 7: loss that persists, whatever the REMB says (a policer's drops build no queue, so its
-      // delay-based estimate sits above the cap). Under what actually got through (what was sent,
-      // less the loss); and no probing past that for a while.
-      // The last sample and what was sent over about the same second; at most halving, as rule 1
-      // (the sample may still partly describe a higher rate).
+      // delay-based estimate sits above the cap): under what got through in the last second (what was
+      // sent, less that sample's loss), at most halving, as rule 1 (the sample may still partly
+      // describe a higher rate).
       const sent = Math.min(this.rate, this.sent ?? this.rate);
       const delivered = Math.max(sent * (1 - worst), sent / 2);
       this.decrease(PERSISTENT_BACKOFF * delivered, nowMs);
@@ -317,9 +317,9 @@ export class RateController {
       this.persistentRun = 0;
     } else if (worst > LOSS_HIGH) {
       // GCC's decrease, on the worst sample since the last update, at most halving (100 % loss), but
-      // not below 0.85 x a fresh REMB: that much evidently arrives. Reports within the holdoff still
-      // describe the rate before the decrease: dropped, so a storm is one decrease, a silence repeats
-      // none, and lagging reports do not compound. Only an actual decrease starts a holdoff.
+      // not below 0.85 x a fresh REMB: that much evidently arrives. Samples within the holdoff after
+      // any cut still describe the rate before it: dropped, so a storm is one decrease, a silence
+      // repeats none, and lagging samples do not compound.
       if (mayDecrease) {
         const freshRemb = this.remb !== null && this.lastRembAt !== null && nowMs - this.lastRembAt <= REMB_FRESH_MS ? this.remb : null;
         this.decrease(Math.max(this.rate * (1 - 0.5 * worst), freshRemb === null ? 0 : LOSS_FLOOR_OF_REMB * freshRemb), nowMs);
@@ -353,6 +353,7 @@ export class RateController {
         cap = Math.max(cap, probe);
         this.rate = Math.max(this.rate, probe);
         this.probeFloor = probe;
+        this.lastProbeAt = nowMs;
       }
     }
     // A probe holds while it costs nothing (rule 6): the REMB follows what arrives at ~8 %/s, so
@@ -369,9 +370,10 @@ export class RateController {
     // Under a ceiling (rule 7) no increase goes past it.
     if (this.ceiling && this.rate > before) this.rate = Math.max(before, Math.min(this.rate, PERSISTENT_BACKOFF * this.ceiling.kbps));
     if (this.rate < (1 - SIGNIFICANT_CHANGE) * before) {
+      // Cut by the REMB cap as loss came in (a probe that failed): the same backoff as a loss
+      // decrease (unless one already happened in this update).
+      if (worst > LOSS_LOW && this.lastCutAt !== nowMs) this.backOffProbes(nowMs);
       this.lastCutAt = nowMs;
-      // Cut by the REMB cap as loss came in (a probe that failed): the same backoff as a loss decrease.
-      if (worst > LOSS_LOW && this.lastDecreaseAt !== nowMs) this.backOffProbes(nowMs);
     }
     this.rate = clamp(this.rate, Math.min(HARD_FLOOR_KBPS, maxKbps), maxKbps);
 
@@ -390,7 +392,7 @@ export class RateController {
     return this.decision();
   }
 
-  /** Lowers the rate (never raises it); an actual decrease starts a holdoff and backs off the next app-limited probe. */
+  /** Lowers the rate (never raises it); an actual decrease is a cut (holdoff) and backs off the next app-limited probe. */
   private decrease(kbps: number, nowMs: number): void {
     if (!(kbps < this.rate)) return;
     this.backOffProbes(nowMs);
@@ -398,12 +400,23 @@ export class RateController {
     this.lastCutAt = nowMs;
   }
 
-  /** A failed probe (or any loss decrease) holds off the next app-limited probe, longer each time. */
+  /**
+   * A decrease holds off the next app-limited probe: a failed probe (one within the longest backoff
+   * before it) longer each time; any other the shortest time. (Counting every decrease doubled the
+   * wait through the cuts of one narrowing: the bench's start into a capped link probed again only
+   * ~10 s after its last cut.)
+   */
   private backOffProbes(nowMs: number): void {
-    if (this.lastDecreaseAt !== null && nowMs - this.lastDecreaseAt > PROBE_BACKOFF_RESET_MS) this.probeBackoffMs = PROBE_BACKOFF_MIN_MS;
+    const failedProbe = this.lastProbeAt !== null && nowMs - this.lastProbeAt <= PROBE_BACKOFF_MAX_MS;
+    if (!failedProbe) {
+      this.probeBlockedUntil = Math.max(this.probeBlockedUntil ?? 0, nowMs + PROBE_BACKOFF_MIN_MS);
+      return;
+    }
+    if (this.lastBackoffAt !== null && nowMs - this.lastBackoffAt > PROBE_BACKOFF_RESET_MS) this.probeBackoffMs = PROBE_BACKOFF_MIN_MS;
     this.probeBlockedUntil = nowMs + this.probeBackoffMs;
     this.probeBackoffMs = Math.min(PROBE_BACKOFF_MAX_MS, 2 * this.probeBackoffMs);
-    this.lastDecreaseAt = nowMs;
+    this.lastBackoffAt = nowMs;
+    this.lastProbeAt = null;
   }
 
   get stats(): RateStats {
