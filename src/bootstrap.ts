@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { Limits } from '@streamstack/contracts';
+import { Limits, refuseUnsafeKeys } from '@streamstack/contracts';
 import { connectTransport } from '@streamstack/transport';
 import { json, raw } from 'express';
 import { PACKAGE_CONTENT_TYPES } from './ams/applications/applications.controller';
@@ -33,7 +33,7 @@ export async function createApp(config: StreamstackConfig, options: CreateAppOpt
     abortOnError: false,
   });
   app.disable('x-powered-by');
-  app.use(json({ limit: Limits.jsonBodyBytes }));
+  app.use(json({ limit: Limits.jsonBodyBytes, reviver: refuseUnsafeKeys }));
   app.use('/ams/1.0/applications', raw({ type: PACKAGE_CONTENT_TYPES, limit: Limits.packageBytes }));
   app.use(bodyErrors);
   app.enableCors({

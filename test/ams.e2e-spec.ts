@@ -248,6 +248,17 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
       expect((await api('PATCH', '/ams/1.0/applications/pattern/99', { body: { published: true } })).status).toBe(404);
     });
 
+    it('refuses a version that is not 1 to 2^31 - 1 with 400, changing nothing', async () => {
+      // One past a PostgreSQL integer reached the database: a 500 there (ParseIntPipe took any integer).
+      const before = (await api('GET', '/ams/1.0/applications/pattern')).body.metadata;
+      for (const version of ['2147483648', '99999999999999999999', '0', '-1', '1.5', 'x']) {
+        const res = await api('PATCH', `/ams/1.0/applications/pattern/${version}`, { body: { published: false } });
+        expect(res.status).toBe(400);
+        expect(res.body.error).toMatch(/^version must be an integer from 1 to 2147483647/);
+      }
+      expect((await api('GET', '/ams/1.0/applications/pattern')).body.metadata).toEqual(before);
+    });
+
     it('deletes an application nobody uses any more', async () => {
       for (const i of (await api('GET', '/ams/1.0/instances')).body.metadata) {
         await waitOp((await api('DELETE', `/ams/1.0/instances/${i.id}?force=true`)).body.operation!);

@@ -115,6 +115,21 @@ describe('HTTP surface: auth, accounts, envelope, status, metrics, docs', () => 
       expect(res.body.error).toMatch(/^malformed JSON body/);
     });
 
+    it.each([
+      ['/1.0/accounts', '{"name":"x","role":"client","extra":{"constructor":1}}'],
+      ['/1.0/sessions', '{"app":"nope","screen":{"constructor":"x"}}'],
+      ['/ams/1.0/applications', '{"name":"x","kind":"test-pattern","data_channels":[{"constructor":1}]}'],
+      ['/ams/1.0/applications', '{"name":"x","kind":"test-pattern","__proto__":{"admin":true}}'],
+    ])('answers a JSON body with a constructor/__proto__ key with 400 and changes nothing (POST %s)', async (path, raw) => {
+      // "constructor" crashed class-transformer ("targetType is not a constructor"): a 500.
+      const before = (await admin('GET', '/1.0/accounts')).body.metadata.length;
+      const res = await admin('POST', path, { raw, contentType: 'application/json' });
+      expect(res.status).toBe(400);
+      expect(res.body.error).toMatch(/^malformed JSON body: the key "(constructor|__proto__)" is not allowed/);
+      expect((await admin('GET', '/1.0/accounts')).body.metadata.length).toBe(before);
+      expect((await admin('GET', '/ams/1.0/applications/x')).status).toBe(404);
+    });
+
     it('answers wrong types naming the field', async () => {
       const res = await admin('POST', '/1.0/accounts', { body: { name: 42, role: 'client' } });
       expect(res.status).toBe(400);

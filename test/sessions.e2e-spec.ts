@@ -85,10 +85,12 @@ describe('gateway sessions (PROTOCOL.md §3) and the signalling relay (§4)', ()
     expect(page.body.metadata[0].id).toBe([...all.metadata].reverse()[1].id);
     const active = await alice('GET', '/1.0/sessions?status=active');
     expect(active.body.metadata.every((s: { status: string }) => s.status === 'active')).toBe(true);
-    for (const q of ['limit=0', 'limit=x', 'sort_by=colour', 'sort_order=up', 'status=happy', 'offset=-1']) {
+    // offset=1e20 passed as an integer and reached SQLite ("datatype mismatch": a 500).
+    for (const q of ['limit=0', 'limit=x', 'sort_by=colour', 'sort_order=up', 'status=happy', 'offset=-1', 'offset=99999999999999999999', 'offset=1e300', 'limit=1.5']) {
       const bad = await alice('GET', `/1.0/sessions?${q}`);
       expect(bad.status).toBe(400);
     }
+    expect((await alice('GET', `/1.0/sessions?offset=${Number.MAX_SAFE_INTEGER}`)).body.metadata).toEqual([]);
   });
 
   it.each([

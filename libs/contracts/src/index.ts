@@ -6,3 +6,4 @@ export * from './validation';
 export * from './screen.dto';
 export * from './names';
 export * from './session-payloads.dto';
+export * from './unsafe-keys';

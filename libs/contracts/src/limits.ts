@@ -16,6 +16,10 @@ export const Limits = {
   operationWaitMaxSeconds: 300,
   /** Page size ceiling for list routes. */
   listLimitMax: 1000,
+  /** Largest application version: the column is a PostgreSQL integer. */
+  versionMax: 2 ** 31 - 1,
+  /** Largest list offset: an integer the databases (64-bit) and JavaScript (53-bit) both hold exactly. */
+  listOffsetMax: Number.MAX_SAFE_INTEGER,
   /** Screen bounds of sessions and instances (PROTOCOL.md §3). */
   screen: { maxWidth: 3840, maxHeight: 2160, minFps: 1, maxFps: 60, minDensity: 72 },
 } as const;

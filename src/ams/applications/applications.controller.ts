@@ -5,7 +5,6 @@ import {
   Get,
   HttpCode,
   Param,
-  ParseIntPipe,
   Patch,
   Post,
   Req,
@@ -29,6 +28,7 @@ import { ListResult } from '../../common/http/envelope';
 import { ApplicationSource, ApplicationsService } from './applications.service';
 import { ManifestDto } from './manifest.dto';
 import { PublishVersionDto } from './publish-version.dto';
+import { VersionPipe } from './version.pipe';
 
 /** The content types under which a package may be uploaded as the raw request body. */
 export const PACKAGE_CONTENT_TYPES = [
@@ -111,7 +111,7 @@ export class ApplicationsController {
   @ApiOperation({ summary: 'Publish or unpublish a version' })
   publish(
     @Param('name') name: string,
-    @Param('version', ParseIntPipe) version: number,
+    @Param('version', VersionPipe) version: number,
     @Body() body: PublishVersionDto,
   ) {
     return this.apps.setPublished(name, version, body.published);

@@ -115,9 +115,15 @@ describe('validateManifest', () => {
     expect(error.message).toBe('invalid manifest: unknown field "extra"; unknown field "encoder.preset"');
   });
 
-  it('rejects a __proto__ key instead of swallowing it', async () => {
-    const error = await rejection(JSON.parse('{"name":"a","kind":"test-pattern","display":{"__proto__":{"x":1}}}'));
-    expect(error.message).toContain('unknown field "display.__proto__"');
+  it.each([
+    ['a __proto__ key', '{"name":"a","kind":"test-pattern","display":{"__proto__":{"x":1}}}', 'display.__proto__'],
+    // It crashed class-transformer ("targetType is not a constructor"): a 500 instead of a 400.
+    ['a constructor key in an unknown field', '{"name":"a","kind":"test-pattern","extra":{"constructor":1}}', 'extra.constructor'],
+    ['a constructor key deep in a list', '{"name":"a","kind":"test-pattern","x":[{"y":{"constructor":"z"}}]}', 'x[0].y.constructor'],
+    ['a prototype key', '{"name":"a","kind":"test-pattern","encoder":{"prototype":{}}}', 'encoder.prototype'],
+  ])('rejects %s, naming it', async (_what, json, path) => {
+    const error = await rejection(JSON.parse(json));
+    expect(error.message).toBe(`invalid manifest: the key "${path}" is not allowed`);
   });
 
   it.each([

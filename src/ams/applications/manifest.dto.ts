@@ -15,7 +15,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
-import { APPLICATION_KINDS, type ApplicationKind, type DisplaySpec, type EncoderSpec, invalid, IsName, Limits, NAME_MAX, NAME_PATTERN } from '@streamstack/contracts';
+import { APPLICATION_KINDS, type ApplicationKind, type DisplaySpec, type EncoderSpec, findUnsafeKey, invalid, IsName, Limits, NAME_MAX, NAME_PATTERN } from '@streamstack/contracts';
 
 /*
  * Application manifest (PROTOCOL.md §6), as sent in a JSON body or as `manifest.yaml` in a
@@ -287,7 +287,7 @@ export class ManifestDto {
   @IsOptional()
   @IsInt()
   @Min(1)
-  @Max(2 ** 31 - 1)
+  @Max(Limits.versionMax)
   version?: number;
 
   @ApiProperty({ enum: APPLICATION_KINDS })
@@ -330,8 +330,10 @@ export class ManifestDto {
  */
 export async function validateManifest(raw: unknown): Promise<Manifest> {
   if (!isPlainObject(raw)) throw invalid('invalid manifest: it must be an object (a YAML mapping or a JSON object)');
+  // Before class-transformer sees it (a "constructor" key crashes it): YAML packages come here unparsed by the body parser.
+  const unsafe = findUnsafeKey(raw);
+  if (unsafe !== null) throw invalid(`invalid manifest: the key "${unsafe}" is not allowed`);
   const problems: string[] = [];
-  rejectProtoKeys(raw, '', problems);
   const input = withDefaults(raw);
 
   const dto = plainToInstance(ManifestDto, input);
@@ -388,15 +390,6 @@ function withDefaults(raw: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** `__proto__` would be swallowed by object assignment instead of reported as unknown. */
-function rejectProtoKeys(value: unknown, path: string, problems: string[]): void {
-  if (!isPlainObject(value)) return;
-  for (const key of Object.keys(value)) {
-    const child = path ? `${path}.${key}` : key;
-    if (key === '__proto__') problems.push(`unknown field "${child}"`);
-    else rejectProtoKeys(value[key], child, problems);
-  }
-}
-
 /** Flattens class-validator's tree into messages that name the full path of each field. */
 function describeErrors(errors: ValidationError[], parent: string): string[] {
   const out: string[] = [];

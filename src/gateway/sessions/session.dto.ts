@@ -86,11 +86,12 @@ export class ListSessionsQuery {
   @Max(Limits.listLimitMax)
   limit?: number;
 
-  @ApiPropertyOptional({ default: 0 })
+  @ApiPropertyOptional({ default: 0, maximum: Limits.listOffsetMax })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(0)
+  @Max(Limits.listOffsetMax)
   offset?: number;
 
   @ApiPropertyOptional({ enum: SESSION_SORT_KEYS, default: 'created_at' })
