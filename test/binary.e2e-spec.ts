@@ -92,6 +92,29 @@ describe('the streamstack binary', () => {
     expect(await exited).toBe(0);
   });
 
+  it('starts a role without the gateway (AMS over NATS) without logging an error', async () => {
+    // It logged a false level-50 "Nest could not find BootstrapAdmin element" at every start.
+    const dir = mkdtempSync(join(tmpdir(), 'streamstack-bin-ams-'));
+    let log = '';
+    const ams = spawn(BIN, ['serve', '--port', '0', '--data-dir', dir, '--role', 'ams', '--log-level', 'info'], {
+      env: { ...process.env, STREAMSTACK_ADMIN_TOKEN: 'bin-e2e-admin-token-0123456789' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    ams.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+    ams.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    try {
+      await eventually(async () => log.includes('Stop with Ctrl-C'), 30_000);
+      expect(log).toContain('serving ams (transport nats');
+      expect(log).not.toMatch(/"level":(50|60)/);
+      expect(log).not.toContain('could not find');
+    } finally {
+      const exited = new Promise((resolve) => ams.once('exit', resolve));
+      ams.kill('SIGINT');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prints the OpenAPI document the checked-in docs/openapi.json holds', async () => {
     const printed = await run(BIN, ['openapi'], { maxBuffer: 64 * 1024 * 1024 });
     expect(JSON.parse(printed.stdout)).toEqual(JSON.parse(readFileSync(join(ROOT, 'docs', 'openapi.json'), 'utf8')));

@@ -29,7 +29,8 @@ export class ServeCommand extends CommandRunner {
       `  URL:      ${config.publicUrl}`,
       `  API docs: ${config.publicUrl}/docs`,
     ];
-    const token = safeGet(() => app.get(BootstrapAdmin, { strict: false }).createdToken);
+    // Only a gateway has one: asking Nest for it elsewhere logged a false level-50 error.
+    const token = config.roles.includes('gateway') ? app.get(BootstrapAdmin, { strict: false }).createdToken : null;
     if (token) lines.push(`  Admin token (shown once; keep it, or set STREAMSTACK_ADMIN_TOKEN): ${token}`);
     process.stdout.write(`${lines.join('\n')}\n  Stop with Ctrl-C.\n`);
     const logger = new Logger('serve');
@@ -58,12 +59,4 @@ for (const flag of SERVE_FLAGS) {
   Object.defineProperty(ServeCommand.prototype, method, { value: (v: string) => v, writable: true });
   const descriptor = Object.getOwnPropertyDescriptor(ServeCommand.prototype, method)!;
   Option({ flags: flag.flags, description: flag.description, name: flag.name })(ServeCommand.prototype, method, descriptor);
-}
-
-function safeGet<T>(read: () => T): T | null {
-  try {
-    return read();
-  } catch {
-    return null;
-  }
 }
