@@ -1,6 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { buildDataSourceOptions, MIGRATIONS, TransactionRunner } from '@streamstack/persistence';
+import { buildDataSourceOptions, MIGRATIONS, runMigrationsLocked, TransactionRunner } from '@streamstack/persistence';
+import { DataSource, type DataSourceOptions } from 'typeorm';
 import { ApplicationVersion } from './ams/applications/application-version.entity';
 import { Application } from './ams/applications/application.entity';
 import { Instance } from './ams/instances/instance.entity';
@@ -29,7 +30,19 @@ export class DatabaseModule {
     return {
       module: DatabaseModule,
       imports: [
-        TypeOrmModule.forRoot(dataSourceOptions(options)),
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSourceOptions(options),
+          dataSourceFactory: async (opts?: DataSourceOptions) => {
+            const ds = await new DataSource(opts!).initialize();
+            try {
+              if (!options.synchronize) await runMigrationsLocked(ds);
+            } catch (e) {
+              await ds.destroy(); // TypeOrmModule retries with a new one
+              throw e;
+            }
+            return ds;
+          },
+        }),
         TypeOrmModule.forFeature(ENTITIES),
       ],
       providers: [TransactionRunner],

@@ -5,7 +5,7 @@ import { forUpdate, TransactionRunner } from "@streamstack/persistence";
 import { cpus } from "node:os";
 import { DataSource } from "typeorm";
 import { Instance } from "../src/ams/instances/instance.entity";
-import { ADMIN_TOKEN, eventually, startApp } from "./support/app";
+import { ADMIN_TOKEN, eventually, logCollector, startApp } from "./support/app";
 import { client } from "./support/http";
 import { testPatternManifest } from "./support/packages";
 import { freshSchema } from "./support/postgres";
@@ -156,6 +156,33 @@ describe.each([
       await api("GET", `${placed.body.operation}/wait?timeout=60`);
     } finally {
       await stack.close();
+    }
+  });
+});
+
+describe("migrations on a fresh PostgreSQL database", () => {
+  it("three processes starting together migrate once, one after another, without a failed attempt", async () => {
+    // Unlocked, they raced ("duplicate key ... pg_type_typname_nsp_index") and retried.
+    const database = await freshSchema();
+    const dirs = [0, 1, 2].map(() => mkdtempSync(join(tmpdir(), "streamstack-migrate-")));
+    const logs = dirs.map(() => logCollector());
+    const stacks = await Promise.all(
+      dirs.map((dir, i) =>
+        startApp({ STREAMSTACK_DATA_DIR: dir, STREAMSTACK_DATABASE_URL: database.url, STREAMSTACK_NODE_NAME: `migrating-${i}` }, { logSink: logs[i].sink }),
+      ),
+    );
+    try {
+      const migrations = await stacks[0].app.get(DataSource).query("SELECT name FROM migrations ORDER BY id");
+      expect(migrations.map((m: { name: string }) => m.name)).toEqual(["InitialSchema1764000000000", "Sessions1764100000000"]);
+      for (const { lines } of logs) {
+        // TypeOrmModule logs a failed start as "Unable to connect to the database. Retrying".
+        expect(lines.filter((l) => /pg_type_typname_nsp_index|Unable to connect|migration/i.test(l))).toEqual([]);
+      }
+      for (const stack of stacks) expect((await client(stack.url, ADMIN_TOKEN)("GET", "/1.0/accounts")).status).toBe(200);
+    } finally {
+      await Promise.all(stacks.map((s) => s.close()));
+      await database.drop();
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     }
   });
 });

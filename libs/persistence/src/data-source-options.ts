@@ -27,7 +27,8 @@ export function buildDataSourceOptions(s: DatabaseSettings): DataSourceOptions {
   const common = {
     entities: s.entities,
     migrations: s.migrations,
-    migrationsRun: !s.synchronize,
+    // Not at initialize: runMigrationsLocked (migrate.ts) runs them, under a lock on PostgreSQL.
+    migrationsRun: false,
     synchronize: s.synchronize ?? false,
     logging: false,
   } as const;

@@ -3,3 +3,4 @@ export * from './data-source-options';
 export * from './ids';
 export * from './migrations';
 export * from './transaction-runner';
+export * from './migrate';

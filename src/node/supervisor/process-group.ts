@@ -168,7 +168,7 @@ export class ProcessGroup {
       const owner = proc.owner; // the group it belongs to now, which may have adopted it
       owner.members.delete(proc);
       if (result) {
-        appendFileSync(proc.logFile, `--- ${new Date().toISOString()} ${proc.describe(result)}${result.expected ? ' (requested)' : ''}\n`);
+        noteExit(proc.logFile, `--- ${new Date().toISOString()} ${proc.describe(result)}${result.expected ? ' (requested)' : ''}\n`);
         if (!result.expected) owner.onUnexpectedExit(proc, result);
       }
     };
@@ -248,4 +248,17 @@ function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> 
       resolve(true);
     });
   });
+}
+
+/**
+ * The exit line of a process log. Its instance's work dir may be gone already (purged while the
+ * process was still exiting): the line is lost then, but an exception here (an exit handler)
+ * would take the whole runtime down.
+ */
+function noteExit(logFile: string, line: string): void {
+  try {
+    appendFileSync(logFile, line);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
 }
