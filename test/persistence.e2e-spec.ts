@@ -5,6 +5,7 @@ import { forUpdate, TransactionRunner } from "@streamstack/persistence";
 import { cpus } from "node:os";
 import { DataSource } from "typeorm";
 import { Instance } from "../src/ams/instances/instance.entity";
+import { NodeRecord } from "../src/ams/nodes/node.entity";
 import { ADMIN_TOKEN, eventually, logCollector, startApp } from "./support/app";
 import { client } from "./support/http";
 import { testPatternManifest } from "./support/packages";
@@ -155,6 +156,27 @@ describe.each([
       const placed = launches.find((r) => r.status === 202)!;
       await api("GET", `${placed.body.operation}/wait?timeout=60`);
     } finally {
+      await stack.close();
+    }
+  });
+
+  // Last: it boots and closes a stack, which the tests above must not see happen in between.
+  it("registers one node name from many registrations at once, keeping its unschedulable flag", async () => {
+    // save() selected, then inserted: concurrent registrations of one name hit a duplicate key.
+    const stack = await boot();
+    try {
+      const { NodesService } = await import("../src/ams/nodes/nodes.service");
+      const nodes = stack.app.get(NodesService);
+      const reg = { name: "twice-registered", address: "127.0.0.1", cpus: 2, memory: 2 ** 30 };
+      await Promise.all(Array.from({ length: 8 }, () => nodes.register(reg)));
+      await client(stack.url, ADMIN_TOKEN)("PATCH", "/ams/1.0/nodes/twice-registered", { body: { unschedulable: true } });
+      await Promise.all(Array.from({ length: 8 }, () => nodes.register({ ...reg, cpus: 4 })));
+      const all = (await nodes.list()).filter((n) => n.name === "twice-registered");
+      expect(all).toHaveLength(1);
+      expect(all[0]).toMatchObject({ cpus: 4, unschedulable: true });
+    } finally {
+      // Not a real node: the placement tests below must not see it.
+      await stack.app.get(DataSource).getRepository(NodeRecord).delete({ name: "twice-registered" });
       await stack.close();
     }
   });

@@ -51,16 +51,11 @@ export class NodesService {
   ) {}
 
   async register(reg: NodeRegistration): Promise<NodeView> {
-    const existing = await this.nodes.findOneBy({ name: reg.name });
-    await this.nodes.save(
-      this.nodes.create({
-        ...reg,
-        status: 'online',
-        unschedulable: existing?.unschedulable ?? false,
-        lastSeen: nowIso(),
-      }),
-    );
-    if (!existing) this.logger.log(`node ${reg.name} registered: ${reg.cpus} CPUs, ${Math.round(reg.memory / 2 ** 20)} MiB`);
+    const known = await this.nodes.existsBy({ name: reg.name });
+    // One statement (INSERT ... ON CONFLICT DO UPDATE), `unschedulable` left as it is: save()'s
+    // select-then-insert let two registrations of one name race into a duplicate key.
+    await this.nodes.upsert({ name: reg.name, address: reg.address, cpus: reg.cpus, memory: reg.memory, status: 'online', lastSeen: nowIso() }, ['name']);
+    if (!known) this.logger.log(`node ${reg.name} registered: ${reg.cpus} CPUs, ${Math.round(reg.memory / 2 ** 20)} MiB`);
     return this.get(reg.name);
   }
 
