@@ -5,7 +5,7 @@ import { DomainError } from '@streamstack/contracts';
 import { IsString } from 'class-validator';
 import { firstValueFrom } from 'rxjs';
 import { RpcDomainExceptionFilter } from './rpc-domain-exception.filter';
-import { toDomainError, toErrorPayload } from './rpc-errors';
+import { nobodyServes, toDomainError, toErrorPayload } from './rpc-errors';
 
 class NameDto {
   @IsString()
@@ -53,10 +53,25 @@ describe('RpcDomainExceptionFilter', () => {
   });
 });
 
+describe('nobodyServes', () => {
+  it.each([
+    ['agent.r1.session.launch', 'no stream agent serves region "r1" (agent.r1.session.launch)'],
+    ['agent.register', 'no stream agent is running (agent.register)'],
+    ['agent.instance.session', 'no stream agent is running (agent.instance.session)'],
+    ['ams.instance.launch', 'AMS is not running (ams.instance.launch)'],
+    ['gateway.account.verify', 'no gateway is running (gateway.account.verify)'],
+    ['node.n1.instance.start', 'node "n1" is not running or not reachable (node.n1.instance.start)'],
+    ['signal.abc.to-instance', 'nothing streams session abc (signal.abc.to-instance)'],
+    ['test.nobody', 'nothing handles it (test.nobody)'],
+  ])('says who is missing for %s (it named only the subject)', (pattern, message) => {
+    expect(nobodyServes(pattern)).toBe(message);
+  });
+});
+
 describe('toDomainError', () => {
   it('rebuilds DomainErrors from wire payloads and transport failures', () => {
     expect(toDomainError({ code: 'conflict', message: 'm' }, 'p')).toEqual(new DomainError('conflict', 'm'));
-    expect(toDomainError(new EmptyResponseException('p'), 'p')).toMatchObject({ code: 'no_responder', message: 'nothing handles p' });
+    expect(toDomainError(new EmptyResponseException('p'), 'p')).toMatchObject({ code: 'no_responder', message: 'nothing handles it (p)' });
     expect(toDomainError(Object.assign(new Error('CONNECTION_REFUSED'), { code: 'CONNECTION_REFUSED' }), 'p').code).toBe('unavailable');
     expect(toDomainError('Error: Connection lost. Trying to reconnect...', 'p').code).toBe('unavailable');
     expect(toDomainError({ status: 'error', message: 'Internal server error' }, 'p')).toMatchObject({ code: 'internal', message: 'Internal server error' });

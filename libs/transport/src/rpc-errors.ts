@@ -47,9 +47,26 @@ export function toDomainError(err: unknown, pattern: string): DomainError {
   if (err instanceof DomainError) return err;
   if (isErrorPayload(err)) return new DomainError(err.code, err.message);
   // ClientNats raises this on the NATS 503 no-responders status; LocalClientProxy mirrors it.
-  if (err instanceof EmptyResponseException) return new DomainError('no_responder', `nothing handles ${pattern}`);
+  if (err instanceof EmptyResponseException) return new DomainError('no_responder', nobodyServes(pattern));
   if (isNatsConnectionError(err)) {
     return new DomainError('unavailable', `cannot send ${pattern}: message bus unavailable (${describeError(err)})`);
   }
   return new DomainError('internal', describeError(err));
+}
+
+/**
+ * What it means that nothing answered `pattern`, in words an operator can act on (which role is
+ * not running or not reachable), the subject in brackets for whoever reads the code.
+ */
+export function nobodyServes(pattern: string): string {
+  const [owner, name] = pattern.split('.');
+  let who: string;
+  if (owner === 'gateway') who = 'no gateway is running';
+  else if (owner === 'ams') who = 'AMS is not running';
+  else if (owner === 'agent' && (name === 'register' || name === 'heartbeat' || name === 'instance')) who = 'no stream agent is running';
+  else if (owner === 'agent') who = `no stream agent serves region "${name}"`;
+  else if (owner === 'node') who = `node "${name}" is not running or not reachable`;
+  else if (owner === 'signal') who = `nothing streams session ${name}`;
+  else who = 'nothing handles it';
+  return `${who} (${pattern})`;
 }

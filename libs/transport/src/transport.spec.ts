@@ -123,7 +123,7 @@ describe.each<TransportKind>(['local', 'nats'])('%s transport', (kind) => {
     // no_responders in CONNECT); ClientNats surfaces it as EmptyResponseException.
     const started = Date.now();
     const err = await rejection(rpc.request('test.nobody', {}, { timeoutMs: 2000 }));
-    expect(err).toMatchObject({ code: 'no_responder', message: 'nothing handles test.nobody' });
+    expect(err).toMatchObject({ code: 'no_responder', message: 'nothing handles it (test.nobody)' });
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
