@@ -29,6 +29,7 @@
  */
 import { spawn } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
+import type { Writable } from 'node:stream';
 import type { Browser } from 'playwright-core';
 import { X264_THREADS } from '../src/node/media/av/video-encoder';
 import { FRAME_HEADER_BYTES, i420Bytes } from '../src/node/media-link/frame-wire';
@@ -89,9 +90,10 @@ async function ffmpegBaseline(screen: Screen, windowMs: number, audio: boolean, 
   const ffmpeg = spawn('ffmpeg', ['-hide_banner', '-loglevel', 'error', ...args], { stdio: ['pipe', 'pipe', 'inherit', 'pipe'] });
   const pcm = audio ? netConnect(source.audioSocket) : null;
   if (pcm) {
+    const audioIn = ffmpeg.stdio[3] as Writable;
     pcm.on('error', () => undefined);
-    (ffmpeg.stdio[3] as NodeJS.WritableStream & { on(e: 'error', l: () => void): void }).on('error', () => undefined);
-    pcm.pipe(ffmpeg.stdio[3] as NodeJS.WritableStream);
+    audioIn.on('error', () => undefined);
+    pcm.pipe(audioIn);
   }
   let outBytes = 0;
   ffmpeg.stdout!.on('data', (d: Buffer) => (outBytes += d.length));

@@ -8,11 +8,17 @@ export const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'construct
 
 /** The dotted path of the first unsafe key in a parsed JSON or YAML value, or null. */
 export function findUnsafeKey(value: unknown, path = ''): string | null {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUnsafeKey(value[i], `${path}[${i}]`);
+      if (found !== null) return found;
+    }
+    return null;
+  }
   if (typeof value !== 'object' || value === null) return null;
-  const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [`[${i}]`, v]) : Object.keys(value).map((k) => [k, (value as Record<string, unknown>)[k]]);
-  for (const [key, child] of entries) {
-    const childPath = Array.isArray(value) ? `${path}${key}` : path ? `${path}.${key}` : key;
-    if (!Array.isArray(value) && UNSAFE_KEYS.has(key)) return childPath;
+  for (const [key, child] of Object.entries(value)) {
+    const childPath = path ? `${path}.${key}` : key;
+    if (UNSAFE_KEYS.has(key)) return childPath;
     const found = findUnsafeKey(child, childPath);
     if (found !== null) return found;
   }
