@@ -114,13 +114,15 @@ export type Degradation = 'resolution-first' | 'framerate-first';
 
 /** Rungs from richest to poorest: a fraction of the application's fps and of its width/height. */
 export const LADDERS: Record<Degradation, ReadonlyArray<{ fps: number; scale: number }>> = {
-  // Default: an interactive app stays fluid; a smaller picture also makes smaller keyframes.
+  // Default: an interactive app stays fluid; a smaller picture also makes smaller keyframes. The
+  // sizes are libwebrtc's own steps (alternately 3/4 and 2/3 of the previous: 1, 3/4, 1/2, 3/8).
   'resolution-first': [
     { fps: 1, scale: 1 },
     { fps: 1, scale: 0.75 },
     { fps: 1, scale: 0.5 },
-    { fps: 2 / 3, scale: 0.5 },
-    { fps: 1 / 2, scale: 0.5 },
+    { fps: 1, scale: 0.375 },
+    { fps: 2 / 3, scale: 0.375 },
+    { fps: 1 / 2, scale: 0.375 },
   ],
   'framerate-first': [
     { fps: 1, scale: 1 },
@@ -128,8 +130,12 @@ export const LADDERS: Record<Degradation, ReadonlyArray<{ fps: number; scale: nu
     { fps: 1 / 2, scale: 1 },
     { fps: 1 / 2, scale: 0.75 },
     { fps: 1 / 2, scale: 0.5 },
+    { fps: 1 / 2, scale: 0.375 },
   ],
 };
+
+/** The smallest fraction of the source's width/height any ladder encodes at. */
+export const MIN_SCALE = Math.min(...Object.values(LADDERS).flatMap((l) => l.map((r) => r.scale)));
 
 export interface RateLimits {
   minKbps: number;
@@ -145,7 +151,7 @@ export interface RateLimits {
 export interface RateDecision {
   targetKbps: number;
   fps: number;
-  /** 1, 0.75, 0.5: fraction of width/height to encode at. */
+  /** 1, 0.75, 0.5, 0.375: fraction of width/height to encode at. */
   scale: number;
 }
 
@@ -303,26 +309,29 @@ export class RateController {
     }
     if (this.ceiling && nowMs >= this.ceiling.until) this.ceiling = null;
     const before = this.rate;
-    if (reported && this.persistentRun >= PERSISTENT_SAMPLES) {
+    if (reported && this.persistentRun >= PERSISTENT_SAMPLES && worst <= LOSS_HIGH) {
       // Rule 7: loss that persists, whatever the REMB says (a policer's drops build no queue, so its
       // delay-based estimate sits above the cap): under what got through in the last second (what was
-      // sent, less that sample's loss), at most halving, as rule 1 (the sample may still partly
-      // describe a higher rate).
+      // sent, less that sample's loss), with a ceiling. Only for an overshoot (a policer's few %):
+      // what a collapse "delivered" is no measure of the link (retransmissions of the old rate still
+      // crowd it), so above LOSS_HIGH rule 1 and its REMB floor decide.
       const sent = Math.min(this.rate, this.sent ?? this.rate);
-      const delivered = Math.max(sent * (1 - worst), sent / 2);
+      const delivered = sent * (1 - worst);
       this.decrease(PERSISTENT_BACKOFF * delivered, nowMs);
-      // A ceiling only for an overshoot (a policer's few %): what a collapse "delivered" is no
-      // measure of the link (retransmissions of the old rate still crowd it).
-      if (worst <= LOSS_HIGH) this.ceiling = { kbps: delivered, until: nowMs + CEILING_MS };
+      this.ceiling = { kbps: delivered, until: nowMs + CEILING_MS };
       this.persistentRun = 0;
     } else if (worst > LOSS_HIGH) {
       // GCC's decrease, on the worst sample since the last update, at most halving (100 % loss), but
       // not below 0.85 x a fresh REMB: that much evidently arrives. Samples within the holdoff after
       // any cut still describe the rate before it: dropped, so a storm is one decrease, a silence
       // repeats none, and lagging samples do not compound.
+      // From what was sent, when the encoder does not fill the target: cutting a target 5 x above
+      // the content's rate changes nothing on the wire (bench: 3000 -> 1950 kb/s while 600 went
+      // out into a 200 kb/s link, and two more seconds of it).
       if (mayDecrease) {
         const freshRemb = this.remb !== null && this.lastRembAt !== null && nowMs - this.lastRembAt <= REMB_FRESH_MS ? this.remb : null;
-        this.decrease(Math.max(this.rate * (1 - 0.5 * worst), freshRemb === null ? 0 : LOSS_FLOOR_OF_REMB * freshRemb), nowMs);
+        const sending = this.sentRecently(nowMs) ? Math.min(this.rate, this.sent!) : this.rate;
+        this.decrease(Math.max(sending * (1 - 0.5 * worst), freshRemb === null ? 0 : LOSS_FLOOR_OF_REMB * freshRemb), nowMs);
       }
     } else if (this.loss < LOSS_LOW && heardLately && !queueing) {
       this.rate *= INCREASE_PER_S ** (dt / 1000);
@@ -339,8 +348,7 @@ export class RateController {
     // What went out and arrived without loss is capacity, whatever the REMB says: the REMB follows
     // what arrives, so after a dip (or a stretch of sending little) it can sit below what the link
     // demonstrably carries, and capping at it would starve the stream further (rule 3's floor).
-    const sentLately = this.sent !== null && this.lastSentAt !== null && nowMs - this.lastSentAt <= FEEDBACK_TIMEOUT_MS;
-    if (sentLately && this.loss < LOSS_LOW && worst < LOSS_LOW) cap = Math.max(cap, this.sent!);
+    if (this.sentRecently(nowMs) && this.loss < LOSS_LOW && worst < LOSS_LOW) cap = Math.max(cap, this.sent!);
     if (this.appLimited && this.loss < LOSS_LOW && worst <= LOSS_HIGH) {
       cap = Math.max(cap, floorOf(this.rung));
       // The next probe needs evidence from this rung's content: APP_LIMITED_MS on it, and a report
@@ -423,6 +431,11 @@ export class RateController {
     return { ...this.decision(), estimateKbps: this.remb, lossFraction: this.loss, rttMs: this.rtt, rung: this.rung, ignored: this.ignored, sentKbps: this.sent, appLimited: this.appLimited };
   }
 
+  /** An `onSent` report within the feedback timeout. */
+  private sentRecently(nowMs: number): boolean {
+    return this.sent !== null && this.lastSentAt !== null && nowMs - this.lastSentAt <= FEEDBACK_TIMEOUT_MS;
+  }
+
   private heard(nowMs: number): void {
     if (finite(nowMs)) this.lastFeedbackAt = this.lastFeedbackAt === null ? nowMs : Math.max(this.lastFeedbackAt, nowMs);
   }
@@ -441,7 +454,7 @@ export function combineDecisions(decisions: RateDecision[], limits: RateLimits):
   return {
     targetKbps: clamp(Math.min(...valid.map((d) => d.targetKbps)), Math.min(HARD_FLOOR_KBPS, l.maxKbps), l.maxKbps),
     fps: clamp(Math.min(...valid.map((d) => d.fps)), 1, Math.round(l.fps)),
-    scale: clamp(Math.min(...valid.map((d) => d.scale)), 0.5, 1),
+    scale: clamp(Math.min(...valid.map((d) => d.scale)), MIN_SCALE, 1),
   };
 }
 
