@@ -2,12 +2,12 @@
  * CPU and memory per 720p30 stream on the stack's side, against ffmpeg alone encoding the same
  * kind of frames, and how many such streams this node sustains.
  *
- * Two pairs, each a baseline then the stack, in the same run: video only, and video + audio (as
- * the SDK connects: speakers on).
+ * Two pairs, video only and video + audio (as the SDK connects: speakers on), each in rounds of a
+ * baseline then the stack, alternating in the same run; a pair's numbers are the rounds' means.
  *
  * Baseline: a test-pattern frame source (the one instances use) at 1280x720@30; this process reads
- * its frames off the unix socket and pipes the I420 pictures, as they come (30 fps), into the
- * ffmpeg CLI:
+ * its frames as the media process does (frame-wire.ts) and pipes the I420 pictures, as they come
+ * (30 fps), into the ffmpeg CLI:
  *   ffmpeg -f rawvideo -pix_fmt yuv420p -s 1280x720 -r 30 -i pipe:0 -c:v libx264 -preset ultrafast
  *          -tune zerolatency -profile:v baseline -b:v 3M -threads N -f h264 pipe:1
  * (`-threads N`: as many (sliced) threads as the media engine's libx264, X264_THREADS; `-f h264 pipe:1` instead of
@@ -32,7 +32,7 @@ import { connect as netConnect } from 'node:net';
 import type { Writable } from 'node:stream';
 import type { Browser } from 'playwright-core';
 import { X264_THREADS } from '../src/node/media/av/video-encoder';
-import { FRAME_HEADER_BYTES, i420Bytes } from '../src/node/media-link/frame-wire';
+import { FRAME_HEADER_BYTES, i420Bytes, openFrameReader } from '../src/node/media-link/frame-wire';
 import { ClientPage, ClientServer, connect, ConnectOptions, openPage, stats, waitFirstFrame } from '../test/support/browser';
 import { startFrameSource } from '../test/support/media-process';
 import { mean, sleep } from './lib';
@@ -65,14 +65,18 @@ export interface CpuStack {
 
 export interface CpuPair {
   audio: boolean;
+  /** Means over the rounds. */
   baseline: CpuBaseline;
   stack: CpuStack;
-  /** stack.mediaCpu / baseline.ffmpegCpu */
+  /** stack.mediaCpu / baseline.ffmpegCpu (of the means) */
   ratio: number;
+  /** Each round's own ratio. */
+  rounds: number[];
 }
 
 export interface CpuResults {
   windowMs: number;
+  rounds: number;
   /** Video only, then video + audio (the SDK's default). */
   pairs: CpuPair[];
   concurrency: { streams: number; decodedFps: number[]; encodedFps: (number | null)[]; mediaCpu: number[] }[];
@@ -100,24 +104,18 @@ async function ffmpegBaseline(screen: Screen, windowMs: number, audio: boolean, 
   ffmpeg.stdin!.on('error', () => undefined);
   const frameBytes = FRAME_HEADER_BYTES + i420Bytes(screen.width, screen.height);
   let frames = 0;
-  const socket = netConnect(source.videoSocket);
-  // Each frame is copied once into its own buffer (header dropped) and written whole.
-  let frame = Buffer.allocUnsafe(frameBytes);
-  let filled = 0;
-  socket.on('data', (chunk: Buffer) => {
-    for (let at = 0; at < chunk.length; ) {
-      const n = Math.min(frameBytes - filled, chunk.length - at);
-      chunk.copy(frame, filled, at, at + n);
-      filled += n;
-      at += n;
-      if (filled === frameBytes) {
-        frames++;
-        ffmpeg.stdin!.write(frame.subarray(FRAME_HEADER_BYTES));
-        frame = Buffer.allocUnsafe(frameBytes);
-        filled = 0;
-      }
-    }
-  });
+  // Each frame, as the media process reads it (frame-wire.ts), is copied once into its own
+  // buffer (header dropped) and written whole.
+  const frame = Buffer.allocUnsafe(frameBytes);
+  const socket = openFrameReader(
+    source.videoSocket,
+    frame,
+    () => {
+      frames++;
+      ffmpeg.stdin!.write(Buffer.from(frame.subarray(FRAME_HEADER_BYTES)));
+    },
+    (reason) => log(`cpu baseline: ${reason}`),
+  );
   socket.on('error', () => undefined);
   try {
     await sleep(3000);
@@ -194,7 +192,7 @@ export async function benchCpu(
   server: ClientServer,
   call: Call,
   mediaLog: MediaStatsLog,
-  opts: { windowMs: number; maxStreams: number; screen: Screen },
+  opts: { windowMs: number; rounds: number; maxStreams: number; screen: Screen },
   log: (s: string) => void,
 ): Promise<CpuResults> {
   const watched: Watched[] = [];
@@ -205,20 +203,29 @@ export async function benchCpu(
     await call('DELETE', `/1.0/sessions/${w.session}?force=true`);
   };
   try {
-    // Video only; its session ends before the next baseline runs.
-    const videoBaseline = await ffmpegBaseline(opts.screen, opts.windowMs, false, log);
-    const videoOnly = await watch(stack, browser, server, call, opts.screen, { enable_speaker: false });
-    try {
-      pairs.push(await measurePair(videoOnly, videoBaseline, false, mediaLog, opts.windowMs, log));
-    } finally {
-      await end(videoOnly);
-      await sleep(1000);
-    }
-    // Video + audio, as the SDK connects; this session stays for the concurrency steps.
-    const avBaseline = await ffmpegBaseline(opts.screen, opts.windowMs, true, log);
-    const first = await watch(stack, browser, server, call, opts.screen);
-    watched.push(first);
-    const av = await measurePair(first, avBaseline, true, mediaLog, opts.windowMs, log);
+    // Each pair in rounds, alternating (baseline, stack, baseline, stack ...): one 10 s window of
+    // either moves by ±10 % on this shared machine. Every session ends before the next baseline,
+    // except the last video + audio one, which stays for the concurrency steps.
+    const pair = async (audio: boolean, keepLast: boolean): Promise<CpuPair> => {
+      const rounds: CpuPair[] = [];
+      for (let round = 1; round <= opts.rounds; round++) {
+        const baseline = await ffmpegBaseline(opts.screen, opts.windowMs, audio, log);
+        const w = await watch(stack, browser, server, call, opts.screen, audio ? {} : { enable_speaker: false });
+        const keep = keepLast && round === opts.rounds;
+        if (keep) watched.push(w);
+        try {
+          rounds.push(await measurePair(w, baseline, audio, mediaLog, opts.windowMs, log));
+        } finally {
+          if (!keep) {
+            await end(w);
+            await sleep(1000);
+          }
+        }
+      }
+      return combineRounds(rounds);
+    };
+    pairs.push(await pair(false, false));
+    const av = await pair(true, true);
     pairs.push(av);
     concurrency.push({ streams: 1, decodedFps: [av.stack.decodedFps], encodedFps: [av.stack.encodedFps], mediaCpu: [av.stack.mediaCpu] });
     let sustained = av.stack.decodedFps >= 28 ? 1 : 0;
@@ -232,7 +239,7 @@ export async function benchCpu(
       log(`cpu ${n} streams: decoded ${fps.map((f) => f.toFixed(1)).join(' ')} fps; encoded ${enc.map((f) => f?.toFixed(1)).join(' ')} fps; media CPU ${cpu.map((c) => c.toFixed(0)).join(' ')} %`);
       if (Math.min(...fps) >= 28) sustained = n;
     }
-    return { windowMs: opts.windowMs, pairs, concurrency, sustained, maxStreams: opts.maxStreams };
+    return { windowMs: opts.windowMs, rounds: opts.rounds, pairs, concurrency, sustained, maxStreams: opts.maxStreams };
   } finally {
     for (const w of watched) await end(w);
     await sleep(1000);
@@ -260,5 +267,17 @@ async function measurePair(w: Watched, baseline: CpuBaseline, audio: boolean, me
     `cpu stack${audio ? ' (video + audio)' : ' (video only)'}: media process ${mediaCpu.toFixed(1)} % (${stack.mediaRssMiB.toFixed(0)} MiB), frame source ${frameSourceCpu.toFixed(1)} % (${stack.frameSourceRssMiB.toFixed(0)} MiB); ` +
       `sent ${stack.sentKbps?.toFixed(0)} kb/s at ${stack.encodedFps?.toFixed(1)} fps, decoded ${decodedFps.toFixed(1)} fps; ratio ${ratio.toFixed(2)}`,
   );
-  return { audio, baseline, stack, ratio };
+  return { audio, baseline, stack, ratio, rounds: [ratio] };
+}
+
+/** One pair from its rounds: each number the mean over the rounds, the ratio of those means. */
+function combineRounds(rounds: CpuPair[]): CpuPair {
+  const averaged = <T extends object>(xs: T[]): T => {
+    const out: Record<string, unknown> = { ...xs[0] };
+    for (const [k, v] of Object.entries(out)) if (typeof v === 'number') out[k] = mean(xs.map((x) => (x as Record<string, number>)[k]));
+    return out as T;
+  };
+  const baseline = averaged(rounds.map((r) => r.baseline));
+  const stack = averaged(rounds.map((r) => r.stack));
+  return { audio: rounds[0].audio, baseline, stack, ratio: stack.mediaCpu / baseline.ffmpegCpu, rounds: rounds.map((r) => r.ratio) };
 }

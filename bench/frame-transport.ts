@@ -1,6 +1,6 @@
 /**
- * How raw video should get from the frame source process to the media process: the unix socket
- * of today, or "shared memory". Node has no mmap, so shared memory here is a file in /dev/shm
+ * How raw video should get from the frame source process to the media process: a unix socket
+ * (what it was first), or "shared memory". Node has no mmap, so shared memory here is a file in /dev/shm
  * (tmpfs), written and read through the kernel. No package in node_modules maps shared memory
  * into Node (nothing matching shm/mmap/shared), so there is no real-mmap candidate.
  *
@@ -8,14 +8,15 @@
  *
  * Children are this file (a writer and a reader), 1280x720 I420 at 30 fps for 10 s after a
  * warm-up; each transport runs twice, alternating (A B A B), so that machine noise shows.
- * - socket: as frame-source.ts writes it; the writer draws a frame only when
- *   `socket.writableLength === 0`. The reader is the one TestPatternSource had when this was
- *   measured (chunks reassembled with Buffer.concat, the picture copied out with Buffer.from);
- *   since then TestPatternSource copies chunks straight into one frame buffer, which saves most
- *   of what shm saved here.
- * - shm: the writer overwrites a preallocated /dev/shm file at offset 0 (fs.writeSync) and sends
- *   1 byte over a unix socket; the reader fs.readSync's it into a preallocated buffer and answers
- *   1 byte. The writer draws only after that answer: one slot, so a frame is never torn.
+ * - socket: the whole frame over the unix socket, as frame-source.ts wrote it until the frame
+ *   file replaced it; the writer draws a frame only when `socket.writableLength === 0`. The reader
+ *   reassembles chunks with Buffer.concat and copies the picture out with Buffer.from (the media
+ *   process later read straight into one frame buffer, which saved most of the copies but not
+ *   the ~7-14 wake-ups per frame).
+ * - shm: what frame-wire.ts does now, in its simplest form: the writer overwrites a preallocated
+ *   file at offset 0 (fs.writeSync) and sends 1 byte over a unix socket; the reader fs.readSync's
+ *   it into a preallocated buffer and answers 1 byte. The writer draws only after that answer:
+ *   one slot, so a frame is never torn.
  *
  * "Drawing" is a memset of the picture to the frame number (the reader checks it to detect torn
  * frames), so the CPU columns are the transport's plus a trivial frame source. Latency: the

@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
-import { FRAME_HEADER_BYTES, i420Bytes, readFrameHeader } from '../media-link/frame-wire';
+import { FRAME_HEADER_BYTES, i420Bytes, openFrameReader, type FrameHeader } from '../media-link/frame-wire';
 import type { MediaSource } from '../media-link/streamer.messages';
 
 export interface VideoFrame {
@@ -45,13 +45,12 @@ export function openSource(source: MediaSource, size: { width: number; height: n
   return source.kind === 'test-pattern' ? new TestPatternSource(source, size, events) : new X11Source(source, size, events);
 }
 
-/** Reads framed I420 from the frame source's video socket and PCM from its audio socket. */
+/** Reads I420 frames as the frame source announces them (frame-wire.ts) and PCM from its audio socket. */
 class TestPatternSource implements RawSource {
   private video: net.Socket | null = null;
   private audio: net.Socket | null = null;
-  /** The frame being read; whole, it goes to the engine, which encodes it before returning. */
+  /** The frame read last; it goes to the engine, which encodes it before returning. */
   private readonly frame: Buffer;
-  private filled = 0;
   /** Frames drawn before this (wall clock) waited in the socket while nobody read: dropped. */
   private videoSince = 0;
   /** Since when audio is wanted (0: not), and how much has been passed on since. */
@@ -68,16 +67,19 @@ class TestPatternSource implements RawSource {
   }
 
   async open(): Promise<void> {
-    // Video is read by the kernel straight into the frame buffer, each read into the part not
-    // yet filled: no per-read allocation (at 720p30 Node's own 64 KiB chunks were ~40 MB/s of
-    // garbage, most of the media process's GC work) and no copy.
-    this.video = await connect(this.source.videoSocket, {
-      buffer: () => this.frame.subarray(this.filled),
-      callback: (n: number) => {
-        this.onVideoRead(n);
-        return true; // false would pause the socket
-      },
-    });
+    this.video = await connected(
+      openFrameReader(
+        this.source.videoSocket,
+        this.frame,
+        (header) => this.onVideoFrame(header),
+        (reason) => {
+          // Framing lost: a broken frame source; the instance cannot stream from it.
+          this.events.fatal(`the frame source's video: ${reason}`);
+          this.close();
+        },
+      ),
+      this.source.videoSocket,
+    );
     // PCM into one reused buffer: the encoder copies what it keeps before the next read.
     const pcm = Buffer.allocUnsafe(PCM_READ_BYTES);
     this.audio = await connect(this.source.audioSocket, {
@@ -125,23 +127,10 @@ class TestPatternSource implements RawSource {
     this.audio?.destroy();
   }
 
-  /** `n` more bytes of the frame arrived (in place); a whole frame goes to the engine. */
-  private onVideoRead(n: number): void {
-    this.filled += n;
-    const frame = this.frame;
-    if (this.filled < frame.length) return;
-    this.filled = 0;
-    const header = readFrameHeader(frame);
-    if (!header) {
-      // Framing lost: a broken frame source; the instance cannot stream from it.
-      this.events.fatal('the frame source sent a frame without a header');
-      this.close();
-      return;
-    }
-    // A frame drawn before we asked for video sat in the socket: not worth showing. (Age
-    // alone would not do: on a busy node a 720p frame can take tens of ms to cross.)
+  private onVideoFrame(header: FrameHeader): void {
+    // A frame drawn before we asked for video waited while nobody watched: not worth showing.
     if (header.captureMs < this.videoSince) return;
-    this.events.video({ i420: frame.subarray(FRAME_HEADER_BYTES), captureMs: header.captureMs });
+    this.events.video({ i420: this.frame.subarray(FRAME_HEADER_BYTES), captureMs: header.captureMs });
   }
 }
 
@@ -230,8 +219,12 @@ class X11Source implements RawSource {
 }
 
 function connect(path: string, onread?: net.OnReadOpts): Promise<net.Socket> {
+  return connected(net.connect({ path, onread }), path);
+}
+
+/** Resolves once `socket` (to `path`) is connected; fails after CONNECT_TIMEOUT_MS or on an error. */
+function connected(socket: net.Socket, path: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
-    const socket = net.connect({ path, onread });
     const timer = setTimeout(() => {
       socket.destroy();
       reject(new Error(`could not connect to ${path} within ${CONNECT_TIMEOUT_MS} ms`));

@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StreamerProcess } from '../media-link/streamer-process';
+import { frameFileOf } from '../media-link/frame-wire';
 import type { ClientSignal, MediaStats, StreamerConfig, VideoEncoderChoice } from '../media-link/streamer.messages';
 import { startTestPattern } from '../sources/test-pattern/start-test-pattern';
 import { startX11 } from '../sources/x11';
@@ -408,8 +409,8 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       await inst.group.stopAll(this.stopGraceMs);
       if (inst.ownsSocketDir) await rm(inst.socketDir, { recursive: true, force: true });
       else {
-        // A SIGKILLed frame source cannot remove its sockets.
-        await Promise.all(['video.sock', 'audio.sock', 'pulse.sock'].map((f) => rm(join(inst.socketDir, f), { force: true })));
+        // A SIGKILLed frame source cannot remove its sockets and frame file.
+        await Promise.all(['video.sock', frameFileOf('video.sock'), 'audio.sock', 'pulse.sock'].map((f) => rm(join(inst.socketDir, f), { force: true })));
       }
       if (this.instances.get(inst.id) === inst) this.instances.delete(inst.id);
     })();

@@ -62,17 +62,21 @@ export class WarmSpares {
    */
   async take(role: SpareRole, group: ProcessGroup, logFile: string, cwd: string): Promise<SupervisedProcess> {
     const spare = this.spares.get(role);
-    let taken: Booting;
-    if (spare?.proc.alive) {
-      group.adopt(spare.proc, role, logFile);
-      this.spares.delete(role);
-      this.bootLater(role, true);
-      taken = spare;
-    } else {
-      taken = this.spawn(role, group, logFile, cwd);
+    if (!spare?.proc.alive) {
+      const fresh = this.spawn(role, group, logFile, cwd);
+      await fresh.loaded;
+      return fresh.proc;
     }
-    await taken.loaded;
-    return taken.proc;
+    group.adopt(spare.proc, role, logFile);
+    this.spares.delete(role);
+    try {
+      await spare.loaded;
+    } finally {
+      // The replacement's delay counts from when the taken one is ready (a spare taken while
+      // still loading would otherwise compete with its own replacement for the CPU).
+      this.bootLater(role, true);
+    }
+    return spare.proc;
   }
 
   /**

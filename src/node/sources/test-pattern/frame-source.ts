@@ -3,14 +3,14 @@
  * test-pattern instance. It serves raw media to the instance's media process (the streamer)
  * over two unix sockets in the instance's work dir, the media process being the client:
  *
- * - video: framed I420 pictures of width x height (media-link/frame-wire.ts), drawn at `fps`
- *   while a reader is connected;
+ * - video: I420 pictures of width x height, drawn at `fps` while a reader is connected, each
+ *   written to the frame file and announced on the socket (media-link/frame-wire.ts);
  * - audio: s16le stereo at 48 kHz, a 440 Hz tone, paced by the wall clock.
  *
  * A new connection replaces the old one, and every connection starts on a frame boundary.
  *
- * Latency: a frame is drawn only when the reader has taken the previous one (nothing queued
- * in user space); otherwise the tick is dropped. Stale frames are never queued, so a slow
+ * Latency: a frame is drawn only when the reader has taken the previous one (nothing queued);
+ * otherwise the tick is dropped. Stale frames are never queued, so a slow
  * (or paused: nobody watches) reader costs no drawing and then sees fresh frames. Each frame
  * carries its capture time, which the media process turns into its RTP timestamp.
  *
@@ -25,7 +25,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import { receiveConfig } from '../../supervisor/child-config';
-import { FRAME_HEADER_BYTES, i420Bytes, nowMs, writeFrameHeader } from '../../media-link/frame-wire';
+import { FRAME_HEADER_BYTES, FrameWriter, frameFileOf, i420Bytes, nowMs, writeFrameHeader } from '../../media-link/frame-wire';
 import { PatternRenderer } from './pattern-renderer';
 import { writeTimestampStrip } from './timestamp-strip';
 
@@ -40,7 +40,8 @@ export interface FrameSourceConfig {
   toneHz: number;
 }
 
-const AUDIO_TICK_MS = 10;
+/** Opus takes 20 ms frames: writing PCM more often only wakes the media process more often. */
+const AUDIO_TICK_MS = 20;
 /** Never generate more than this much audio at once (after an event-loop stall we skip ahead). */
 const AUDIO_MAX_CHUNK_MS = 200;
 /** Audio queued in user space beyond this is dropped rather than delayed. */
@@ -97,9 +98,13 @@ function main(config: FrameSourceConfig): void {
   let frameNumber = 0;
   let droppedFrames = 0;
 
-  // Video: one frame buffer per connection; it is rewritten only once the socket has handed
-  // the previous frame to the kernel (writableLength === 0), so it is never torn.
-  let video: { socket: net.Socket; frame: Buffer } | null = null;
+  // Video: one frame buffer and one frame file; a frame is drawn only once the reader has taken
+  // the previous one, so the file is never torn.
+  const frame = Buffer.alloc(FRAME_HEADER_BYTES + i420Bytes(config.width, config.height));
+  const frameFile = frameFileOf(config.videoSocket);
+  const frameFd = fs.openSync(frameFile, 'w+', 0o600);
+  fs.ftruncateSync(frameFd, frame.length);
+  let video: { socket: net.Socket; writer: FrameWriter } | null = null;
   let videoTimer: NodeJS.Timeout | null = null;
   let videoEpoch = 0;
   let videoTick = 0;
@@ -122,16 +127,16 @@ function main(config: FrameSourceConfig): void {
     videoTimer = null;
     const current = video;
     if (!current) return;
-    if (current.socket.writableLength > 0) {
+    if (current.writer.busy) {
       droppedFrames += 1;
     } else {
-      const picture = current.frame.subarray(FRAME_HEADER_BYTES);
+      const picture = frame.subarray(FRAME_HEADER_BYTES);
       renderer.render(picture, { now: Date.now(), frameNumber, droppedFrames, lastInput });
       // Stamped last: the strip is the time the frame is handed to the encoder.
       const captureMs = nowMs();
       writeTimestampStrip(picture, config.width, config.height, Math.round(captureMs));
-      writeFrameHeader(current.frame, { frameNumber, captureMs });
-      current.socket.write(current.frame);
+      writeFrameHeader(frame, { frameNumber, captureMs });
+      current.writer.send(frame);
       frameNumber += 1;
     }
     scheduleVideo();
@@ -139,10 +144,9 @@ function main(config: FrameSourceConfig): void {
 
   const startVideo = (socket: net.Socket): void => {
     video?.socket.destroy();
-    video = { socket, frame: Buffer.alloc(FRAME_HEADER_BYTES + i420Bytes(config.width, config.height)) };
+    video = { socket, writer: new FrameWriter(socket, frameFd) };
     log('a reader connected to video');
     socket.on('error', () => socket.destroy());
-    socket.resume(); // the reader never writes; discard anything it might
     socket.on('close', () => {
       if (video?.socket !== socket) return;
       log('the reader left video');
@@ -217,7 +221,7 @@ function main(config: FrameSourceConfig): void {
     if (videoTimer) clearTimeout(videoTimer);
     for (const socket of [video?.socket, audio?.socket]) socket?.destroy();
     for (const s of servers) s.close();
-    for (const p of [config.videoSocket, config.audioSocket]) fs.rmSync(p, { force: true });
+    for (const p of [config.videoSocket, config.audioSocket, frameFile]) fs.rmSync(p, { force: true });
     log(`exiting (code ${code}) after ${frameNumber} frames, ${droppedFrames} dropped`);
     process.exit(code);
   };
