@@ -267,14 +267,15 @@ describe('RateController on bad input', () => {
     expect(before).toBe(REMB_HEADROOM * 2000);
     expect(after).toBe(1700);
     expect(rc.update(12_000).targetKbps).toBe(after); // no report since: nothing repeats the decrease
-    // Clean reports halve the smoothed loss (0.5 -> 0.25 ... 0.016); probing resumes under 2 %.
-    for (let t = 13_000; t <= 16_000; t += 1000) {
+    // Clean reports take 3/4 of the smoothed loss away each (0.5 -> 0.125 -> 0.031 -> 0.008);
+    // probing resumes under 2 %.
+    for (let t = 13_000; t <= 14_000; t += 1000) {
       rc.onReceiverReport({ fractionLost: 0 }, t);
       expect(rc.update(t).targetKbps).toBe(after);
     }
     expect(rc.stats.lossFraction).toBeGreaterThan(0.02);
-    rc.onReceiverReport({ fractionLost: 0 }, 17_000);
-    expect(rc.update(17_000).targetKbps).toBe(Math.min(Math.round(after * 1.08), REMB_HEADROOM * 2000)); // +8 %, up to the headroom
+    rc.onReceiverReport({ fractionLost: 0 }, 15_000);
+    expect(rc.update(15_000).targetKbps).toBe(Math.min(Math.round(after * 1.08), REMB_HEADROOM * 2000)); // +8 %, up to the headroom
     expect(rc.stats.lossFraction).toBeLessThan(0.02);
   });
 

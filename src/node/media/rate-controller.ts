@@ -12,8 +12,15 @@ export const INCREASE_PER_S = 1.08;
 /** Smoothed loss below this: probe upward; between LOW and HIGH: hold (GCC's 2 % / 10 %). */
 export const LOSS_LOW = 0.02;
 export const LOSS_HIGH = 0.1;
-/** Weight of a new loss sample (rtcp-feedback.ts's LossMeter: ~1 s each) in the smoothed loss. */
+/** Weight of a new loss sample (rtcp-feedback.ts's LossMeter: ~1 s each) in the smoothed loss... */
 export const LOSS_SMOOTHING = 0.5;
+/**
+ * ... and of one under it: loss is forgotten faster than it is learned. After a collapse (a start
+ * into a narrow link: samples of 80-90 % while resends of the old rate drain) clean samples took
+ * ~6 s to bring the smoothed loss under LOSS_LOW, and the stream waited at the hard floor and
+ * 15 fps for them; now ~3 s.
+ */
+export const LOSS_DECAY = 0.75;
 /** Weight of a new RTT sample in the smoothed RTT. */
 export const RTT_SMOOTHING = 0.25;
 /** RTT this far above the path's base RTT means a queue is building: stop probing. */
@@ -254,7 +261,7 @@ export class RateController {
       return;
     }
     const sample = Math.min(1, r.fractionLost);
-    this.loss += LOSS_SMOOTHING * (sample - this.loss);
+    this.loss += (sample < this.loss ? LOSS_DECAY : LOSS_SMOOTHING) * (sample - this.loss);
     this.pendingLoss = Math.max(this.pendingLoss ?? 0, sample);
     this.heard(nowMs);
     if (r.rttMs !== undefined && r.rttMs !== null) this.onRtt(r.rttMs, nowMs);

@@ -92,7 +92,11 @@ class TestPatternSource implements RawSource {
     this.video.pause();
     this.audio.pause();
     for (const [name, socket] of [['video', this.video], ['audio', this.audio]] as const) {
-      socket.on('error', (e) => this.events.log('warn', `test pattern ${name} socket: ${e.message}`));
+      socket.on('error', (e: NodeJS.ErrnoException) => {
+        // The frame source went first (the instance is stopping): 'close' follows and says so if it matters.
+        if (e.code === 'EPIPE' || e.code === 'ECONNRESET') return;
+        this.events.log('warn', `test pattern ${name} socket: ${e.message}`);
+      });
       socket.on('close', () => {
         if (!this.closed) this.events.fatal(`the frame source closed its ${name} socket`);
       });
