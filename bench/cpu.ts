@@ -273,7 +273,7 @@ async function measurePair(w: Watched, baseline: CpuBaseline, audio: boolean, me
 /** One pair from its rounds: each number the mean over the rounds, the ratio of those means. */
 function combineRounds(rounds: CpuPair[]): CpuPair {
   const averaged = <T extends object>(xs: T[]): T => {
-    const out: Record<string, unknown> = { ...xs[0] };
+    const out = { ...xs[0] } as Record<string, unknown>;
     for (const [k, v] of Object.entries(out)) if (typeof v === 'number') out[k] = mean(xs.map((x) => (x as Record<string, number>)[k]));
     return out as T;
   };

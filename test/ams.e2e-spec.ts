@@ -1,4 +1,8 @@
 import { WebSocket } from 'ws';
+import { DataSource } from 'typeorm';
+import { Instance } from '../src/ams/instances/instance.entity';
+import { InstancesService } from '../src/ams/instances/instances.service';
+import { NodesService } from '../src/ams/nodes/nodes.service';
 import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
 import { ADMIN_TOKEN, eventually, RunningApp, startApp } from './support/app';
 import { isAlive } from './support/processes';
@@ -179,6 +183,24 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
       expect((await api('GET', `/ams/1.0/instances/${id}`)).body.metadata.status).toBe('running');
     });
 
+    it("corrects what it missed from the node's heartbeat: running what the node runs, error what it no longer runs", async () => {
+      const instances = stack.app.get(InstancesService);
+      const repo = stack.app.get(DataSource).getRepository(Instance);
+      const node = (await api('GET', `/ams/1.0/instances/${id}`)).body.metadata.node as string;
+      // The node's 'running' report was lost (AMS was down, say): it stays started until a heartbeat lists it.
+      await repo.update({ id }, { status: 'started' });
+      await instances.reconcileHeartbeat(node, [id]);
+      expect((await api('GET', `/ams/1.0/instances/${id}`)).body.metadata.status).toBe('running');
+      // A heartbeat without it, right after a change: the list may predate the change; nothing happens.
+      await instances.reconcileHeartbeat(node, []);
+      expect((await api('GET', `/ams/1.0/instances/${id}`)).body.metadata.status).toBe('running');
+      // The same a minute later: the node lost it and its report of the end was lost too.
+      await instances.reconcileHeartbeat(node, [], Date.now() + 60_000);
+      expect((await api('GET', `/ams/1.0/instances/${id}`)).body.metadata).toMatchObject({ status: 'error', status_message: `node ${node} no longer runs it` });
+      // Back as it was for the next steps (the node still runs it).
+      await repo.update({ id }, { status: 'running', statusMessage: '' });
+    });
+
     it('turns to error with the reason when one of its processes dies, reaping the rest', async () => {
       const { pids } = stack.app.get(NodeRuntime).list().find((i) => i.instance_id === id)!;
       process.kill(pids[0], 'SIGKILL');
@@ -200,6 +222,27 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
       expect((await api('GET', `/ams/1.0/instances/${instanceId}`)).status).toBe(404);
       expect(pids.some(isAlive)).toBe(false);
       await eventually(async () => events.some((e) => e.metadata.id === instanceId && e.metadata.action === 'instance-deleted'));
+    });
+
+    it('fails what ran on a node that went silent, and has it stopped there when the node is back', async () => {
+      // Nothing noticed a dead node: its instances stayed running (and their sessions active) for good.
+      const { instanceId } = await launch({ app: 'pattern' });
+      const runtime = stack.app.get(NodeRuntime);
+      const instances = stack.app.get(InstancesService);
+      const pids = runtime.list().find((i) => i.instance_id === instanceId)!.pids;
+      const [node] = (await api('GET', '/ams/1.0/nodes')).body.metadata;
+      await instances.sweepOfflineNodes(Date.now() + 60_000); // as a minute without heartbeats
+      expect((await api('GET', '/ams/1.0/nodes')).body.metadata[0]).toMatchObject({ status: 'offline', instances: 0 });
+      const failed = (await api('GET', `/ams/1.0/instances/${instanceId}`)).body.metadata;
+      expect(failed.status).toBe('error');
+      expect(failed.status_message).toMatch(new RegExp(`^node ${node.name} is offline: no heartbeat since `));
+      // The node was only out of reach: it is back, still running it. Its heartbeat has it stopped.
+      await stack.app.get(NodesService).heartbeat({ name: node.name, address: node.address, cpus: node.cpus, memory: node.memory });
+      await instances.reconcileHeartbeat(node.name, runtime.list().map((i) => i.instance_id));
+      await eventually(async () => !pids.some(isAlive));
+      expect((await api('GET', '/ams/1.0/nodes')).body.metadata[0]).toMatchObject({ status: 'online', instances: 0 });
+      expect((await api('GET', `/ams/1.0/instances/${instanceId}/logs`)).status).toBe(200); // stopped, not purged
+      expect((await api('DELETE', `/ams/1.0/instances/${instanceId}`)).status).toBe(202);
     });
 
     it.each([

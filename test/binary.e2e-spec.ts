@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from './support/app';
+import { client } from './support/http';
+import { testPatternManifest } from './support/packages';
 
 const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'bin', 'streamstack');
@@ -111,6 +113,55 @@ describe('the streamstack binary', () => {
       const exited = new Promise((resolve) => ams.once('exit', resolve));
       ams.kill('SIGINT');
       await exited;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('killed (SIGKILL) in the middle of a launch, finishes the launch at its next start', async () => {
+    // It left the instance `prepared` and its operation `running` forever (issue 7, item 7).
+    const dir = mkdtempSync(join(tmpdir(), 'streamstack-bin-kill-'));
+    const adminToken = 'bin-e2e-admin-token-0123456789';
+    const serve = () => {
+      let log = '';
+      // Cold starts (no warm spares) take a few hundred ms: the kill lands in the middle of one.
+      const proc = spawn(BIN, ['serve', '--port', '0', '--data-dir', dir, '--log-level', 'warn'], {
+        env: { ...process.env, STREAMSTACK_ADMIN_TOKEN: adminToken, STREAMSTACK_WARM_SPARES: 'false' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      proc.stdout!.on('data', (d: Buffer) => (log += d.toString()));
+      proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+      const ready = eventually(async () => /URL:\s+(\S+)/.exec(log)?.[1] ?? null, 30_000);
+      return { proc, ready, log: () => log };
+    };
+    const first = serve();
+    let second: ReturnType<typeof serve> | null = null;
+    try {
+      let api = client(await first.ready, adminToken);
+      await eventually(async () => (await api('GET', '/ams/1.0/nodes')).body.metadata?.length === 1, 30_000);
+      expect((await api('POST', '/ams/1.0/applications', { body: testPatternManifest('interrupted') })).status).toBe(201);
+      const launched = await api('POST', '/ams/1.0/instances', { body: { app: 'interrupted' } });
+      expect(launched.status).toBe(202);
+      const killed = new Promise((resolve) => first.proc.once('exit', resolve));
+      first.proc.kill('SIGKILL');
+      await killed;
+      // Its instance processes follow the server (they watch its IPC channel).
+      await eventually(async () => processesMentioning(dir).length === 0, 10_000);
+
+      second = serve();
+      api = client(await second.ready, adminToken);
+      const op = await api('GET', `${launched.body.operation}/wait?timeout=60`);
+      expect(op.body.metadata).toMatchObject({ status: 'success', err: '' });
+      const id = (launched.body.metadata.resources.instances[0] as string).split('/').pop();
+      expect((await api('GET', `/ams/1.0/instances/${id}`)).body.metadata).toMatchObject({ status: 'running', status_message: '' });
+      expect(second.log()).toMatch(/was interrupted by a restart: resuming it/);
+    } finally {
+      for (const s of [first, second]) {
+        if (!s || s.proc.exitCode !== null || s.proc.signalCode !== null) continue;
+        const exited = new Promise((resolve) => s.proc.once('exit', resolve));
+        s.proc.kill('SIGINT');
+        await exited;
+      }
+      await eventually(async () => processesMentioning(dir).length === 0, 10_000).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
     }
   });

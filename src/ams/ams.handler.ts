@@ -54,9 +54,10 @@ export class AmsHandler {
   }
 
   @EventPattern(Patterns.amsNodeHeartbeat)
-  heartbeat(@Payload() body: NodeRegistrationDto) {
-    const { instances: _running, ...registration } = body;
-    return this.nodes.heartbeat(registration);
+  async heartbeat(@Payload() body: NodeRegistrationDto) {
+    const { instances, ...registration } = body;
+    await this.nodes.heartbeat(registration);
+    if (instances) await this.instances.reconcileHeartbeat(body.name, instances);
   }
 
   @EventPattern(Patterns.amsNodeInstanceStatus)

@@ -46,14 +46,19 @@ export class NodeAgentService implements OnApplicationBootstrap, OnApplicationSh
     clearTimeout(this.retry);
   }
 
+  /** The registration with the instances the runtime runs now. */
+  private withInstances(): NodeRegistration & { instances: string[] } {
+    return { ...this.registration, instances: this.runtime.list().map((i) => i.instance_id) };
+  }
+
   /** Registers (retrying until AMS answers), then keeps the registration fresh. */
   async register(): Promise<void> {
     try {
-      const running = this.runtime.list().map((i) => i.instance_id);
-      await this.rpc.request(Patterns.amsNodeRegister, { ...this.registration, instances: running });
+      await this.rpc.request(Patterns.amsNodeRegister, this.withInstances());
       this.logger.log(`registered as node ${this.config.nodeName}`);
       clearInterval(this.heartbeat);
-      this.heartbeat = setInterval(() => this.rpc.emit(Patterns.amsNodeHeartbeat, this.registration), NODE_HEARTBEAT_MS);
+      // Each heartbeat lists what runs here: AMS corrects what it missed (InstancesService.reconcileHeartbeat).
+      this.heartbeat = setInterval(() => this.rpc.emit(Patterns.amsNodeHeartbeat, this.withInstances()), NODE_HEARTBEAT_MS);
       this.heartbeat.unref();
     } catch (e) {
       if (this.stopped) return;

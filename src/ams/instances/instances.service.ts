@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import {
   conflict,
@@ -14,13 +14,13 @@ import {
   Patterns,
 } from '@streamstack/contracts';
 import { forUpdate, newId, nowIso, TransactionRunner } from '@streamstack/persistence';
-import { RpcClient } from '@streamstack/transport';
+import { RpcClient, TransportService } from '@streamstack/transport';
 import { EventEmitter } from 'node:events';
 import { In, Repository } from 'typeorm';
 import { ApplicationsService } from '../applications/applications.service';
 import { TEST_PATTERN_MIN_HEIGHT, TEST_PATTERN_MIN_WIDTH } from '../applications/manifest.dto';
 import { AmsEventsService } from '../events/ams-events.service';
-import { NodesService } from '../nodes/nodes.service';
+import { NODE_HEARTBEAT_MS, NodesService } from '../nodes/nodes.service';
 import { OperationsService, OperationView } from '../operations/operations.service';
 import { Instance } from './instance.entity';
 import { SessionInstanceLaunchDto } from './launch-instance.dto';
@@ -81,10 +81,16 @@ export interface InstanceOperation {
  * `ams.instance.status` and on the events socket.
  */
 @Injectable()
-export class InstancesService {
+export class InstancesService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('instances');
   /** Emits `<id>` after every status change, for work waiting on one. */
   private readonly changes = new EventEmitter().setMaxListeners(0);
+  /**
+   * Instances this process is bringing up or down now: what a node's registration or heartbeat
+   * says about them may be a moment old, so reconciling leaves them to that work.
+   */
+  private readonly busy = new Map<string, number>();
+  private sweeper?: NodeJS.Timeout;
 
   constructor(
     @InjectRepository(Instance) private readonly instances: Repository<Instance>,
@@ -94,7 +100,63 @@ export class InstancesService {
     private readonly operations: OperationsService,
     private readonly events: AmsEventsService,
     private readonly rpc: RpcClient,
+    private readonly transport: TransportService,
   ) {}
+
+  /**
+   * Finishes the instance work a previous AMS process left half done (it stopped between a launch
+   * and the instance running, say): each unfinished operation runs again from where its instance
+   * is (bringing up is idempotent: a node that already runs it says so, and a started one is
+   * confirmed by the node's heartbeat). Without this an instance stayed `prepared` and its
+   * operation `running` forever. The instances are claimed before any node can register, so that
+   * a registration's reconciling leaves them to the resumed work.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const resumable = (await this.operations.unfinished()).map((op) => ({ op, id: op.resources.instances?.[0]?.split('/').pop() }));
+    const release = new Map(resumable.filter((r) => r.id !== undefined).map(({ id }) => [id!, this.claim(id!)]));
+    this.sweeper = setInterval(() => {
+      this.sweepOfflineNodes().catch((e: unknown) => this.logger.error(`checking for offline nodes failed: ${DomainError.from(e).message}`));
+    }, NODE_HEARTBEAT_MS);
+    this.sweeper.unref();
+    // The work runs once the patterns are served, so that the nodes' answers reach this process.
+    void this.transport.listening.then(() => {
+      for (const { op, id } of resumable) {
+        const verb = op.description.split(' ')[0];
+        const work =
+          id === undefined ? null
+          : verb === 'launch' || verb === 'start' ? () => this.bringUp(id)
+          : verb === 'stop' ? () => this.bringDown(id)
+          : verb === 'delete' ? () => this.remove(id, true)
+          : null;
+        this.logger.warn(`operation ${op.id} (${op.description}) was interrupted by a restart: ${work ? 'resuming it' : 'failing it'}`);
+        this.operations.run(op.id, async () => {
+          try {
+            if (!work) throw new DomainError('internal', 'interrupted by an AMS restart');
+            await work();
+          } finally {
+            if (id !== undefined) release.get(id)?.();
+          }
+        });
+      }
+    });
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
+  }
+
+  /**
+   * A node without heartbeats for NODE_OFFLINE_AFTER_MS is offline, and what AMS had running
+   * there has failed: its sessions must not stay `active` on a dead node (the gateway ends them on
+   * the `error`). If the node comes back still running one, its heartbeat has it stopped there.
+   */
+  async sweepOfflineNodes(now = Date.now()): Promise<void> {
+    for (const node of await this.nodes.markStale(now)) {
+      for (const i of await this.instances.findBy({ node: node.name, status: In(ACTIVE) })) {
+        await this.transition(i.id, 'error', ACTIVE, `node ${node.name} is offline: no heartbeat since ${node.lastSeen}`);
+      }
+    }
+  }
 
   async launch(req: SessionInstanceLaunchDto): Promise<InstanceOperation> {
     const target = await this.apps.resolveLaunchable(req.app, req.app_version);
@@ -207,18 +269,21 @@ export class InstancesService {
     if (ACTIVE.includes(instance.status) && !force) {
       throw conflict(`instance ${id} is ${instance.status}; stop it first or delete with force=true`);
     }
-    return this.runOperation(`delete instance ${id}`, instance, async () => {
-      if (ACTIVE.includes((await this.require(id)).status)) await this.bringDown(id, force);
-      if (instance.node) {
-        await this.rpc.request(nodePattern(instance.node, 'delete'), { instance_id: id }).catch((e: unknown) => {
-          if (!force) throw e;
-          this.logger.warn(`instance ${id}: node ${instance.node} did not clean up: ${DomainError.from(e).message}`);
-        });
-      }
-      const gone = await this.require(id);
-      await this.instances.delete({ id });
-      this.announce({ ...gone, status: 'deleted', updatedAt: nowIso() });
-    });
+    return this.runOperation(`delete instance ${id}`, instance, () => this.remove(id, force));
+  }
+
+  private async remove(id: string, force: boolean): Promise<void> {
+    const instance = await this.require(id);
+    if (ACTIVE.includes(instance.status)) await this.bringDown(id, force);
+    if (instance.node) {
+      await this.rpc.request(nodePattern(instance.node, 'delete'), { instance_id: id }).catch((e: unknown) => {
+        if (!force) throw e;
+        this.logger.warn(`instance ${id}: node ${instance.node} did not clean up: ${DomainError.from(e).message}`);
+      });
+    }
+    const gone = await this.require(id);
+    await this.instances.delete({ id });
+    this.announce({ ...gone, status: 'deleted', updatedAt: nowIso() });
   }
 
   async logs(id: string): Promise<string> {
@@ -243,12 +308,42 @@ export class InstancesService {
   /** A node (re)registered running `running`: anything else AMS had on it is not running any more. */
   async reconcileNode(node: string, running: string[]): Promise<void> {
     const lost = await this.instances.findBy({ node, status: In(ACTIVE) });
-    for (const i of lost.filter((l) => !running.includes(l.id))) {
+    for (const i of lost.filter((l) => !running.includes(l.id) && !this.busy.has(l.id))) {
       await this.transition(i.id, 'stopped', ACTIVE, `node ${node} restarted`);
       this.logger.log(`instance ${i.id} was running on ${node} before it restarted: starting it again`);
       await this.start(i.id).catch((e: unknown) =>
         this.logger.warn(`instance ${i.id} could not be restarted: ${DomainError.from(e).message}`),
       );
+    }
+  }
+
+  /**
+   * A node's heartbeat lists what it runs. What AMS is waiting on and the node runs is running (its
+   * report was lost, say while AMS restarted); what AMS has as running there and the node no longer
+   * runs has failed (its report of the end was lost). An instance that changed within the last two
+   * heartbeats is left alone: the list may be older than that change.
+   */
+  async reconcileHeartbeat(node: string, running: string[], now = Date.now()): Promise<void> {
+    const mine = await this.instances.findBy({ node, status: In(ACTIVE) });
+    // What the node runs and AMS does not have as active there (failed while the node was out of
+    // reach, deleted meanwhile): nobody can reach it any more, so it only holds the node's resources.
+    // One AMS still records keeps its logs (stop); one it deleted goes altogether (delete).
+    const active = new Set(mine.map((i) => i.id));
+    const strays = running.filter((r) => !active.has(r) && !this.busy.has(r));
+    const recorded = new Set(strays.length ? (await this.instances.findBy({ id: In(strays) })).map((i) => i.id) : []);
+    for (const id of strays) {
+      this.logger.warn(`node ${node} runs instance ${id}, which AMS does not have as active there: stopping it`);
+      await this.rpc.request(nodePattern(node, recorded.has(id) ? 'stop' : 'delete'), { instance_id: id }).catch((e: unknown) =>
+        this.logger.warn(`instance ${id}: node ${node} did not stop it: ${DomainError.from(e).message}`),
+      );
+    }
+    for (const i of mine) {
+      if (this.busy.has(i.id) && i.status !== 'started') continue;
+      if (running.includes(i.id)) {
+        if (i.status !== 'running') await this.transition(i.id, 'running', ['prepared', 'started']);
+      } else if (i.status === 'running' && now - Date.parse(i.updatedAt) > 2 * NODE_HEARTBEAT_MS) {
+        await this.transition(i.id, 'error', ['running'], `node ${node} no longer runs it`);
+      }
     }
   }
 
@@ -258,9 +353,39 @@ export class InstancesService {
     return { instance: toView(instance), operation };
   }
 
-  /** prepared → (node starts it) → started → (node reports) → running. */
-  private async bringUp(id: string): Promise<void> {
+  /** Marks `id` as worked on by this process (see `busy`) until the returned function is called. */
+  private claim(id: string): () => void {
+    this.busy.set(id, (this.busy.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.busy.get(id) ?? 1) - 1;
+      if (n > 0) this.busy.set(id, n);
+      else this.busy.delete(id);
+    };
+  }
+
+  private async working<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const release = this.claim(id);
+    try {
+      return await work();
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * prepared → (node starts it) → started → (node reports) → running. From where the instance is:
+   * a resumed launch may find it prepared (the node may or may not have it) or started.
+   */
+  private bringUp(id: string): Promise<void> {
+    return this.working(id, () => this.bringUpNow(id));
+  }
+
+  private async bringUpNow(id: string): Promise<void> {
     const instance = await this.require(id);
+    if (instance.status === 'running') return;
     const target = await this.apps.resolveLaunchable(instance.app, instance.appVersion).catch(() => null);
     if (!target || !instance.node) {
       await this.transition(id, 'error', ['created'], `application ${instance.app} version ${instance.appVersion} is gone`);
@@ -280,15 +405,20 @@ export class InstancesService {
       session_id: instance.sessionId ?? undefined,
     };
     const running = this.waitFor(id, ['running', 'error', 'stopped'], INSTANCE_START_TIMEOUT_MS);
-    try {
-      await this.rpc.request(nodePattern(instance.node, 'start'), request, { timeoutMs: INSTANCE_START_TIMEOUT_MS });
-    } catch (e) {
-      running.cancel();
-      const message = DomainError.from(e).message;
-      await this.transition(id, 'error', ACTIVE, `node ${instance.node} could not start it: ${message}`);
-      throw DomainError.from(e);
+    if (instance.status !== 'started') {
+      try {
+        await this.rpc.request(nodePattern(instance.node, 'start'), request, { timeoutMs: INSTANCE_START_TIMEOUT_MS });
+      } catch (e) {
+        const error = DomainError.from(e);
+        // Started by a launch that a restart interrupted: it is there, wait for it as for any.
+        if (!(instance.status === 'prepared' && error.code === 'conflict')) {
+          running.cancel();
+          await this.transition(id, 'error', ACTIVE, `node ${instance.node} could not start it: ${error.message}`);
+          throw error;
+        }
+      }
+      await this.transition(id, 'started', ['prepared']);
     }
-    await this.transition(id, 'started', ['prepared']);
     const status = await running.promise;
     if (status === 'timeout') {
       await this.bringDown(id, true);
@@ -300,7 +430,11 @@ export class InstancesService {
     }
   }
 
-  private async bringDown(id: string, force = false): Promise<void> {
+  private bringDown(id: string, force = false): Promise<void> {
+    return this.working(id, () => this.bringDownNow(id, force));
+  }
+
+  private async bringDownNow(id: string, force: boolean): Promise<void> {
     const instance = await this.require(id);
     if (instance.node && instance.status !== 'created') {
       try {

@@ -17,7 +17,7 @@ export class NodeRegistrationDto {
   @Min(1)
   memory: number;
 
-  /** The instances its runtime runs now (on registration). */
+  /** The instances its runtime runs now (on registration and with every heartbeat). */
   @IsOptional()
   @IsArray()
   @IsString({ each: true })

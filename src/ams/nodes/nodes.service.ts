@@ -129,14 +129,19 @@ export class NodesService {
     throw new DomainError('insufficient_capacity', `no node can take this instance: ${reasons.join('; ')}`);
   }
 
-  /** Marks nodes that stopped sending heartbeats as offline. */
-  async markStale(now = Date.now()): Promise<void> {
+  /** Marks nodes that stopped sending heartbeats as offline; returns those that just went. */
+  async markStale(now = Date.now()): Promise<{ name: string; lastSeen: string }[]> {
+    const gone: { name: string; lastSeen: string }[] = [];
     for (const node of await this.nodes.findBy({ status: 'online' })) {
       if (now - Date.parse(node.lastSeen) > NODE_OFFLINE_AFTER_MS) {
-        await this.nodes.update({ name: node.name }, { status: 'offline' });
+        // Only if no heartbeat came in meanwhile (lastSeen unchanged).
+        const updated = await this.nodes.update({ name: node.name, lastSeen: node.lastSeen }, { status: 'offline' });
+        if (!updated.affected) continue;
         this.logger.warn(`node ${node.name} is offline: no heartbeat since ${node.lastSeen}`);
+        gone.push({ name: node.name, lastSeen: node.lastSeen });
       }
     }
+    return gone;
   }
 
   private async usage(manager: EntityManager, node?: string): Promise<Map<string, Usage>> {

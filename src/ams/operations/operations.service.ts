@@ -3,7 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { DomainError, notFound } from '@streamstack/contracts';
 import { newId, nowIso } from '@streamstack/persistence';
 import { EventEmitter } from 'node:events';
-import { Repository } from 'typeorm';
+import { In, Repository } from 'typeorm';
 import { AmsEventsService } from '../events/ams-events.service';
 import { Operation, OperationStatus } from './operation.entity';
 
@@ -63,6 +63,11 @@ export class OperationsService {
         await this.setStatus(id, 'failure', message);
       }
     })().catch((e: unknown) => this.logger.error(`operation ${id}: ${String(e)}`));
+  }
+
+  /** Operations that had not ended when the previous AMS process stopped. */
+  async unfinished(): Promise<OperationView[]> {
+    return (await this.operations.find({ where: { status: In(['pending', 'running']) }, order: { createdAt: 'ASC' } })).map(toView);
   }
 
   async get(id: string): Promise<OperationView> {
