@@ -242,7 +242,9 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
       await eventually(async () => !pids.some(isAlive));
       expect((await api('GET', '/ams/1.0/nodes')).body.metadata[0]).toMatchObject({ status: 'online', instances: 0 });
       expect((await api('GET', `/ams/1.0/instances/${instanceId}/logs`)).status).toBe(200); // stopped, not purged
-      expect((await api('DELETE', `/ams/1.0/instances/${instanceId}`)).status).toBe(202);
+      const del = await api('DELETE', `/ams/1.0/instances/${instanceId}`);
+      expect(del.status).toBe(202);
+      expect((await waitOp(del.body.operation!)).status).toBe('success');
     });
 
     it.each([

@@ -140,3 +140,55 @@ describe('split topology over NATS: gateway+agent+AMS in one app, the node in an
     expect(node.app.get(NodeRuntime).list()).toEqual([]);
   });
 });
+
+describe('/1.0/status in the split shape reports each dependency', () => {
+  // It said "healthy" with NATS down, and "no agent has registered" while AMS was down and the agents up.
+  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  let gateway: RunningApp;
+  let ams: RunningApp | undefined;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    const shared = { STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url };
+    ams = await startApp({ ...shared, STREAMSTACK_ROLES: 'ams' });
+    gateway = await startApp({ ...shared, STREAMSTACK_ROLES: 'gateway,agent' });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await ams?.close();
+    await nats?.stop();
+  });
+
+  const status = () => client(gateway.url)('GET', '/1.0/status');
+
+  it('healthy with every dependency up, each named', async () => {
+    const up = await eventually(async () => {
+      const r = await status();
+      return r.status === 200 ? r : null;
+    }, 20_000);
+    expect(up.body.metadata).toMatchObject({ status: 'healthy', dependencies: { database: 'ok', message_bus: 'ok', agents: [{ ams: 'ok' }] } });
+  });
+
+  it('with AMS down: unhealthy because the agent\'s AMS does not answer, the agent still there', async () => {
+    await ams!.close();
+    ams = undefined;
+    const down = await eventually(async () => {
+      const r = await status();
+      return r.status === 503 ? r : null;
+    }, 25_000);
+    expect(down.body.metadata.status).toBe('unhealthy');
+    expect(down.body.metadata.problems.join('\n')).toMatch(/its AMS does not answer: AMS is not running/);
+    expect(down.body.metadata.problems.join('\n')).not.toMatch(/no stream agent has registered/);
+    expect(down.body.metadata.dependencies.agents).toHaveLength(1);
+  });
+
+  it('with NATS down: unhealthy, naming the message bus', async () => {
+    await nats.stop();
+    const down = await eventually(async () => {
+      const r = await status();
+      return /message bus \(nats\)/.test((r.body.metadata?.problems ?? []).join('\n')) ? r : null;
+    }, 15_000);
+    expect(down.status).toBe(503);
+    expect(down.body.metadata.dependencies.message_bus).toMatch(/^not carrying requests/);
+  });
+});

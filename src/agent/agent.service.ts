@@ -39,8 +39,15 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
 
   /** Registers on the first beat that reaches the gateway, then sends heartbeats. */
   async beat(): Promise<void> {
+    let amsDown = false;
     try {
-      const load = await this.rpc.request<{ capacity: object; load: object }>(Patterns.amsCapacity, {});
+      // An AMS that does not answer is reported, not hidden: the gateway then knows this region is
+      // up but cannot launch (and says so in its status), instead of "no agent has registered".
+      const load = await this.rpc.request<{ capacity: object; load: object }>(Patterns.amsCapacity, {}).catch((e: unknown) => {
+        const zero = { cpus: 0, memory: 0, instances: 0 };
+        amsDown = true;
+        return { capacity: zero, load: zero, ams_error: DomainError.from(e).message.slice(0, 500) };
+      });
       const registration = { agent_id: this.agentId, region: this.config.region, ...load };
       if (this.registered) {
         this.rpc.emit(Patterns.agentHeartbeat, registration);
@@ -53,8 +60,8 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
       this.logger.warn(`agent ${this.agentId} could not report to the gateway: ${DomainError.from(e).message}`);
     }
     if (this.stopped) return;
-    // Until registered, retry soon: the gateway or AMS may still be starting.
-    this.timer = setTimeout(() => void this.beat(), this.registered ? AGENT_HEARTBEAT_MS : REGISTER_RETRY_MS);
+    // Until registered, and while AMS does not answer, again soon: either may still be starting.
+    this.timer = setTimeout(() => void this.beat(), this.registered && !amsDown ? AGENT_HEARTBEAT_MS : REGISTER_RETRY_MS);
     this.timer.unref();
   }
 }

@@ -60,6 +60,21 @@ export class RpcClient implements OnApplicationBootstrap, OnApplicationShutdown 
     }
   }
 
+  /**
+   * Whether the message bus carries requests now: null when it does, else why not. Over NATS, a
+   * request to a subject nobody serves answers "no responders" at once when the server is there.
+   */
+  async probe(timeoutMs = 1000): Promise<string | null> {
+    if (this.options.kind === 'local') return null;
+    try {
+      await this.request(`streamstack.probe.${process.pid}`, {}, { timeoutMs });
+      return null;
+    } catch (e) {
+      const err = DomainError.from(e);
+      return err.code === 'no_responder' ? null : err.message;
+    }
+  }
+
   /** Which transport is live (`local` or `nats`). */
   get kind(): ResolvedTransportOptions['kind'] {
     return this.options.kind;

@@ -2,6 +2,7 @@ import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { RpcClient } from '@streamstack/transport';
 import { DataSource } from 'typeorm';
 import { StreamstackConfig } from '../../config/config.schema';
 import { AgentsService } from '../../gateway/regions/agents.service';
@@ -17,6 +18,7 @@ export class StatusController {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: StreamstackConfig,
+    private readonly rpc: RpcClient,
     moduleRef: ModuleRef,
   ) {
     // Only a gateway knows its agents; other roles answer without the count.
@@ -28,26 +30,40 @@ export class StatusController {
   }
 
   /**
-   * No auth. 503 while the process cannot serve: the database does not answer, or (gateway)
-   * no agent has registered yet, as right after start.
+   * No auth. Each dependency of this process, and 503 while one fails: the database does not
+   * answer, the message bus is down (split shape), or (gateway) no region can launch: no agent
+   * has registered yet, or every agent's AMS does not answer.
    */
   @Public()
   @Get()
-  @ApiOperation({ summary: 'Health of this process (no auth)' })
+  @ApiOperation({ summary: 'Health of this process and of each dependency (no auth)' })
   async status(@Res({ passthrough: true }) res: Response) {
     const problems: string[] = [];
-    try {
-      await this.dataSource.query('SELECT 1');
-    } catch (e) {
-      problems.push(`database: ${(e as Error).message}`);
-    }
-    const agents = this.agents?.live().length;
-    if (agents === 0) problems.push('no agent has registered yet');
-    if (problems.length) res.status(HttpStatus.SERVICE_UNAVAILABLE);
+    const database = await this.dataSource.query('SELECT 1').then(
+      () => 'ok',
+      // The driver's code only: its message can carry a host or a user (never echoed).
+      (e: { code?: unknown }) => `not answering${typeof e?.code === 'string' ? ` (${e.code})` : ''}`,
+    );
+    if (database !== 'ok') problems.push(`database: ${database}`);
+    const busError = await this.rpc.probe();
+    const bus = busError === null ? 'ok' : `not carrying requests: ${busError}`;
+    if (busError !== null) problems.push(`message bus (${this.rpc.kind}): ${busError}`);
+    const live = this.agents?.live();
+    if (live?.length === 0) problems.push('no stream agent has registered (no region can launch)');
+    for (const a of live ?? []) if (a.ams_error) problems.push(`agent ${a.agent_id} (region ${a.region}): its AMS does not answer: ${a.ams_error}`);
+    // One region that can launch is enough to serve; the others are reported, not fatal.
+    const launches = live === undefined || live.some((a) => !a.ams_error);
+    const healthy = database === 'ok' && busError === null && launches;
+    if (!healthy) res.status(HttpStatus.SERVICE_UNAVAILABLE);
     return {
-      status: problems.length ? 'unhealthy' : 'healthy',
+      status: !healthy ? 'unhealthy' : problems.length ? 'degraded' : 'healthy',
       ...(problems.length ? { problems } : {}),
-      ...(agents !== undefined ? { agents } : {}),
+      dependencies: {
+        database,
+        message_bus: bus,
+        ...(live ? { agents: live.map((a) => ({ id: a.agent_id, region: a.region, ams: a.ams_error ? `not answering: ${a.ams_error}` : 'ok' })) } : {}),
+      },
+      ...(live ? { agents: live.length } : {}),
       roles: this.config.roles,
       version: VERSION,
       uptime_seconds: Math.round(process.uptime()),

@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsName } from '@streamstack/contracts';
-import { IsInt, IsString, Min, ValidateNested } from 'class-validator';
+import { IsInt, IsOptional, IsString, MaxLength, Min, ValidateNested } from 'class-validator';
 
 class CapacityDto {
   @IsInt() @Min(0) cpus: number;
@@ -14,4 +14,6 @@ export class AgentRegistrationDto {
   @IsName('region') region: string;
   @ValidateNested() @Type(() => CapacityDto) capacity: CapacityDto;
   @ValidateNested() @Type(() => CapacityDto) load: CapacityDto;
+  /** Set when the agent's AMS does not answer (capacity and load are then zero): the agent is up, its region cannot launch. */
+  @IsOptional() @IsString() @MaxLength(500) ams_error?: string;
 }

@@ -17,6 +17,8 @@ export interface AgentInfo {
   region: string;
   capacity: AgentCapacity;
   load: AgentCapacity;
+  /** Its AMS does not answer (what the agent saw): it cannot launch anything. */
+  ams_error?: string;
   last_seen: number;
 }
 
@@ -61,7 +63,12 @@ export class AgentsService {
    */
   pick(region: string): AgentInfo {
     const live = this.live();
-    const candidates = region ? live.filter((a) => a.region === region) : live;
+    const inRegion = region ? live.filter((a) => a.region === region) : live;
+    const candidates = inRegion.filter((a) => !a.ams_error);
+    if (candidates.length === 0 && inRegion.length > 0) {
+      const reasons = [...new Set(inRegion.map((a) => `${a.region}: ${a.ams_error}`))];
+      throw new DomainError('unavailable', `no region can launch now: their AMS does not answer (${reasons.join('; ')})`);
+    }
     if (candidates.length === 0) {
       const known = this.regions();
       throw new DomainError(
