@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DomainError } from '@streamstack/contracts';
 import { RpcClient } from '@streamstack/transport';
 import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
@@ -190,5 +193,56 @@ describe('/1.0/status in the split shape reports each dependency', () => {
     }, 15_000);
     expect(down.status).toBe(503);
     expect(down.body.metadata.dependencies.message_bus).toMatch(/^not carrying requests/);
+  });
+});
+
+describe("a session deleted while its region's AMS is down", () => {
+  // DELETE answered 503 and left the session `error` with its instance running; nothing retried.
+  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  let gateway: RunningApp;
+  let backend: RunningApp | undefined;
+  const dataDir = mkdtempSync(join(tmpdir(), 'streamstack-e2e-backend-'));
+  const startBackend = () =>
+    startApp({ STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url, STREAMSTACK_ROLES: 'ams,node', STREAMSTACK_DATA_DIR: dataDir }, { keepData: true });
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    backend = await startBackend();
+    gateway = await startApp({ STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url, STREAMSTACK_ROLES: 'gateway,agent' });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await backend?.close();
+    await nats?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('ends for its users at once, and its instance is deleted once AMS answers again', async () => {
+    const admin = client(gateway.url, ADMIN_TOKEN);
+    await eventually(async () => (await admin('GET', '/1.0/status')).status === 200, 20_000);
+    expect((await client(backend!.url, ADMIN_TOKEN)('POST', '/ams/1.0/applications', { body: testPatternManifest('outlived') })).status).toBe(201);
+    const alice = client(gateway.url, (await admin('POST', '/1.0/accounts', { body: { name: 'alice', role: 'client' } })).body.metadata.token);
+    const created = await alice('POST', '/1.0/sessions', { body: { app: 'outlived', ephemeral: false, screen: { width: 800, height: 600 } } });
+    expect(created.status).toBe(201);
+    const id = created.body.metadata.id as string;
+    const active = await eventually(async () => {
+      const s = (await alice('GET', `/1.0/sessions/${id}`)).body.metadata;
+      return s.status === 'active' ? s : null;
+    }, 30_000);
+
+    await backend!.close();
+    backend = undefined;
+    const del = await alice('DELETE', `/1.0/sessions/${id}`);
+    expect(del.status).toBe(200);
+    expect(del.body.metadata.status).toBe('terminating');
+    expect(del.body.metadata.status_message).toMatch(/its instance is deleted once region \S+ answers/);
+
+    backend = await startBackend();
+    const ended = await eventually(async () => {
+      const s = (await alice('GET', `/1.0/sessions/${id}`)).body.metadata;
+      return s.status === 'terminated' ? s : null;
+    }, 40_000);
+    expect(ended.status_message).not.toMatch(/once region/);
+    await eventually(async () => (await client(backend!.url, ADMIN_TOKEN)('GET', `/ams/1.0/instances/${active.instance_id}`)).status === 404, 30_000);
   });
 });

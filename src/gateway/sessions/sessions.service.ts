@@ -5,6 +5,7 @@ import {
   ClientStateEvent,
   conflict,
   DomainError,
+  ErrorCode,
   InstanceSessionRequest,
   InstanceStatusEvent,
   invalid,
@@ -28,6 +29,10 @@ import { CreateSessionDto, ListSessionsQuery } from './session.dto';
 /** An ephemeral session whose client left is ended after this, unless the client came back. */
 export const EPHEMERAL_GRACE_MS = 10_000;
 const LIVE: SessionStatus[] = ['created', 'active'];
+/** Errors that say the region's agent or AMS did not answer (not that the request was wrong). */
+const UNREACHABLE: ErrorCode[] = ['unavailable', 'timeout', 'no_responder'];
+/** A termination waiting for its region is tried again this often (by the reaper). */
+export const TERMINATE_RETRY_MS = 5000;
 
 export interface SessionView {
   id: string;
@@ -241,6 +246,15 @@ export class SessionsService {
         await this.rpc.request(agentPattern(session.region, 'session.terminate'), { instance_id: session.instanceId });
       } catch (e) {
         const err = DomainError.from(e);
+        if (UNREACHABLE.includes(err.code)) {
+          // The region's agent or AMS is down: the session ends for its users now, and its
+          // instance is deleted once they answer again (reap() retries), never left running.
+          const pending = (await this.update(id, (s) => {
+            s.statusMessage = `${reason}; its instance is deleted once region ${s.region} answers (${err.message})`;
+          }))!;
+          this.logger.warn(`session ${id}: ${pending.statusMessage}`);
+          return toView(pending);
+        }
         if (!force && err.code !== 'not_found') {
           await this.update(id, (s) => {
             s.status = 'error';
@@ -255,6 +269,25 @@ export class SessionsService {
     }))!;
     this.logger.log(`session ${id} terminated: ${reason}`);
     return toView(ended);
+  }
+
+  /** A termination whose instance could not be deleted yet (its region did not answer): again. */
+  private async retryTermination(session: Session): Promise<boolean> {
+    try {
+      await this.rpc.request(agentPattern(session.region, 'session.terminate'), { instance_id: session.instanceId });
+    } catch (e) {
+      const err = DomainError.from(e);
+      if (err.code !== 'not_found') {
+        await this.update(session.id, () => undefined); // counts the attempt (updatedAt)
+        return false;
+      }
+    }
+    await this.update(session.id, (s) => {
+      s.status = 'terminated';
+      s.statusMessage = s.statusMessage.replace(/; its instance is deleted once .*$/, '');
+    });
+    this.logger.log(`session ${session.id}: its instance is deleted now; terminated`);
+    return true;
   }
 
   /** DELETE /1.0/sessions {ids}: each id on its own; the caller learns which failed. */
@@ -336,6 +369,10 @@ export class SessionsService {
       } catch (e) {
         this.logger.warn(`could not end session ${s.id}: ${DomainError.from(e).message}`);
       }
+    }
+    // Terminations left for when their region answers (not one still in flight: it has just been written).
+    for (const s of await this.sessions.findBy({ status: 'terminating' })) {
+      if (s.instanceId && now - Date.parse(s.updatedAt) >= TERMINATE_RETRY_MS && (await this.retryTermination(s))) ended.push(s.id);
     }
     return ended;
   }
