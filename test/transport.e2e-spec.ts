@@ -246,3 +246,40 @@ describe("a session deleted while its region's AMS is down", () => {
     await eventually(async () => (await client(backend!.url, ADMIN_TOKEN)('GET', `/ams/1.0/instances/${active.instance_id}`)).status === 404, 30_000);
   });
 });
+
+describe('a launch placed on a node that died', () => {
+  // A dead node looked online for 30 s and, as the emptiest, won every placement: launches failed.
+  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  let ams: RunningApp;
+  const nodes: RunningApp[] = [];
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    const shared = { STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url };
+    // With a gateway: the AMS API's tokens are verified there (issue 7, item 1).
+    ams = await startApp({ ...shared, STREAMSTACK_ROLES: 'gateway,agent,ams' });
+    for (const name of ['node-a', 'node-b']) nodes.push(await startApp({ ...shared, STREAMSTACK_ROLES: 'node', STREAMSTACK_NODE_NAME: name }));
+  });
+  afterAll(async () => {
+    for (const n of nodes) await n.close();
+    await ams?.close();
+    await nats?.stop();
+  });
+
+  it('marks that node offline and starts the instance on another', async () => {
+    const api = client(ams.url, ADMIN_TOKEN);
+    await eventually(async () => (await api('GET', '/ams/1.0/nodes')).body.metadata?.length === 2, 20_000);
+    await api('POST', '/ams/1.0/applications', { body: testPatternManifest('survivor') });
+    await nodes[0].close(); // node-a: equal to node-b and first by name, so AMS picks it
+    const launched = await api('POST', '/ams/1.0/instances', { body: { app: 'survivor' } });
+    const op = await api('GET', `${launched.body.operation}/wait?timeout=60`);
+    expect(op.body.metadata).toMatchObject({ status: 'success', err: '' });
+    const id = op.body.metadata.resources.instances[0].split('/').pop();
+    expect((await api('GET', `/ams/1.0/instances/${id}`)).body.metadata).toMatchObject({ status: 'running', node: 'node-b' });
+    const byName = Object.fromEntries(((await api('GET', '/ams/1.0/nodes')).body.metadata as { name: string; status: string }[]).map((n) => [n.name, n.status]));
+    expect(byName).toEqual({ 'node-a': 'offline', 'node-b': 'online' });
+    expect(nodes[1].app.get(NodeRuntime).list().map((i) => i.instance_id)).toEqual([id]);
+    const del = await api('DELETE', `/ams/1.0/instances/${id}?force=true`);
+    expect((await api('GET', `${del.body.operation}/wait?timeout=60`)).body.metadata.status).toBe('success');
+  });
+});

@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import {
   conflict,
   DomainError,
+  ErrorCode,
   InstanceSessionRequest,
   InstanceStatus,
   InstanceStatusEvent,
@@ -28,6 +29,8 @@ import { SessionInstanceLaunchDto } from './launch-instance.dto';
 /** How long a node may take to bring an instance up (spawn, first encoded packet). */
 export const INSTANCE_START_TIMEOUT_MS = 30_000;
 const ACTIVE: InstanceStatus[] = ['prepared', 'started', 'running'];
+/** Errors that say a node (or the bus to it) did not answer, not that it refused. */
+const UNREACHABLE: ErrorCode[] = ['unavailable', 'timeout', 'no_responder'];
 const LIFECYCLE_ACTION: Record<InstanceStatus, string> = {
   created: 'instance-created',
   prepared: 'instance-prepared',
@@ -202,7 +205,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
     if (req.no_start) {
       this.operations.run(operation.id, async () => undefined);
     } else {
-      this.operations.run(operation.id, () => this.bringUp(instance.id));
+      this.operations.run(operation.id, () => this.bringUp(instance.id, req.node === undefined));
     }
     return { instance: toView(instance), operation };
   }
@@ -379,11 +382,12 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
    * prepared → (node starts it) → started → (node reports) → running. From where the instance is:
    * a resumed launch may find it prepared (the node may or may not have it) or started.
    */
-  private bringUp(id: string): Promise<void> {
-    return this.working(id, () => this.bringUpNow(id));
+  private bringUp(id: string, movable = false): Promise<void> {
+    return this.working(id, () => this.bringUpNow(id, movable));
   }
 
-  private async bringUpNow(id: string): Promise<void> {
+  /** `movable`: placed by AMS (not pinned to its node), so a node that does not answer can be left for another. */
+  private async bringUpNow(id: string, movable: boolean): Promise<void> {
     const instance = await this.require(id);
     if (instance.status === 'running') return;
     const target = await this.apps.resolveLaunchable(instance.app, instance.appVersion).catch(() => null);
@@ -410,6 +414,20 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
         await this.rpc.request(nodePattern(instance.node, 'start'), request, { timeoutMs: INSTANCE_START_TIMEOUT_MS });
       } catch (e) {
         const error = DomainError.from(e);
+        if (movable && UNREACHABLE.includes(error.code)) {
+          // A dead node still looks online until its heartbeats are 30 s old, and as the emptiest
+          // it won every placement: it is offline from now (a live one's next heartbeat says
+          // otherwise), and this instance goes to another node if one has room.
+          running.cancel();
+          await this.nodes.markUnreachable(instance.node, error.message);
+          const moved = await this.replace(id).catch((e2: unknown) => DomainError.from(e2));
+          if (!(moved instanceof DomainError)) {
+            this.logger.warn(`instance ${id}: node ${instance.node} did not answer (${error.message}); starting it on ${moved} instead`);
+            return this.bringUpNow(id, false);
+          }
+          await this.transition(id, 'error', ACTIVE, `node ${instance.node} could not start it: ${error.message}; and no other node can: ${moved.message}`);
+          throw error;
+        }
         // Started by a launch that a restart interrupted: it is there, wait for it as for any.
         if (!(instance.status === 'prepared' && error.code === 'conflict')) {
           running.cancel();
@@ -428,6 +446,20 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
       const now = await this.require(id);
       throw new DomainError('internal', `instance ${id} is ${now.status}: ${now.statusMessage}`);
     }
+  }
+
+  /** Places a prepared instance again (its node did not answer); returns the new node. */
+  private async replace(id: string): Promise<string> {
+    const moved = await this.tx.run(async (m) => {
+      const repo = m.getRepository(Instance);
+      const i = await repo.findOne({ where: { id }, ...forUpdate(m) });
+      if (!i || i.status !== 'prepared') throw conflict(`instance ${id} is ${i?.status ?? 'gone'}`);
+      i.node = await this.nodes.pickNode(m, i.cpus, i.memory);
+      i.updatedAt = nowIso();
+      return repo.save(i);
+    });
+    this.announce(moved);
+    return moved.node!;
   }
 
   private bringDown(id: string, force = false): Promise<void> {

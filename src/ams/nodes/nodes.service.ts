@@ -129,6 +129,12 @@ export class NodesService {
     throw new DomainError('insufficient_capacity', `no node can take this instance: ${reasons.join('; ')}`);
   }
 
+  /** A node that did not answer a request is offline until its next heartbeat. */
+  async markUnreachable(name: string, why: string): Promise<void> {
+    const updated = await this.nodes.update({ name, status: 'online' }, { status: 'offline' });
+    if (updated.affected) this.logger.warn(`node ${name} is offline: it did not answer (${why})`);
+  }
+
   /** Marks nodes that stopped sending heartbeats as offline; returns those that just went. */
   async markStale(now = Date.now()): Promise<{ name: string; lastSeen: string }[]> {
     const gone: { name: string; lastSeen: string }[] = [];
