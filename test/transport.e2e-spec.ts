@@ -283,3 +283,42 @@ describe('a launch placed on a node that died', () => {
     expect((await api('GET', `${del.body.operation}/wait?timeout=60`)).body.metadata.status).toBe('success');
   });
 });
+
+describe('a session placed in a region whose agent died', () => {
+  // A dead agent stayed selectable for 30 s with no failover to another region, and ties (two
+  // agents in front of one AMS report the same capacity) always went to the first.
+  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  let control: RunningApp;
+  let farAgent: RunningApp;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    const shared = { STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url };
+    control = await startApp({ ...shared, STREAMSTACK_ROLES: 'gateway,agent,ams,node', STREAMSTACK_REGION: 'near' });
+    farAgent = await startApp({ ...shared, STREAMSTACK_ROLES: 'agent', STREAMSTACK_REGION: 'far' });
+  });
+  afterAll(async () => {
+    await farAgent?.close();
+    await control?.close();
+    await nats?.stop();
+  });
+
+  it('launches in a region that answers, and forgets the dead one at once', async () => {
+    const admin = client(control.url, ADMIN_TOKEN);
+    await eventually(async () => ((await admin('GET', '/1.0/regions')).body.metadata ?? []).length === 2, 20_000);
+    await admin('POST', '/ams/1.0/applications', { body: testPatternManifest('anywhere') });
+    const alice = client(control.url, (await admin('POST', '/1.0/accounts', { body: { name: 'alice', role: 'client' } })).body.metadata.token);
+    await farAgent.close(); // still registered for up to 30 s
+    // Two sessions: the tied regions are taken in turn, so one of them is placed in "far" first.
+    for (let k = 0; k < 2; k++) {
+      const created = await alice('POST', '/1.0/sessions', { body: { app: 'anywhere', screen: { width: 800, height: 600 } } });
+      expect(created.status).toBe(201);
+      expect(created.body.metadata.region).toBe('near');
+      await alice('DELETE', `/1.0/sessions/${created.body.metadata.id}`);
+    }
+    expect((await admin('GET', '/1.0/regions')).body.metadata).toEqual([{ name: 'near' }]);
+    // Asked for by name, a dead region is an error that says so (no silent move).
+    const pinned = await alice('POST', '/1.0/sessions', { body: { app: 'anywhere', region: 'far' } });
+    expect(pinned.status).toBe(503);
+  });
+});

@@ -25,4 +25,14 @@ describe('AgentsService.pick', () => {
   it('with no agent at all still says that none has registered', () => {
     expect(() => agents().pick('')).toThrow(/no agent has registered/);
   });
+
+  it('takes tied agents in turn (two agents in front of one AMS report the same), and forgets a dead region', () => {
+    const a = agents();
+    a.register({ agent_id: 'r1-a', region: 'r1', capacity: cap(4), load: cap(1) });
+    a.register({ agent_id: 'r2-a', region: 'r2', capacity: cap(4), load: cap(1) });
+    expect([a.pick(''), a.pick(''), a.pick(''), a.pick('')].map((x) => x.region)).toEqual(['r1', 'r2', 'r1', 'r2']);
+    a.forgetRegion('r2');
+    expect(a.regions()).toEqual(['r1']);
+    expect([a.pick(''), a.pick('')].map((x) => x.region)).toEqual(['r1', 'r1']);
+  });
 });

@@ -30,6 +30,7 @@ export interface AgentInfo {
 export class AgentsService {
   private readonly logger = new Logger('agents');
   private readonly agents = new Map<string, AgentInfo>();
+  private turn = 0;
 
   constructor(private readonly clock: Clock) {}
 
@@ -78,8 +79,20 @@ export class AgentsService {
           : 'no agent has registered with the gateway yet',
       );
     }
+    // The most free CPU; ties (two agents in front of one AMS report the same) in turn, not always the first.
     const free = (a: AgentInfo) => a.capacity.cpus - a.load.cpus;
-    return candidates.reduce((best, a) => (free(a) > free(best) ? a : best));
+    const most = Math.max(...candidates.map(free));
+    const tied = candidates.filter((a) => free(a) === most);
+    return tied[this.turn++ % tied.length];
+  }
+
+  /** Nothing answers for `region` any more (its agents are gone): drop them now, not 30 s later. */
+  forgetRegion(region: string): void {
+    for (const [id, a] of this.agents) {
+      if (a.region !== region) continue;
+      this.agents.delete(id);
+      this.logger.warn(`agent ${id} (${region}) forgotten: nothing answers for its region`);
+    }
   }
 
   regions(): string[] {

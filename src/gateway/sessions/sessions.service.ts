@@ -103,7 +103,7 @@ export class SessionsService {
   async create(caller: Caller, req: CreateSessionDto): Promise<SessionWithSignalling> {
     const idle = req.idle_time_min ?? 0;
     if (req.joinable && idle <= 0) throw invalid('joinable sessions need idle_time_min > 0');
-    const region = this.agents.pick(req.region ?? '').region;
+    let region = this.agents.pick(req.region ?? '').region;
     const now = this.now();
     const session = await this.sessions.save(
       this.sessions.create({
@@ -142,12 +142,26 @@ export class SessionsService {
       extra_data: req.extra_data,
     };
     let reply: SessionLaunchReply;
-    try {
-      reply = await this.rpc.request<SessionLaunchReply>(agentPattern(region, 'session.launch'), launch);
-    } catch (e) {
-      // Nothing was launched: the session never existed.
-      await this.sessions.delete({ id: session.id });
-      throw DomainError.from(e);
+    for (;;) {
+      try {
+        reply = await this.rpc.request<SessionLaunchReply>(agentPattern(region, 'session.launch'), launch);
+        break;
+      } catch (e) {
+        const err = DomainError.from(e);
+        // Nobody serves the region: its agents died (they stay registered up to 30 s). Another
+        // region takes the session when the caller did not ask for this one.
+        const next = err.code === 'no_responder' ? this.failover(region, req.region) : null;
+        if (next === null) {
+          // Nothing was launched: the session never existed.
+          await this.sessions.delete({ id: session.id });
+          throw err;
+        }
+        this.logger.warn(`session ${session.id}: region ${region} did not answer; launching in ${next}`);
+        region = next;
+        await this.update(session.id, (s) => {
+          s.region = next;
+        });
+      }
     }
     const updated = await this.update(session.id, (s) => {
       s.instanceId = reply.instance_id;
@@ -157,6 +171,17 @@ export class SessionsService {
     this.logger.log(`session ${session.id} created for ${session.app} in ${region} (instance ${reply.instance_id})`);
     if (reply.status === 'running') await this.markActive(session.id);
     return this.withSignalling(updated ?? session);
+  }
+
+  /** After `dead` did not answer: forgets its agents; another region unless `asked` pins one, else null. */
+  private failover(dead: string, asked: string | undefined): string | null {
+    this.agents.forgetRegion(dead);
+    if (asked) return null;
+    try {
+      return this.agents.pick('').region;
+    } catch {
+      return null;
+    }
   }
 
   /** A session for an instance that AMS launched with streaming on (owned by admins). */
