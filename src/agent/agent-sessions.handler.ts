@@ -1,7 +1,7 @@
 import { Controller, Type } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { agentPattern, InstanceSessionDto, Patterns, SessionLaunchDto, SessionLaunchReply } from '@streamstack/contracts';
+import { agentPattern, DomainError, InstanceSessionDto, Patterns, SessionLaunchDto, SessionLaunchReply } from '@streamstack/contracts';
 import { RpcClient } from '@streamstack/transport';
 import { IsString } from 'class-validator';
 import { StreamstackConfig } from '../config/config.schema';
@@ -27,9 +27,22 @@ export function agentSessionsHandler(region: string): Type<unknown> {
       private readonly config: StreamstackConfig,
     ) {}
 
+    /**
+     * A request to this region's AMS. Its "nobody answers" is this agent's `unavailable`: to the
+     * gateway a `no_responder` means the region's agents are gone (and it fails over).
+     */
+    private async ams<T>(pattern: string, data: unknown): Promise<T> {
+      try {
+        return await this.rpc.request<T>(pattern, data);
+      } catch (e) {
+        const err = DomainError.from(e);
+        throw err.code === 'no_responder' ? new DomainError('unavailable', `region ${region}: ${err.message}`) : err;
+      }
+    }
+
     @MessagePattern(agentPattern(region, 'session.launch'))
     async launch(@Payload() req: SessionLaunchDto): Promise<SessionLaunchReply> {
-      const { instance } = await this.rpc.request<{ instance: InstanceView }>(Patterns.amsInstanceLaunch, {
+      const { instance } = await this.ams<{ instance: InstanceView }>(Patterns.amsInstanceLaunch, {
         app: req.app,
         ...(req.app_version !== undefined ? { app_version: req.app_version } : {}),
         screen: req.screen,
@@ -41,7 +54,7 @@ export function agentSessionsHandler(region: string): Type<unknown> {
 
     @MessagePattern(agentPattern(region, 'session.terminate'))
     async terminate(@Payload() req: TerminateSessionDto): Promise<null> {
-      await this.rpc.request(Patterns.amsInstanceDelete, { id: req.instance_id, force: true });
+      await this.ams(Patterns.amsInstanceDelete, { id: req.instance_id, force: true });
       return null;
     }
 
