@@ -82,6 +82,8 @@ describe.each(['local', 'nats'] as const)('AMS message patterns over the %s tran
       ['agent.local.session.launch', { app: 'over-the-wire' }, ['session_id must be a string', 'screen should not be null or undefined']],
       ['agent.instance.session', { instance_id: 'i1', app: 'over-the-wire', app_version: 1, screen, sneaky: 1 }, ['node must be a string', 'sneaky should not exist']],
       ['gateway.session.create', { instance_id: 'i1', app: 'over-the-wire', app_version: 0, node: null, region: 'Local!', screen }, ['app_version must not be less than 1', 'region must be lowercase letters']],
+      ['agent.register', { agent_id: 'a1', region: 'local', capacity: { cpus: 1, memory: 1, instances: 1 }, load: { cpus: 0, memory: 0, instances: 0 }, ams_error: 'x'.repeat(501) }, ['ams_error must be shorter than or equal to 500 characters']],
+      ['ams.node.register', { name: 'n9', address: 'a', cpus: 1, memory: 1, instances: [1] }, ['each value in instances must be a string']],
     ];
     for (const [pattern, payload, messages] of cases) {
       const err = await rejection(rpc.request(pattern, payload));
@@ -96,6 +98,7 @@ describe.each(['local', 'nats'] as const)('AMS message patterns over the %s tran
     await new Promise((r) => setTimeout(r, 200));
     expect((await api('GET', '/1.0/sessions')).body.metadata.length).toBe(sessionsBefore);
     expect((await api('GET', '/ams/1.0/instances')).body.metadata.length).toBe(instancesBefore);
+    expect(((await api('GET', '/ams/1.0/nodes')).body.metadata as { name: string }[]).map((n) => n.name)).not.toContain('n9');
     expect((await api('GET', '/1.0/status')).status).toBe(200);
   });
 

@@ -55,6 +55,14 @@ export function toDomainError(err: unknown, pattern: string): DomainError {
 }
 
 /**
+ * A request its target never answered (gone, hung, or the bus down), as against one it refused:
+ * worth retrying later or elsewhere.
+ */
+export function unanswered(err: DomainError): boolean {
+  return err.code === 'unavailable' || err.code === 'timeout' || err.code === 'no_responder';
+}
+
+/**
  * What it means that nothing answered `pattern`, in words an operator can act on (which role is
  * not running or not reachable), the subject in brackets for whoever reads the code.
  */

@@ -3,7 +3,6 @@ import { InjectRepository } from '@nestjs/typeorm';
 import {
   conflict,
   DomainError,
-  ErrorCode,
   InstanceSessionRequest,
   InstanceStatus,
   InstanceStatusEvent,
@@ -15,7 +14,7 @@ import {
   Patterns,
 } from '@streamstack/contracts';
 import { forUpdate, newId, nowIso, TransactionRunner } from '@streamstack/persistence';
-import { RpcClient, TransportService } from '@streamstack/transport';
+import { RpcClient, TransportService, unanswered } from '@streamstack/transport';
 import { EventEmitter } from 'node:events';
 import { In, Repository } from 'typeorm';
 import { ApplicationsService } from '../applications/applications.service';
@@ -29,8 +28,6 @@ import { SessionInstanceLaunchDto } from './launch-instance.dto';
 /** How long a node may take to bring an instance up (spawn, first encoded packet). */
 export const INSTANCE_START_TIMEOUT_MS = 30_000;
 const ACTIVE: InstanceStatus[] = ['prepared', 'started', 'running'];
-/** Errors that say a node (or the bus to it) did not answer, not that it refused. */
-const UNREACHABLE: ErrorCode[] = ['unavailable', 'timeout', 'no_responder'];
 const LIFECYCLE_ACTION: Record<InstanceStatus, string> = {
   created: 'instance-created',
   prepared: 'instance-prepared',
@@ -414,7 +411,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
         await this.rpc.request(nodePattern(instance.node, 'start'), request, { timeoutMs: INSTANCE_START_TIMEOUT_MS });
       } catch (e) {
         const error = DomainError.from(e);
-        if (movable && UNREACHABLE.includes(error.code)) {
+        if (movable && unanswered(error)) {
           // A dead node still looks online until its heartbeats are 30 s old, and as the emptiest
           // it won every placement: it is offline from now (a live one's next heartbeat says
           // otherwise), and this instance goes to another node if one has room.

@@ -5,7 +5,6 @@ import {
   ClientStateEvent,
   conflict,
   DomainError,
-  ErrorCode,
   InstanceSessionRequest,
   InstanceStatusEvent,
   invalid,
@@ -14,7 +13,7 @@ import {
   SessionLaunchRequest,
 } from '@streamstack/contracts';
 import { forUpdate, newId, TransactionRunner } from '@streamstack/persistence';
-import { RpcClient } from '@streamstack/transport';
+import { RpcClient, unanswered } from '@streamstack/transport';
 import { EventEmitter } from 'node:events';
 import { FindOptionsWhere, In, Repository } from 'typeorm';
 import { Caller } from '../../common/auth/auth.decorators';
@@ -29,8 +28,6 @@ import { CreateSessionDto, ListSessionsQuery } from './session.dto';
 /** An ephemeral session whose client left is ended after this, unless the client came back. */
 export const EPHEMERAL_GRACE_MS = 10_000;
 const LIVE: SessionStatus[] = ['created', 'active'];
-/** Errors that say the region's agent or AMS did not answer (not that the request was wrong). */
-const UNREACHABLE: ErrorCode[] = ['unavailable', 'timeout', 'no_responder'];
 /** A termination waiting for its region is tried again this often (by the reaper). */
 export const TERMINATE_RETRY_MS = 5000;
 
@@ -271,7 +268,7 @@ export class SessionsService {
         await this.rpc.request(agentPattern(session.region, 'session.terminate'), { instance_id: session.instanceId });
       } catch (e) {
         const err = DomainError.from(e);
-        if (UNREACHABLE.includes(err.code)) {
+        if (unanswered(err)) {
           // The region's agent or AMS is down: the session ends for its users now, and its
           // instance is deleted once they answer again (reap() retries), never left running.
           const pending = (await this.update(id, (s) => {
