@@ -70,6 +70,8 @@ const DEFAULT_DTLS_SETUP: DtlsSetup = 'active';
 const LOCAL_DESCRIPTION_POLL_MS = 10;
 const LOCAL_DESCRIPTION_TIMEOUT_MS = 3000;
 const MAX_QUEUED_CANDIDATES = 100;
+/** How long a closed peer's connection outlives its channels, for the client to finish closing them. */
+const CLOSE_LINGER_MS = 1000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const INVALID_CONTROL_LOG_EVERY = 100;
 /**
@@ -376,10 +378,18 @@ export class StreamerPeer implements MediaSink {
       `closing (${reason}); ${summary || 'no media'}; nack ${this.counters.nack} (${this.counters.nackedPackets} pkts), pli ${this.counters.pli}, fir ${this.counters.fir}`,
     );
     this.closeOwned();
-    try {
-      this.pc?.close();
-    } catch (e) {
-      this.log('warn', `closing the peer connection: ${(e as Error).message}`);
+    // The channels' stream resets go out now; the client answers each with its own reset, which
+    // only completes (its channel 'closed', not stuck 'closing' until ICE times out) while our
+    // association still lives. So the connection itself closes a moment later.
+    const pc = this.pc;
+    if (pc) {
+      setTimeout(() => {
+        try {
+          pc.close();
+        } catch (e) {
+          this.log('warn', `closing the peer connection: ${(e as Error).message}`);
+        }
+      }, CLOSE_LINGER_MS).unref();
     }
     // Drop every reference so the native objects can go.
     this.pc = null;
