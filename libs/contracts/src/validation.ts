@@ -36,3 +36,9 @@ export const EDGE_VALIDATION_OPTIONS = {
 /** class-transformer: `?force=true` / `1` / `false` / `0` in a query string as a boolean. */
 export const booleanFromQuery = ({ value }: { value: unknown }) =>
   value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value;
+
+/**
+ * class-transformer: a number in a query string. Only strings convert: `?limit[a]=1` hands over
+ * an object (which `Number()` may throw on) and must fail validation, not the request.
+ */
+export const numberFromQuery = ({ value }: { value: unknown }) => (typeof value === 'string' ? Number(value) : value);

@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { Limits } from '@streamstack/contracts';
-import { Type } from 'class-transformer';
+import { Limits, numberFromQuery } from '@streamstack/contracts';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 import { RequireRole } from '../../common/auth/auth.decorators';
 import { ListResult } from '../../common/http/envelope';
@@ -10,7 +10,7 @@ import { OperationsService } from './operations.service';
 export class WaitQuery {
   @ApiPropertyOptional({ description: 'seconds to wait at most', default: 30, maximum: Limits.operationWaitMaxSeconds })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(numberFromQuery)
   @IsInt()
   @Min(0)
   @Max(Limits.operationWaitMaxSeconds)

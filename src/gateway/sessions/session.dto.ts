@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { booleanFromQuery, IsName, Limits, ScreenDto } from '@streamstack/contracts';
+import { booleanFromQuery, IsName, Limits, numberFromQuery, ScreenDto } from '@streamstack/contracts';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -80,7 +80,7 @@ export class ListSessionsQuery {
 
   @ApiPropertyOptional({ default: 100, maximum: Limits.listLimitMax })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(numberFromQuery)
   @IsInt()
   @Min(1)
   @Max(Limits.listLimitMax)
@@ -88,7 +88,7 @@ export class ListSessionsQuery {
 
   @ApiPropertyOptional({ default: 0, maximum: Limits.listOffsetMax })
   @IsOptional()
-  @Type(() => Number)
+  @Transform(numberFromQuery)
   @IsInt()
   @Min(0)
   @Max(Limits.listOffsetMax)

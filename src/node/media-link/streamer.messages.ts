@@ -198,7 +198,14 @@ function checkVideo(v: unknown): void {
 
 /** Throws naming the first bad field; returns the config with defaults filled in. */
 export function parseStreamerConfig(raw: unknown): StreamerConfig {
-  const c = typeof raw === 'string' ? (JSON.parse(raw) as unknown) : raw;
+  let c = raw;
+  if (typeof raw === 'string') {
+    try {
+      c = JSON.parse(raw) as unknown;
+    } catch {
+      throw new Error('streamer config is not valid JSON');
+    }
+  }
   if (!isObject(c)) throw new Error('streamer config must be a JSON object');
   for (const key of ['fps', 'width', 'height'] as const) {
     if (!Number.isInteger(c[key]) || (c[key] as number) <= 0) throw new Error(`config.${key} must be a positive integer`);
