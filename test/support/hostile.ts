@@ -4,12 +4,12 @@ import fc from 'fast-check';
  * Hostile input for the fuzz suite: the property tests of every DTO and parser (unit specs)
  * and the HTTP + signalling fuzzer against the running stack (test/fuzz.e2e-spec.ts).
  *
- * FUZZ_SEED replays a run (each run prints its seed); FUZZ_RUNS scales how many cases each
- * property and the fuzzer try (the defaults keep `npm test` within its budget).
+ * FUZZ_SEED replays a run (each run prints its seed); FUZZ_SCALE multiplies how many cases each
+ * property and the fuzzer try (the defaults, scale 1, keep `npm test` within its budget).
  */
 
 export const FUZZ_SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
-const SCALE = process.env.FUZZ_RUNS ? Number(process.env.FUZZ_RUNS) / 1000 : 1;
+const SCALE = Number(process.env.FUZZ_SCALE ?? 1);
 
 /** fast-check parameters for a property worth `runs` cases by default. */
 export const fuzzParams = (runs: number): fc.Parameters<unknown> => ({ seed: FUZZ_SEED, numRuns: Math.max(1, Math.round(runs * SCALE)) });

@@ -23,6 +23,7 @@ import {
 } from '../../ams/instances/launch-instance.dto';
 import { WaitQuery } from '../../ams/operations/operations.controller';
 import { NodeRegistrationDto, NodeReportDto } from '../../ams/nodes/node-registration.dto';
+import { UpdateNodeDto } from '../../ams/nodes/nodes.controller';
 import { CreateAccountDto, VerifyTokenDto } from '../../gateway/accounts/create-account.dto';
 import { AgentRegistrationDto } from '../../gateway/regions/agent-registration.dto';
 import { CreateSessionDto, DeleteSessionQuery, DeleteSessionsDto, JoinSessionDto, ListSessionsQuery } from '../../gateway/sessions/session.dto';
@@ -49,6 +50,7 @@ const BODIES: Array<[Type<unknown>, unknown]> = [
   [PublishVersionDto, { published: true }],
   [LaunchInstanceDto, { app: 'test-pattern', app_version: 2, node: 'n1', enable_streaming: true, screen, user_data: 'x', no_start: false }],
   [UpdateInstanceDto, { desired_status: 'stopped' }],
+  [UpdateNodeDto, { unschedulable: true }],
 ];
 
 const RPC_PAYLOADS: Array<[Type<unknown>, unknown]> = [
