@@ -3,7 +3,9 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TransportModule } from '@streamstack/transport';
 import { AgentModule } from './agent/agent.module';
 import { AmsModule } from './ams/ams.module';
+import { AccountEventsHandler } from './common/auth/account-events.handler';
 import { AuthGuard } from './common/auth/auth.guard';
+import { TokenVerifier } from './common/auth/token-verifier';
 import { Clock } from './common/clock';
 import { EnvelopeInterceptor } from './common/http/envelope.interceptor';
 import { HttpExceptionFilter } from './common/http/http-exception.filter';
@@ -31,18 +33,19 @@ export class CoreModule implements NestModule {
         DatabaseModule.forRoot({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, synchronize: options.synchronize }),
         TransportModule.forRoot({ kind: config.transport, natsServers: config.natsServers, requestTimeoutMs: config.rpcTimeoutMs, name: `streamstack-${config.roles.join('+')}` }),
       ],
-      controllers: [StatusController, MetricsController],
+      controllers: [StatusController, MetricsController, AccountEventsHandler],
       providers: [
         Clock,
         MetricsService,
         UpgradeRouter,
+        TokenVerifier,
         AuthGuard,
         { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_PIPE, useFactory: validationPipe },
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
       ],
-      exports: [Clock, MetricsService, UpgradeRouter, AuthGuard],
+      exports: [Clock, MetricsService, UpgradeRouter, AuthGuard, TokenVerifier],
     };
   }
 

@@ -199,6 +199,47 @@ describe('/1.0/status in the split shape reports each dependency', () => {
   });
 });
 
+describe('tokens in the split shape: each HTTP role verifies them, through a bus or gateway outage', () => {
+  // With NATS down every authenticated call on every process answered 503, plain reads too.
+  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  let gateway: RunningApp;
+  let ams: RunningApp;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    const shared = { STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url };
+    gateway = await startApp({ ...shared, STREAMSTACK_ROLES: 'gateway,agent' });
+    ams = await startApp({ ...shared, STREAMSTACK_ROLES: 'ams' });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await ams?.close();
+    await nats?.stop();
+  });
+
+  it("AMS stops trusting a revoked account's token as soon as the gateway revokes it", async () => {
+    const ops = (await client(gateway.url, ADMIN_TOKEN)('POST', '/1.0/accounts', { body: { name: 'ops', role: 'admin' } })).body.metadata;
+    const asOps = client(ams.url, ops.token);
+    expect((await asOps('GET', '/ams/1.0/applications')).status).toBe(200);
+    expect((await client(gateway.url, ADMIN_TOKEN)('DELETE', '/1.0/accounts/ops')).status).toBe(200);
+    await eventually(async () => (await asOps('GET', '/ams/1.0/applications')).status === 401, 5000);
+  });
+
+  it('with NATS down: the gateway still verifies against its accounts, AMS trusts the tokens it already verified, and refuses others clearly', async () => {
+    expect((await client(ams.url, ADMIN_TOKEN)('GET', '/ams/1.0/applications')).status).toBe(200);
+    const later = (await client(gateway.url, ADMIN_TOKEN)('POST', '/1.0/accounts', { body: { name: 'later', role: 'admin' } })).body.metadata;
+    await nats.stop();
+    const onGateway = await client(gateway.url, ADMIN_TOKEN)('GET', '/1.0/sessions');
+    expect(onGateway.status).toBe(200);
+    const onAms = await client(ams.url, ADMIN_TOKEN)('GET', '/ams/1.0/applications');
+    expect(onAms.status).toBe(200);
+    // A token AMS never saw cannot be checked while the gateway cannot be asked: 503, saying why.
+    const unknown = await client(ams.url, later.token)('GET', '/ams/1.0/applications');
+    expect(unknown.status).toBe(503);
+    expect(unknown.body.error).toMatch(/gateway|message bus|nats/i);
+  });
+});
+
 describe("a session deleted while its region's AMS is down", () => {
   // DELETE answered 503 and left the session `error` with its instance running; nothing retried.
   let nats: Awaited<ReturnType<typeof startNatsServer>>;

@@ -5,6 +5,7 @@
 export const Patterns = {
   // gateway
   accountVerify: 'gateway.account.verify', // request: any role -> gateway
+  accountRevoked: 'gateway.account.revoked', // event: gateway -> everyone {id}: forget what you remember of its tokens
   agentRegister: 'agent.register', // request: agent -> gateway
   agentHeartbeat: 'agent.heartbeat', // event: agent -> gateway
   gatewaySessionCreate: 'gateway.session.create', // request: agent -> gateway (a stream-enabled instance needs a session)

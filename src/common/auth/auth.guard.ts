@@ -1,22 +1,22 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError, Patterns } from '@streamstack/contracts';
-import { RpcClient } from '@streamstack/transport';
+import { DomainError } from '@streamstack/contracts';
 import type { Request } from 'express';
 import type { AccountRole } from '../../gateway/accounts/account.entity';
 import { Caller, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators';
 import { hashToken, tokenFromRequest } from './credentials';
+import { TokenVerifier } from './token-verifier';
 
 /**
- * Authenticates every HTTP route that is not @Public(). The gateway owns the accounts; any role
- * asks it through `gateway.account.verify` with the token's hash, so the same guard works in
- * one process and split over NATS.
+ * Authenticates every HTTP route that is not @Public(). The gateway owns the accounts; the
+ * TokenVerifier reads them in its process and asks it over the bus (remembering the answer)
+ * in any other, so the same guard works in one process and split over NATS.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly rpc: RpcClient,
+    private readonly tokens: TokenVerifier,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -38,7 +38,7 @@ export class AuthGuard implements CanActivate {
     if (!token) {
       throw new DomainError('unauthorized', 'missing credentials: send "Authorization: Bearer <token>" or "Macaroon root=<token>"');
     }
-    const caller = await this.rpc.request<Caller | null>(Patterns.accountVerify, { token_hash: hashToken(token) });
+    const caller = await this.tokens.verify(hashToken(token));
     if (!caller) throw new DomainError('unauthorized', 'invalid or revoked token');
     return caller;
   }

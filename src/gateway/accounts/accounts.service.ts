@@ -1,10 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { conflict, notFound } from '@streamstack/contracts';
+import { conflict, notFound, Patterns } from '@streamstack/contracts';
 import { newId, nowIso } from '@streamstack/persistence';
 import { randomBytes } from 'node:crypto';
+import { RpcClient } from '@streamstack/transport';
 import { Repository } from 'typeorm';
 import { hashToken } from '../../common/auth/credentials';
+import { TokenVerifier } from '../../common/auth/token-verifier';
 import { Account, AccountRole } from './account.entity';
 
 export const BOOTSTRAP_ADMIN = 'admin';
@@ -22,10 +24,19 @@ export const toView = (a: Account): AccountView => ({ id: a.id, name: a.name, ro
 const newToken = () => randomBytes(32).toString('base64url');
 
 @Injectable()
-export class AccountsService {
+export class AccountsService implements OnModuleInit {
   private readonly logger = new Logger('accounts');
 
-  constructor(@InjectRepository(Account) private readonly accounts: Repository<Account>) {}
+  constructor(
+    @InjectRepository(Account) private readonly accounts: Repository<Account>,
+    private readonly tokens: TokenVerifier,
+    private readonly rpc: RpcClient,
+  ) {}
+
+  /** This process's HTTP routes verify tokens here, with no bus in between. */
+  onModuleInit(): void {
+    this.tokens.useLocal(this);
+  }
 
   /** Creates an account; the token is returned once and never stored. */
   async create(name: string, role: AccountRole): Promise<AccountView & { token: string }> {
@@ -47,7 +58,15 @@ export class AccountsService {
     const account = await this.accounts.findOne({ where: [{ id: idOrName }, { name: idOrName }] });
     if (!account) throw notFound('account', idOrName);
     await this.accounts.delete({ id: account.id });
+    this.rpc.emit(Patterns.accountRevoked, { id: account.id });
     this.logger.log(`account ${account.name} revoked`);
+  }
+
+  /** The id of the account named `name`; not_found names it. */
+  async idOf(name: string): Promise<string> {
+    const account = await this.accounts.findOneBy({ name });
+    if (!account) throw notFound('account', name);
+    return account.id;
   }
 
   async verify(tokenHash: string): Promise<AccountView | null> {
