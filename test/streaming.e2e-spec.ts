@@ -196,6 +196,41 @@ describe('streaming to real Chromium (PROTOCOL.md §3-§5, §9)', () => {
     expect((await snapshot(second.page)).errors).toEqual([]);
   });
 
+  it("streams an instance launched at AMS with enable_streaming to the clients of the account it names, and only to them", async () => {
+    const bob = client(stack.url, (await admin('POST', '/1.0/accounts', { body: { name: 'bob', role: 'client' } })).body.metadata.token);
+    const launched = await admin('POST', '/ams/1.0/instances', { body: { app: 'pattern', enable_streaming: true, stream_account: 'alice', screen: SCREEN } });
+    expect(launched.status).toBe(202);
+    const instanceId = String(launched.body.metadata.resources.instances[0]).split('/').pop();
+    const sessionId = (await admin('GET', `/ams/1.0/instances/${instanceId}`)).body.metadata.session_id;
+    expect(sessionId).toBeTruthy();
+    made.push(sessionId);
+    await eventually(async () => (await sessionOf(sessionId)).status === 'active', 30_000);
+
+    // Alice's account sees it among her sessions and may join it; Bob's does not know it exists.
+    expect((await alice('GET', '/1.0/sessions')).body.metadata.map((s: { id: string }) => s.id)).toContain(sessionId);
+    expect((await bob('GET', `/1.0/sessions/${sessionId}`)).status).toBe(404);
+    expect((await bob('POST', `/1.0/sessions/${sessionId}/join`, { body: {} })).status).toBe(404);
+    const joined = await alice('POST', `/1.0/sessions/${sessionId}/join`, { body: {} });
+    expect(joined.status).toBe(200);
+    const p = await newPage();
+    await connect(p.page, joined.body.metadata);
+    await waitFirstFrame(p.page);
+    await waitForStats(p.page, (s) => s.video?.framesDecoded >= 10 && s.video?.frameWidth === SCREEN.width);
+  });
+
+  it('refuses a stream account that does not exist, or one without enable_streaming, and leaves no instance behind', async () => {
+    const before = (await admin('GET', '/ams/1.0/instances')).body.metadata.length;
+    const unknown = await admin('POST', '/ams/1.0/instances', { body: { app: 'pattern', enable_streaming: true, stream_account: 'nobody' } });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error).toMatch(/account "nobody" not found/);
+    const alone = await admin('POST', '/ams/1.0/instances', { body: { app: 'pattern', stream_account: 'alice' } });
+    expect(alone.status).toBe(400);
+    expect(alone.body.error).toMatch(/stream_account needs enable_streaming/);
+    const malformed = await admin('POST', '/ams/1.0/instances', { body: { app: 'pattern', enable_streaming: true, stream_account: 'Not A Name' } });
+    expect(malformed.status).toBe(400);
+    expect((await admin('GET', '/ams/1.0/instances')).body.metadata.length).toBe(before);
+  });
+
   it('stops the stream and reaps every process of the instance when the session is deleted', async () => {
     const { session, p } = await streamingSession();
     const { instance_id } = await sessionOf(session.id);

@@ -127,6 +127,8 @@ export interface InstanceSessionRequest {
   node: string | null;
   region: string;
   screen: DisplaySpec & { density: number };
+  /** The account whose clients may join the session (its name); absent: admins only. */
+  account?: string;
 }
 
 /** node -> gateway `gateway.session.client-state`. */

@@ -47,6 +47,7 @@ export class InstanceSessionDto implements Omit<InstanceSessionRequest, 'region'
   @IsInt() @Min(1) app_version: number;
   @Nullable() @IsString() node: string | null;
   @IsDefined() @ValidateNested() @Type(() => StreamScreenDto) screen: StreamScreenDto;
+  @IsOptional() @IsName('account') account?: string;
 }
 
 /** agent -> gateway `gateway.session.create`: the same, with the agent's region. */

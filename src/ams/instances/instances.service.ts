@@ -159,6 +159,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   async launch(req: SessionInstanceLaunchDto): Promise<InstanceOperation> {
+    if (req.stream_account !== undefined && req.enable_streaming !== true) throw invalid('stream_account needs enable_streaming: true');
     const target = await this.apps.resolveLaunchable(req.app, req.app_version);
     const { manifest } = target;
     const screen = {
@@ -195,7 +196,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
       );
     });
     if (instance.enableStreaming && !instance.sessionId) {
-      instance.sessionId = await this.createSession(instance);
+      instance.sessionId = await this.createSession(instance, req.stream_account);
     }
     this.announce(instance);
     const operation = await this.operations.create(`launch instance ${instance.id}`, this.resources(instance.id));
@@ -208,13 +209,14 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** A stream-enabled instance launched at AMS gets its gateway session through an agent. */
-  private async createSession(instance: Instance): Promise<string> {
+  private async createSession(instance: Instance, account: string | undefined): Promise<string> {
     const request: Omit<InstanceSessionRequest, 'region'> = {
       instance_id: instance.id,
       app: instance.app,
       app_version: instance.appVersion,
       node: instance.node,
       screen: instance.screen,
+      ...(account === undefined ? {} : { account }),
     };
     try {
       const session = await this.rpc.request<{ id: string }>(Patterns.agentInstanceSession, request);

@@ -24,6 +24,11 @@ export class LaunchInstanceDto {
   @IsBoolean()
   enable_streaming?: boolean;
 
+  @ApiPropertyOptional({ description: "with enable_streaming: the account (by name) whose clients may join the instance's session; default: admins only" })
+  @IsOptional()
+  @IsName('stream_account')
+  stream_account?: string;
+
   @ApiPropertyOptional({ type: ScreenDto, description: "default: the manifest's display" })
   @IsOptional()
   @ValidateNested()

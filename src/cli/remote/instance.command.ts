@@ -72,6 +72,11 @@ export class InstanceLaunchCommand extends InstanceOperationCommand {
     return true;
   }
 
+  @Option({ flags: '--stream-account <name>', description: "with --streaming: the account whose clients may join the instance's session (default: admins only)" })
+  parseStreamAccount(value: string): string {
+    return value;
+  }
+
   @Option({ flags: '--no-start', description: 'create the instance without starting it' })
   parseNoStart(): boolean {
     return false;
@@ -83,6 +88,7 @@ export class InstanceLaunchCommand extends InstanceOperationCommand {
     if (typeof flags.node === 'string') body.node = flags.node;
     if (typeof flags.screen === 'string') body.screen = parseScreen(flags.screen);
     if (flags.streaming === true) body.enable_streaming = true;
+    if (typeof flags.streamAccount === 'string') body.stream_account = flags.streamAccount;
     if (flags.start === false) body.no_start = true;
 
     const op = await ctx.client.request<OperationView>('POST', '/ams/1.0/instances', body);

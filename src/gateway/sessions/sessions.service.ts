@@ -19,6 +19,7 @@ import { FindOptionsWhere, In, Repository } from 'typeorm';
 import { Caller } from '../../common/auth/auth.decorators';
 import { Clock } from '../../common/clock';
 import { StreamstackConfig } from '../../config/config.schema';
+import { AccountsService } from '../accounts/accounts.service';
 import { AgentsService } from '../regions/agents.service';
 import { TicketService } from '../signalling/tickets';
 import { StunServer, stunServersFor } from '../turn/stun-servers';
@@ -89,6 +90,7 @@ export class SessionsService {
     @InjectRepository(Session) private readonly sessions: Repository<Session>,
     private readonly tx: TransactionRunner,
     private readonly agents: AgentsService,
+    private readonly accounts: AccountsService,
     private readonly tickets: TicketService,
     private readonly rpc: RpcClient,
     private readonly config: StreamstackConfig,
@@ -181,13 +183,14 @@ export class SessionsService {
     }
   }
 
-  /** A session for an instance that AMS launched with streaming on (owned by admins). */
+  /** A session for an instance that AMS launched with streaming on: the named account's, else admins' only. */
   async createForInstance(req: InstanceSessionRequest): Promise<SessionView> {
+    const accountId = req.account === undefined ? null : await this.accounts.idOf(req.account);
     const now = this.now();
     const session = await this.sessions.save(
       this.sessions.create({
         id: newId(),
-        accountId: null,
+        accountId,
         app: req.app,
         appVersion: req.app_version,
         region: req.region,
