@@ -366,8 +366,11 @@ export class StreamerPeer implements MediaSink {
     }
   }
 
-  /** Closes everything; reports `disconnected` if the client had connected. Idempotent. */
-  close(reason: string): void {
+  /**
+   * Closes everything; reports `disconnected` if the client had connected. Idempotent.
+   * `linger`: the client lives on (it was replaced), so let it finish closing its channels.
+   */
+  close(reason: string, { linger = false } = {}): void {
     if (this.closed) return;
     this.closed = true;
     if (this.connectTimer) clearTimeout(this.connectTimer);
@@ -380,17 +383,17 @@ export class StreamerPeer implements MediaSink {
     this.closeOwned();
     // The channels' stream resets go out now; the client answers each with its own reset, which
     // only completes (its channel 'closed', not stuck 'closing' until ICE times out) while our
-    // association still lives. So the connection itself closes a moment later.
+    // association still lives. So a lingering connection closes a moment later.
     const pc = this.pc;
-    if (pc) {
-      setTimeout(() => {
-        try {
-          pc.close();
-        } catch (e) {
-          this.log('warn', `closing the peer connection: ${(e as Error).message}`);
-        }
-      }, CLOSE_LINGER_MS).unref();
-    }
+    const closePc = () => {
+      try {
+        pc?.close();
+      } catch (e) {
+        this.log('warn', `closing the peer connection: ${(e as Error).message}`);
+      }
+    };
+    if (linger) setTimeout(closePc, CLOSE_LINGER_MS).unref();
+    else closePc();
     // Drop every reference so the native objects can go.
     this.pc = null;
     this.control = null;

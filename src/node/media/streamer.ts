@@ -99,7 +99,8 @@ export class Streamer {
       this.host.log('debug', `ignoring a message of stale generation ${generation} (current ${this.driver.generation})`);
       return null;
     }
-    if (generation > this.driver.generation) this.replaceDriver(generation, `replaced by generation ${generation}`);
+    // The replaced client lives on: its connection lingers for it to finish closing.
+    if (generation > this.driver.generation) this.replaceDriver(generation, `replaced by generation ${generation}`, { linger: true });
     return this.driver;
   }
 
@@ -169,17 +170,17 @@ export class Streamer {
     });
   }
 
-  private replaceDriver(generation: number, reason: string): void {
+  private replaceDriver(generation: number, reason: string, options: { linger?: boolean } = {}): void {
     const old = this.driver;
     this.driver = { generation, spectator: false, peer: null, earlyCandidates: [] };
-    this.closeSlot(old, reason);
+    this.closeSlot(old, reason, options);
   }
 
-  private closeSlot(slot: Slot, reason: string): void {
+  private closeSlot(slot: Slot, reason: string, options: { linger?: boolean } = {}): void {
     const peer = slot.peer;
     slot.peer = null;
     slot.earlyCandidates = [];
-    peer?.close(reason);
+    peer?.close(reason, options);
     if (peer) this.engine.removeSink(peer);
   }
 
