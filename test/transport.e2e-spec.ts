@@ -114,12 +114,12 @@ describe('split topology over NATS: gateway+agent+AMS in one app, the node in an
   let nats: Awaited<ReturnType<typeof startNatsServer>>;
   let control: RunningApp;
   let node: RunningApp;
+  const startNode = () => startApp({ STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url, STREAMSTACK_ROLES: 'node', STREAMSTACK_NODE_NAME: 'far-away' });
 
   beforeAll(async () => {
     nats = await startNatsServer();
-    const shared = { STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url };
-    control = await startApp({ ...shared, STREAMSTACK_ROLES: 'gateway,agent,ams' });
-    node = await startApp({ ...shared, STREAMSTACK_ROLES: 'node', STREAMSTACK_NODE_NAME: 'far-away' });
+    control = await startApp({ STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url, STREAMSTACK_ROLES: 'gateway,agent,ams' });
+    node = await startNode();
   });
   afterAll(async () => {
     await node?.close();
@@ -144,6 +144,46 @@ describe('split topology over NATS: gateway+agent+AMS in one app, the node in an
     const del = await api('DELETE', `/ams/1.0/instances/${id}?force=true`);
     expect((await api('GET', `${del.body.operation}/wait?timeout=60`)).body.metadata.status).toBe('success');
     expect(node.app.get(NodeRuntime).list()).toEqual([]);
+  });
+
+  it('starts the instances of a restarted node again there, their sessions active throughout', async () => {
+    // They went `error` while AMS restarted their instances, which then held capacity for good.
+    const admin = client(control.url, ADMIN_TOKEN);
+    await admin('POST', '/ams/1.0/applications', { body: testPatternManifest('survivor') });
+    const user = client(control.url, (await admin('POST', '/1.0/accounts', { body: { name: 'restart-user', role: 'client' } })).body.metadata.token);
+    const session = (await user('POST', '/1.0/sessions', { body: { app: 'survivor', ephemeral: false, joinable: true, idle_time_min: 5 } })).body.metadata;
+    const shown = await eventually(async () => {
+      const s = (await user('GET', `/1.0/sessions/${session.id}`)).body.metadata;
+      return s.status === 'active' ? s : null;
+    }, 30_000);
+    const seen = new Set<string>();
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const s = (await user('GET', `/1.0/sessions/${session.id}`)).body.metadata;
+        seen.add(`${s.status}${s.status_message ? `: ${s.status_message}` : ''}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    })();
+
+    await node.close();
+    node = await startNode();
+    await eventually(async () => node.app.get(NodeRuntime).list().some((i) => i.instance_id === shown.instance_id), 30_000);
+    const instance = await eventually(async () => {
+      const i = (await admin('GET', `/ams/1.0/instances/${shown.instance_id}`)).body.metadata;
+      return i.status === 'running' ? i : null;
+    });
+    expect(instance.node).toBe('far-away');
+    const after = await eventually(async () => {
+      const s = (await user('GET', `/1.0/sessions/${session.id}`)).body.metadata;
+      return s.status === 'active' && s.status_message === '' ? s : null;
+    });
+    watching = false;
+    await watch;
+    expect(after.instance_id).toBe(shown.instance_id);
+    expect([...seen].filter((s) => !s.startsWith('active'))).toEqual([]);
+    expect([...seen].some((s) => s.startsWith('active: its instance is restarting: node far-away restarted'))).toBe(true);
+    await user('DELETE', `/1.0/sessions/${session.id}`);
   });
 });
 

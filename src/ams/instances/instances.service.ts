@@ -124,7 +124,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
         const verb = op.description.split(' ')[0];
         const work =
           id === undefined ? null
-          : verb === 'launch' || verb === 'start' ? () => this.bringUp(id)
+          : verb === 'launch' || verb === 'start' || verb === 'restart' ? () => this.bringUp(id)
           : verb === 'stop' ? () => this.bringDown(id)
           : verb === 'delete' ? () => this.remove(id, true)
           : null;
@@ -307,15 +307,17 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
     }
   }
 
-  /** A node (re)registered running `running`: anything else AMS had on it is not running any more. */
+  /**
+   * A node (re)registered running `running`: anything else AMS had on it is not running any more,
+   * and starts again there at once. It goes straight back to `created` (keeping its reservation),
+   * not through `stopped`: its session is waiting for it, not over.
+   */
   async reconcileNode(node: string, running: string[]): Promise<void> {
     const lost = await this.instances.findBy({ node, status: In(ACTIVE) });
     for (const i of lost.filter((l) => !running.includes(l.id) && !this.busy.has(l.id))) {
-      await this.transition(i.id, 'stopped', ACTIVE, `node ${node} restarted`);
+      if (!(await this.transition(i.id, 'created', ACTIVE, `node ${node} restarted: starting it again`))) continue;
       this.logger.log(`instance ${i.id} was running on ${node} before it restarted: starting it again`);
-      await this.start(i.id).catch((e: unknown) =>
-        this.logger.warn(`instance ${i.id} could not be restarted: ${DomainError.from(e).message}`),
-      );
+      await this.runOperation(`restart instance ${i.id}`, i, () => this.bringUp(i.id));
     }
   }
 

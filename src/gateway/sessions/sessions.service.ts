@@ -29,6 +29,8 @@ import { CreateSessionDto, ListSessionsQuery } from './session.dto';
 /** An ephemeral session whose client left is ended after this, unless the client came back. */
 export const EPHEMERAL_GRACE_MS = 10_000;
 const LIVE: SessionStatus[] = ['created', 'active'];
+/** The status message of an active session whose instance is starting again (its node restarted). */
+const RESTARTING = 'its instance is restarting: ';
 /** A termination waiting for its region is tried again this often (by the reaper). */
 export const TERMINATE_RETRY_MS = 5000;
 
@@ -337,13 +339,19 @@ export class SessionsService {
       : await this.sessions.findOneBy({ instanceId: ev.id });
     if (!session) return;
     if (ev.status === 'running') {
-      if (session.node !== ev.node || session.instanceId !== ev.id) {
+      if (session.node !== ev.node || session.instanceId !== ev.id || session.statusMessage.startsWith(RESTARTING)) {
         await this.update(session.id, (s) => {
           s.node = ev.node;
           s.instanceId = ev.id;
+          if (s.statusMessage.startsWith(RESTARTING)) s.statusMessage = '';
         });
       }
       await this.markActive(session.id);
+    } else if (ev.status === 'created' && session.status === 'active') {
+      // Started again (its node restarted): the session waits for it; its client joins again once it runs.
+      await this.update(session.id, (s) => {
+        s.statusMessage = `${RESTARTING}${ev.status_message}`;
+      });
     } else if (ev.status === 'error' && LIVE.includes(session.status)) {
       await this.fail(session.id, `its instance failed: ${ev.status_message}`);
     } else if ((ev.status === 'stopped' || ev.status === 'deleted') && LIVE.includes(session.status)) {
