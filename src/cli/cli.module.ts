@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { LoadTestCommand } from './loadtest/loadtest.command';
 import { OpenApiCommand } from './openapi.command';
 import { REMOTE_COMMANDS } from './remote';
 import { ServeCommand } from './serve.command';
 
-@Module({ providers: [ServeCommand, OpenApiCommand, ...REMOTE_COMMANDS] })
+@Module({ providers: [ServeCommand, OpenApiCommand, LoadTestCommand, ...REMOTE_COMMANDS] })
 export class CliModule {}
