@@ -8,6 +8,7 @@ import { ADMIN_TOKEN, eventually, RunningApp, startApp } from './support/app';
 import { client } from './support/http';
 import { startNatsServer } from '@streamstack/transport/testing';
 import { testPatternManifest } from './support/packages';
+import { SplitShape } from './support/split-shape';
 
 const rejection = async (p: Promise<unknown>) => {
   try {
@@ -111,21 +112,17 @@ describe.each(['local', 'nats'] as const)('AMS message patterns over the %s tran
 });
 
 describe('split topology over NATS: gateway+agent+AMS in one app, the node in another', () => {
-  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  const split = new SplitShape();
   let control: RunningApp;
   let node: RunningApp;
-  const startNode = () => startApp({ STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url, STREAMSTACK_ROLES: 'node', STREAMSTACK_NODE_NAME: 'far-away' });
+  const startNode = () => split.start('node', { STREAMSTACK_NODE_NAME: 'far-away' });
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    control = await startApp({ STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url, STREAMSTACK_ROLES: 'gateway,agent,ams' });
+    await split.bus();
+    control = await split.start('gateway,agent,ams');
     node = await startNode();
   });
-  afterAll(async () => {
-    await node?.close();
-    await control?.close();
-    await nats?.stop();
-  });
+  afterAll(() => split.stop());
 
   it('schedules an instance onto the remote node, which runs it', async () => {
     const api = client(control.url, ADMIN_TOKEN);
@@ -189,21 +186,16 @@ describe('split topology over NATS: gateway+agent+AMS in one app, the node in an
 
 describe('/1.0/status in the split shape reports each dependency', () => {
   // It said "healthy" with NATS down, and "no agent has registered" while AMS was down and the agents up.
-  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  const split = new SplitShape();
   let gateway: RunningApp;
-  let ams: RunningApp | undefined;
+  let ams: RunningApp;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    const shared = { STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url };
-    ams = await startApp({ ...shared, STREAMSTACK_ROLES: 'ams' });
-    gateway = await startApp({ ...shared, STREAMSTACK_ROLES: 'gateway,agent' });
+    await split.bus();
+    ams = await split.start('ams');
+    gateway = await split.start('gateway,agent');
   });
-  afterAll(async () => {
-    await gateway?.close();
-    await ams?.close();
-    await nats?.stop();
-  });
+  afterAll(() => split.stop());
 
   const status = () => client(gateway.url)('GET', '/1.0/status');
 
@@ -216,8 +208,7 @@ describe('/1.0/status in the split shape reports each dependency', () => {
   });
 
   it('with AMS down: unhealthy because the agent\'s AMS does not answer, the agent still there', async () => {
-    await ams!.close();
-    ams = undefined;
+    await ams.close();
     const down = await eventually(async () => {
       const r = await status();
       return r.status === 503 ? r : null;
@@ -229,7 +220,7 @@ describe('/1.0/status in the split shape reports each dependency', () => {
   });
 
   it('with NATS down: unhealthy, naming the message bus', async () => {
-    await nats.stop();
+    await split.nats.stop();
     const down = await eventually(async () => {
       const r = await status();
       return /message bus \(nats\)/.test((r.body.metadata?.problems ?? []).join('\n')) ? r : null;
@@ -241,21 +232,16 @@ describe('/1.0/status in the split shape reports each dependency', () => {
 
 describe('tokens in the split shape: each HTTP role verifies them, through a bus or gateway outage', () => {
   // With NATS down every authenticated call on every process answered 503, plain reads too.
-  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  const split = new SplitShape();
   let gateway: RunningApp;
   let ams: RunningApp;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    const shared = { STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url };
-    gateway = await startApp({ ...shared, STREAMSTACK_ROLES: 'gateway,agent' });
-    ams = await startApp({ ...shared, STREAMSTACK_ROLES: 'ams' });
+    await split.bus();
+    gateway = await split.start('gateway,agent');
+    ams = await split.start('ams');
   });
-  afterAll(async () => {
-    await gateway?.close();
-    await ams?.close();
-    await nats?.stop();
-  });
+  afterAll(() => split.stop());
 
   it("AMS stops trusting a revoked account's token as soon as the gateway revokes it", async () => {
     const ops = (await client(gateway.url, ADMIN_TOKEN)('POST', '/1.0/accounts', { body: { name: 'ops', role: 'admin' } })).body.metadata;
@@ -268,7 +254,7 @@ describe('tokens in the split shape: each HTTP role verifies them, through a bus
   it('with NATS down: the gateway still verifies against its accounts, AMS trusts the tokens it already verified, and refuses others clearly', async () => {
     expect((await client(ams.url, ADMIN_TOKEN)('GET', '/ams/1.0/applications')).status).toBe(200);
     const later = (await client(gateway.url, ADMIN_TOKEN)('POST', '/1.0/accounts', { body: { name: 'later', role: 'admin' } })).body.metadata;
-    await nats.stop();
+    await split.nats.stop();
     const onGateway = await client(gateway.url, ADMIN_TOKEN)('GET', '/1.0/sessions');
     expect(onGateway.status).toBe(200);
     const onAms = await client(ams.url, ADMIN_TOKEN)('GET', '/ams/1.0/applications');
@@ -282,29 +268,26 @@ describe('tokens in the split shape: each HTTP role verifies them, through a bus
 
 describe("a session deleted while its region's AMS is down", () => {
   // DELETE answered 503 and left the session `error` with its instance running; nothing retried.
-  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  const split = new SplitShape();
   let gateway: RunningApp;
-  let backend: RunningApp | undefined;
+  let backend: RunningApp;
   const dataDir = mkdtempSync(join(tmpdir(), 'streamstack-e2e-backend-'));
-  const startBackend = () =>
-    startApp({ STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url, STREAMSTACK_ROLES: 'ams,node', STREAMSTACK_DATA_DIR: dataDir }, { keepData: true });
+  const startBackend = () => split.start('ams,node', { STREAMSTACK_DATA_DIR: dataDir }, { keepData: true });
 
   beforeAll(async () => {
-    nats = await startNatsServer();
+    await split.bus();
     backend = await startBackend();
-    gateway = await startApp({ STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url, STREAMSTACK_ROLES: 'gateway,agent' });
+    gateway = await split.start('gateway,agent');
   });
   afterAll(async () => {
-    await gateway?.close();
-    await backend?.close();
-    await nats?.stop();
+    await split.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('ends for its users at once, and its instance is deleted once AMS answers again', async () => {
     const admin = client(gateway.url, ADMIN_TOKEN);
     await eventually(async () => (await admin('GET', '/1.0/status')).status === 200, 20_000);
-    expect((await client(backend!.url, ADMIN_TOKEN)('POST', '/ams/1.0/applications', { body: testPatternManifest('outlived') })).status).toBe(201);
+    expect((await client(backend.url, ADMIN_TOKEN)('POST', '/ams/1.0/applications', { body: testPatternManifest('outlived') })).status).toBe(201);
     const alice = client(gateway.url, (await admin('POST', '/1.0/accounts', { body: { name: 'alice', role: 'client' } })).body.metadata.token);
     const created = await alice('POST', '/1.0/sessions', { body: { app: 'outlived', ephemeral: false, screen: { width: 800, height: 600 } } });
     expect(created.status).toBe(201);
@@ -314,8 +297,7 @@ describe("a session deleted while its region's AMS is down", () => {
       return s.status === 'active' ? s : null;
     }, 30_000);
 
-    await backend!.close();
-    backend = undefined;
+    await backend.close();
     const del = await alice('DELETE', `/1.0/sessions/${id}`);
     expect(del.status).toBe(200);
     expect(del.body.metadata.status).toBe('terminating');
@@ -327,28 +309,22 @@ describe("a session deleted while its region's AMS is down", () => {
       return s.status === 'terminated' ? s : null;
     }, 40_000);
     expect(ended.status_message).not.toMatch(/once region/);
-    await eventually(async () => (await client(backend!.url, ADMIN_TOKEN)('GET', `/ams/1.0/instances/${active.instance_id}`)).status === 404, 30_000);
+    await eventually(async () => (await client(backend.url, ADMIN_TOKEN)('GET', `/ams/1.0/instances/${active.instance_id}`)).status === 404, 30_000);
   });
 });
 
 describe('a launch placed on a node that died', () => {
   // A dead node looked online for 30 s and, as the emptiest, won every placement: launches failed.
-  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  const split = new SplitShape();
   let ams: RunningApp;
   const nodes: RunningApp[] = [];
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    const shared = { STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url };
-    // With a gateway: the AMS API's tokens are verified there (issue 7, item 1).
-    ams = await startApp({ ...shared, STREAMSTACK_ROLES: 'gateway,agent,ams' });
-    for (const name of ['node-a', 'node-b']) nodes.push(await startApp({ ...shared, STREAMSTACK_ROLES: 'node', STREAMSTACK_NODE_NAME: name }));
+    await split.bus();
+    ams = await split.start('gateway,agent,ams');
+    for (const name of ['node-a', 'node-b']) nodes.push(await split.start('node', { STREAMSTACK_NODE_NAME: name }));
   });
-  afterAll(async () => {
-    for (const n of nodes) await n.close();
-    await ams?.close();
-    await nats?.stop();
-  });
+  afterAll(() => split.stop());
 
   it('marks that node offline and starts the instance on another', async () => {
     const api = client(ams.url, ADMIN_TOKEN);
@@ -371,21 +347,16 @@ describe('a launch placed on a node that died', () => {
 describe('a session placed in a region whose agent died', () => {
   // A dead agent stayed selectable for 30 s with no failover to another region, and ties (two
   // agents in front of one AMS report the same capacity) always went to the first.
-  let nats: Awaited<ReturnType<typeof startNatsServer>>;
+  const split = new SplitShape();
   let control: RunningApp;
   let farAgent: RunningApp;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    const shared = { STREAMSTACK_TRANSPORT: 'nats', STREAMSTACK_NATS_SERVERS: nats.url };
-    control = await startApp({ ...shared, STREAMSTACK_ROLES: 'gateway,agent,ams,node', STREAMSTACK_REGION: 'near' });
-    farAgent = await startApp({ ...shared, STREAMSTACK_ROLES: 'agent', STREAMSTACK_REGION: 'far' });
+    await split.bus();
+    control = await split.start('gateway,agent,ams,node', { STREAMSTACK_REGION: 'near' });
+    farAgent = await split.start('agent', { STREAMSTACK_REGION: 'far' });
   });
-  afterAll(async () => {
-    await farAgent?.close();
-    await control?.close();
-    await nats?.stop();
-  });
+  afterAll(() => split.stop());
 
   it('launches in a region that answers, and forgets the dead one at once', async () => {
     const admin = client(control.url, ADMIN_TOKEN);
