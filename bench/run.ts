@@ -20,7 +20,9 @@
  *   BENCH_NARROW_ADAPT=10000, BENCH_NARROW_MEASURE=15000   ms to adapt, then ms measured
  *   BENCH_NARROW_STEP=1      also a step down and back up (0: skip)
  *   BENCH_SOAK=200           sessions one after another, each ended after its first frame
- *   BENCH_ONLY=relay,start,pli,cpu,ttff,join,latency,narrow,soak   a subset
+ *   BENCH_CAPACITY_MAX=6     `streamstack loadtest` viewers tried at most per shape (single process, split),
+ *   BENCH_CAPACITY_DURATION=10   each step watched this many seconds
+ *   BENCH_ONLY=relay,start,pli,cpu,ttff,join,latency,narrow,soak,capacity   a subset
  *   BENCH_LATENCY_VARIANTS=0,3,0,3  which latency variants (indexes into LATENCY_VARIANTS) in which order,
  *                            repeats allowed: A/B comparisons alternate within one run (default: each once)
  *   BENCH_OUT=docs/benchmarks.md    where the report goes ("-" = stdout only)
@@ -40,6 +42,7 @@ import { CHROMIUM_PATH, launchBrowser, serveClient } from '../test/support/brows
 import { client } from '../test/support/http';
 import { testPatternManifest } from '../test/support/packages';
 import { eventually, fmt, machine, quantile, sleep } from './lib';
+import { benchCapacity, CapacityResults } from './capacity';
 import { benchCpu, CpuResults, MediaStatsLog } from './cpu';
 import { benchInstanceStart, InstanceStartResults } from './instance-start';
 import { benchNarrow, NarrowResults } from './narrow';
@@ -62,13 +65,15 @@ const opts = {
   narrowMeasure: env('BENCH_NARROW_MEASURE', 15_000),
   narrowStep: env('BENCH_NARROW_STEP', 1) !== 0,
   soak: env('BENCH_SOAK', 200),
+  capacityMax: env('BENCH_CAPACITY_MAX', 6),
+  capacityDuration: env('BENCH_CAPACITY_DURATION', 10),
   joins: env('BENCH_JOINS', 20),
   starts: env('BENCH_STARTS', 10),
   frames: env('BENCH_FRAMES', 450),
   relayLatency: env('BENCH_RELAY_LATENCY', 3000),
   relayCount: env('BENCH_RELAY_COUNT', 30000),
   relayWindow: env('BENCH_RELAY_WINDOW', 64),
-  only: new Set((process.env.BENCH_ONLY ?? 'relay,start,pli,cpu,ttff,join,latency,narrow,soak').split(',').map((s) => s.trim())),
+  only: new Set((process.env.BENCH_ONLY ?? 'relay,start,pli,cpu,ttff,join,latency,narrow,soak,capacity').split(',').map((s) => s.trim())),
   out: process.env.BENCH_OUT ?? join(__dirname, '..', 'docs', 'benchmarks.md'),
   from: (process.env.BENCH_FROM === 'src' ? 'src' : 'dist') as 'src' | 'dist',
 };
@@ -103,6 +108,7 @@ interface Results {
   cpu: CpuResults | null;
   narrow: NarrowResults | null;
   soak: (TtffResults & { seconds: number }) | null;
+  capacity?: CapacityResults | null;
   command?: string;
   errors: string[];
 }
@@ -188,6 +194,19 @@ async function main() {
     await chromium.close();
     await server.close();
     await stack.close();
+  }
+  // Its own processes (the real binary, in both shapes): after the in-process stack is gone.
+  if (opts.only.has('capacity')) {
+    if (opts.from !== 'dist') r.errors.push('capacity: needs the compiled build (BENCH_FROM=dist)');
+    else {
+      log(`capacity: streamstack loadtest viewers, one more at a time up to ${opts.capacityMax}, single process then split`);
+      try {
+        r.capacity = await benchCapacity({ maxViewers: opts.capacityMax, durationS: opts.capacityDuration, screen: SCREEN }, log);
+      } catch (e) {
+        r.errors.push(`capacity: ${(e as Error).message.split('\n')[0]}`);
+        log(`capacity FAILED: ${(e as Error).stack}`);
+      }
+    }
   }
 
   const loadEnd = loadAverage();
@@ -297,6 +316,11 @@ function resultRows(L: string[], r: Results): void {
     const av = r.cpu.pairs[r.cpu.pairs.length - 1];
     L.push(`| RSS per instance: media process + frame source | | ${fmt(av.stack.mediaRssMiB)} + ${fmt(av.stack.frameSourceRssMiB)} MiB (ffmpeg CLI: ${fmt(av.baseline.ffmpegRssMiB)} MiB) | |`);
     L.push(`| concurrent 720p30 streams at ≥ 28 fps decoded (each watched in Chromium on the same CPUs; tried up to ${r.cpu.maxStreams}) | | ${r.cpu.sustained} | |`);
+  }
+  for (const s of r.capacity?.shapes ?? []) {
+    const last = s.steps[s.steps.length - 1];
+    const tried = last && last.at_least_28_fps < last.viewers ? `; with ${last.viewers}: ${last.at_least_28_fps} held it, mean ${fmt(last.fps_mean, 1)} fps, min ${fmt(last.fps_min, 1)}` : `; tried up to ${last?.viewers ?? 0}`;
+    L.push(`| concurrent 720p30 streams at ≥ 28 fps received, \`streamstack loadtest\` (headless node-datachannel viewers on the same CPUs, ${r.capacity!.durationS} s each step), ${s.shape} | | ${s.sustained}${tried} | |`);
   }
   if (r.narrow) {
     const n = r.narrow;
