@@ -8,6 +8,8 @@ import { ADMIN_TOKEN, eventually, RunningApp, startApp } from './support/app';
 import { client } from './support/http';
 import { startNatsServer } from '@streamstack/transport/testing';
 import { testPatternManifest } from './support/packages';
+import { freshSchema } from './support/postgres';
+import { openSignalling } from './support/signalling';
 import { SplitShape } from './support/split-shape';
 
 const rejection = async (p: Promise<unknown>) => {
@@ -375,5 +377,49 @@ describe('a session placed in a region whose agent died', () => {
     // Asked for by name, a dead region is an error that says so (no silent move).
     const pinned = await alice('POST', '/1.0/sessions', { body: { app: 'anywhere', region: 'far' } });
     expect(pinned.status).toBe(503);
+  });
+});
+
+describe('two gateways on one database', () => {
+  // Both acted on every instance event; the one that marked a session active told only its own
+  // sockets, so a client whose socket the other held waited for resp:discover for good.
+  const split = new SplitShape();
+  let db: Awaited<ReturnType<typeof freshSchema>>;
+  let control: RunningApp;
+  let second: RunningApp;
+
+  beforeAll(async () => {
+    await split.bus();
+    db = await freshSchema();
+    control = await split.start('gateway,agent,ams,node', { STREAMSTACK_DATABASE_URL: db.url });
+    second = await split.start('gateway', { STREAMSTACK_DATABASE_URL: db.url });
+    const admin = client(control.url, ADMIN_TOKEN);
+    await eventually(async () => (await admin('GET', '/1.0/status')).status === 200, 20_000);
+    await admin('POST', '/ams/1.0/applications', { body: testPatternManifest('twice') });
+    await eventually(async () => (await client(second.url, ADMIN_TOKEN)('GET', '/1.0/status')).status === 200, 20_000);
+  });
+  afterAll(async () => {
+    await split.stop();
+    await db?.drop();
+  });
+
+  it("activates, replaces and ends a session's signalling whichever gateway holds its socket", async () => {
+    const viaSecond = client(second.url, ADMIN_TOKEN);
+    const viaControl = client(control.url, ADMIN_TOKEN);
+    for (let i = 0; i < 4; i++) {
+      const created = await viaSecond('POST', '/1.0/sessions', { body: { app: 'twice', joinable: true, idle_time_min: 5, screen: { width: 800, height: 600, fps: 15 } } });
+      expect(created.status).toBe(201);
+      const socket = await openSignalling(created.body.metadata.url);
+      socket.send({ type: 'discover' });
+      await socket.next('resp:discover', 20_000);
+      if (i === 0) {
+        // Joined through the other gateway: the socket held here is replaced.
+        expect((await viaControl('POST', `/1.0/sessions/${created.body.metadata.id}/join`, { body: {} })).status).toBe(200);
+        expect((await socket.closed).code).toBe(4001);
+      }
+      // Ended through the other gateway: the socket held here closes.
+      await viaControl('DELETE', `/1.0/sessions/${created.body.metadata.id}?force=true`);
+      if (i > 0) expect((await socket.closed).code).toBe(4002);
+    }
   });
 });

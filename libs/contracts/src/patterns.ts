@@ -10,6 +10,7 @@ export const Patterns = {
   agentHeartbeat: 'agent.heartbeat', // event: agent -> gateway
   gatewaySessionCreate: 'gateway.session.create', // request: agent -> gateway (a stream-enabled instance needs a session)
   gatewayClientState: 'gateway.session.client-state', // event: node -> gateway (a client's peer came or went)
+  gatewaySessionChanged: 'gateway.session.changed', // event: gateway -> every gateway: a session's signalling sockets must follow (active, replaced, ended)
   // agent
   agentInstanceSession: 'agent.instance.session', // request: AMS -> any agent: make a session for this instance
   // AMS
@@ -23,6 +24,12 @@ export const Patterns = {
   amsNodeHeartbeat: 'ams.node.heartbeat', // event: node -> AMS
   amsNodeInstanceStatus: 'ams.node.instance-status', // event: node -> AMS (runtime reports)
 } as const;
+
+/**
+ * Extras of an event handler whose effect is on shared records (the sessions), so that one
+ * gateway of several acts on each event: over NATS they subscribe in this queue group.
+ */
+export const ONE_GATEWAY = { queue: 'streamstack-gateway-events' } as const;
 
 /** Requests AMS sends to the one node that hosts an instance (`delete` also removes its files). */
 export const nodePattern = (node: string, action: 'start' | 'stop' | 'delete' | 'logs') =>

@@ -63,6 +63,13 @@ export class ClientStateEventDto implements ClientStateEvent {
   @IsOptional() @IsString() @MaxLength(1000) reason?: string;
 }
 
+/** gateway -> every gateway `gateway.session.changed`. */
+export class SessionChangedDto {
+  @IsString() @MaxLength(ID_MAX) session_id: string;
+  @IsIn(['active', 'replaced', 'ended']) change: 'active' | 'replaced' | 'ended';
+  @IsOptional() @IsInt() @Min(0) generation?: number;
+}
+
 /** AMS -> everyone `ams.instance.status`. */
 export class InstanceStatusEventDto implements InstanceStatusEvent {
   @IsString() @MaxLength(ID_MAX) id: string;

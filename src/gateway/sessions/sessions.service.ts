@@ -9,6 +9,8 @@ import {
   InstanceStatusEvent,
   invalid,
   notFound,
+  Patterns,
+  SessionChangedDto,
   SessionLaunchReply,
   SessionLaunchRequest,
 } from '@streamstack/contracts';
@@ -242,7 +244,7 @@ export class SessionsService {
       s.clientGeneration += 1;
       s.lastClientActivityAt = this.now();
     }))!;
-    this.signals.emit('replaced', id, updated.clientGeneration);
+    this.announce(id, 'replaced', updated.clientGeneration);
     const { url, stun_servers } = this.withSignalling(updated);
     return { id, url, stun_servers };
   }
@@ -267,7 +269,7 @@ export class SessionsService {
       s.status = 'terminating';
       s.statusMessage = reason;
     });
-    this.signals.emit('ended', id);
+    this.announce(id, 'ended');
     if (session.instanceId) {
       try {
         await this.rpc.request(agentPattern(session.region, 'session.terminate'), { instance_id: session.instanceId });
@@ -415,13 +417,27 @@ export class SessionsService {
     return this.sessions.findOneBy({ id });
   }
 
+  /** A change made by another gateway (or this one): `signals` tell the sockets held here. */
+  onSessionChanged(ev: SessionChangedDto): void {
+    if (ev.change === 'replaced') this.signals.emit('replaced', ev.session_id, ev.generation ?? 0);
+    else this.signals.emit(ev.change, ev.session_id);
+  }
+
+  /**
+   * Tells every gateway (this one included): the session's signalling socket may be held by
+   * any of them, while one of them alone made the change (see ONE_GATEWAY).
+   */
+  private announce(id: string, change: SessionChangedDto['change'], generation?: number): void {
+    this.rpc.emit(Patterns.gatewaySessionChanged, { session_id: id, change, ...(generation === undefined ? {} : { generation }) });
+  }
+
   private async markActive(id: string): Promise<void> {
     const changed = await this.update(id, (s) => {
       if (s.status !== 'created') return false;
       s.status = 'active';
       s.statusMessage = '';
     });
-    if (changed) this.signals.emit('active', id);
+    if (changed) this.announce(id, 'active');
   }
 
   private async fail(id: string, message: string): Promise<void> {
@@ -430,7 +446,7 @@ export class SessionsService {
       s.statusMessage = message;
     });
     this.logger.warn(`session ${id} failed: ${message}`);
-    this.signals.emit('ended', id);
+    this.announce(id, 'ended');
   }
 
   /** Read-modify-write in one transaction; `change` returning false leaves the row alone. */
