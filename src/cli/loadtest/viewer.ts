@@ -59,6 +59,7 @@ export class Viewer {
   private warm: { at: number; frames: number } | null = null;
   private ended: { at: number; frames: number } | null = null;
   private settle: { resolve: () => void; reject: (e: Error) => void } | null = null;
+  private connectTimer?: NodeJS.Timeout;
 
   constructor(
     readonly index: number,
@@ -75,8 +76,8 @@ export class Viewer {
       this.state = 'signalling';
       await new Promise<void>((resolve, reject) => {
         this.settle = { resolve, reject };
-        const timer = setTimeout(() => this.fail(`no first frame within ${CONNECT_TIMEOUT_MS / 1000} s (${this.state})`), CONNECT_TIMEOUT_MS);
-        timer.unref();
+        this.connectTimer = setTimeout(() => this.fail(`no first frame within ${CONNECT_TIMEOUT_MS / 1000} s (${this.state})`), CONNECT_TIMEOUT_MS);
+        this.connectTimer.unref();
         this.openSignalling(this.session!);
       });
     } catch (e) {
@@ -177,6 +178,7 @@ export class Viewer {
       const hadFrame = this.video.firstKeyframeAt !== null;
       stats.onPacket(header, msg.subarray(header.payloadOffset, header.payloadEnd), at);
       if (!hadFrame && this.video.firstKeyframeAt !== null) {
+        clearTimeout(this.connectTimer);
         this.state = 'streaming';
         this.settle?.resolve();
         setTimeout(() => (this.warm = { at: performance.now(), frames: this.video.frames }), WARMUP_MS).unref();
@@ -203,6 +205,7 @@ export class Viewer {
       // It streamed: what it saw until now still counts.
       this.ended = { at: performance.now(), frames: this.video.frames };
     }
+    clearTimeout(this.connectTimer);
     this.state = 'failed';
     this.error = why;
     this.settle?.reject(new Error(why));
