@@ -52,7 +52,7 @@ async function load(url: string, mode: 'latency' | 'throughput', count: number, 
 }
 
 /** A session whose "instance" is a subscriber on the in-process bus: the real relay, no streamer. */
-async function gatewaySession(stack: Stack, tag: string): Promise<{ url: string; stop(): Promise<void> }> {
+export async function gatewaySession(stack: Stack, tag: string): Promise<{ url: string; stop(): Promise<void> }> {
   const sessions = stack.app.get(stack.SessionsService);
   const bus = stack.app.get(stack.LocalBus);
   const rpc = stack.app.get(stack.RpcClient);

@@ -20,9 +20,12 @@
  *   BENCH_NARROW_ADAPT=10000, BENCH_NARROW_MEASURE=15000   ms to adapt, then ms measured
  *   BENCH_NARROW_STEP=1      also a step down and back up (0: skip)
  *   BENCH_SOAK=200           sessions one after another, each ended after its first frame
+ *   BENCH_ENDURANCE_SESSIONS=500, BENCH_ENDURANCE_MINUTES=10   signalling sessions held that long (one
+ *                            candidate echoed every BENCH_ENDURANCE_EVERY_MS=5000 ms per session) beside one
+ *                            watched stream; RSS and open fds of every process sampled every 30 s
  *   BENCH_CAPACITY_MAX=6     `streamstack loadtest` viewers tried at most per shape (single process, split),
  *   BENCH_CAPACITY_DURATION=10   each step watched this many seconds
- *   BENCH_ONLY=relay,start,pli,cpu,ttff,join,latency,narrow,soak,capacity   a subset
+ *   BENCH_ONLY=relay,start,pli,cpu,ttff,join,latency,narrow,soak,endurance,capacity   a subset
  *   BENCH_LATENCY_VARIANTS=0,3,0,3  which latency variants (indexes into LATENCY_VARIANTS) in which order,
  *                            repeats allowed: A/B comparisons alternate within one run (default: each once)
  *   BENCH_OUT=docs/benchmarks.md    where the report goes ("-" = stdout only)
@@ -44,6 +47,7 @@ import { testPatternManifest } from '../test/support/packages';
 import { eventually, fmt, machine, quantile, sleep } from './lib';
 import { benchCapacity, CapacityResults } from './capacity';
 import { benchCpu, CpuResults, MediaStatsLog } from './cpu';
+import { benchEndurance, EnduranceResults } from './endurance';
 import { benchInstanceStart, InstanceStartResults } from './instance-start';
 import { benchNarrow, NarrowResults } from './narrow';
 import { benchPli, PliResults } from './pli';
@@ -65,6 +69,9 @@ const opts = {
   narrowMeasure: env('BENCH_NARROW_MEASURE', 15_000),
   narrowStep: env('BENCH_NARROW_STEP', 1) !== 0,
   soak: env('BENCH_SOAK', 200),
+  enduranceSessions: env('BENCH_ENDURANCE_SESSIONS', 500),
+  enduranceMinutes: env('BENCH_ENDURANCE_MINUTES', 10),
+  enduranceEveryMs: env('BENCH_ENDURANCE_EVERY_MS', 5000),
   capacityMax: env('BENCH_CAPACITY_MAX', 6),
   capacityDuration: env('BENCH_CAPACITY_DURATION', 10),
   joins: env('BENCH_JOINS', 20),
@@ -73,7 +80,7 @@ const opts = {
   relayLatency: env('BENCH_RELAY_LATENCY', 3000),
   relayCount: env('BENCH_RELAY_COUNT', 30000),
   relayWindow: env('BENCH_RELAY_WINDOW', 64),
-  only: new Set((process.env.BENCH_ONLY ?? 'relay,start,pli,cpu,ttff,join,latency,narrow,soak,capacity').split(',').map((s) => s.trim())),
+  only: new Set((process.env.BENCH_ONLY ?? 'relay,start,pli,cpu,ttff,join,latency,narrow,soak,endurance,capacity').split(',').map((s) => s.trim())),
   out: process.env.BENCH_OUT ?? join(__dirname, '..', 'docs', 'benchmarks.md'),
   from: (process.env.BENCH_FROM === 'src' ? 'src' : 'dist') as 'src' | 'dist',
 };
@@ -108,6 +115,7 @@ interface Results {
   cpu: CpuResults | null;
   narrow: NarrowResults | null;
   soak: (TtffResults & { seconds: number }) | null;
+  endurance?: EnduranceResults | null;
   capacity?: CapacityResults | null;
   command?: string;
   errors: string[];
@@ -188,6 +196,13 @@ async function main() {
       const t0 = Date.now();
       const soak = await attempt('soak', () => benchTtff(stack, chromium.browser, server, alice, probe, { sessions: opts.soak, screen: SCREEN, label: 'soak', settleMs: 0, logEvery: 20 }, log));
       if (soak) r.soak = { ...soak, seconds: (Date.now() - t0) / 1000 };
+    }
+    if (opts.only.has('endurance')) {
+      await settle(stack);
+      log(`endurance: ${opts.enduranceSessions} signalling sessions for ${opts.enduranceMinutes} min beside one watched stream`);
+      r.endurance = await attempt('endurance', () =>
+        benchEndurance(stack, { sessions: opts.enduranceSessions, minutes: opts.enduranceMinutes, sampleEveryS: 30, everyMs: opts.enduranceEveryMs, screen: SCREEN }, log),
+      );
     }
   } finally {
     probe.uninstall();
@@ -317,6 +332,13 @@ function resultRows(L: string[], r: Results): void {
     L.push(`| RSS per instance: media process + frame source | | ${fmt(av.stack.mediaRssMiB)} + ${fmt(av.stack.frameSourceRssMiB)} MiB (ffmpeg CLI: ${fmt(av.baseline.ffmpegRssMiB)} MiB) | |`);
     L.push(`| concurrent 720p30 streams at ≥ 28 fps decoded (each watched in Chromium on the same CPUs; tried up to ${r.cpu.maxStreams}) | | ${r.cpu.sustained} | |`);
   }
+  if (r.endurance) {
+    const e = r.endurance;
+    for (const [what, g] of Object.entries(e.growth)) {
+      const met = g.rss === null || g.fds === null ? 'n/a (gone)' : Math.max(g.rss, g.fds) < 0.1 ? 'yes' : '**no**';
+      L.push(`| endurance (${e.sessions} signalling sessions and one stream, ${e.minutes} min): growth of ${what} RSS / open fds from minute ${e.warmupMinutes} to the end | < 10 % | ${pct(g.rss)} / ${pct(g.fds)} | ${met} |`);
+    }
+  }
   for (const s of r.capacity?.shapes ?? []) {
     const last = s.steps[s.steps.length - 1];
     const tried = last && last.at_least_28_fps < last.viewers ? `; with ${last.viewers}: ${last.at_least_28_fps} held it, mean ${fmt(last.fps_mean, 1)} fps, min ${fmt(last.fps_min, 1)}` : `; tried up to ${last?.viewers ?? 0}`;
@@ -428,7 +450,28 @@ function newSections(L: string[], r: Results): void {
     if (s.failures.length) L.push('Failures:', '', ...s.failures.map((f) => `- ${f}`), '');
     else L.push('No failures.', '');
   }
+  if (r.endurance) {
+    const e = r.endurance;
+    const names = Object.keys(e.samples[0]?.rssMiB ?? {});
+    L.push('## Endurance: signalling sessions held for minutes, one stream watched', '');
+    L.push(
+      `${e.sessions} sessions held open for ${e.minutes} min (their clients in a process of their own, one \`candidate\` echoed by a fake instance every ${fmt(opts.enduranceEveryMs)} ms per session: ` +
+        `${e.load.sent} sent, ${e.load.echoed} echoed, round trip p50 / p99 ${fmt(e.load.rtt.p50, 1)} / ${fmt(e.load.rtt.p99, 1)} ms, ${e.load.errors} errors, ${e.load.open}/${e.load.sockets} sockets reached the offer, ${e.load.closed} closed before the end), ` +
+        `beside one real 720p30 stream watched by a \`streamstack loadtest\` viewer (first keyframe ${fmt(e.streamed.ttffMs)} ms, ${fmt(e.streamed.fps, 1)} fps over the run${e.streamed.error ? `, error: ${e.streamed.error}` : ''}). ` +
+        `Resident memory (MiB) and open file descriptors of each process; growth is counted from minute ${e.warmupMinutes} (the warm-up) to the end.`,
+      '',
+    );
+    L.push(`| minute | ${names.map((n) => `${n} RSS / fds`).join(' | ')} | stream fps |`, `|---|${names.map(() => '---|').join('')}---|`);
+    const every = Math.max(1, Math.round(e.samples.length / 12));
+    for (const [i, s] of e.samples.entries()) {
+      if (i % every !== 0 && i !== e.samples.length - 1) continue;
+      L.push(`| ${fmt(s.minute, 1)} | ${names.map((n) => `${fmt(s.rssMiB[n], 0)} / ${fmt(s.fds[n])}`).join(' | ')} | ${fmt(s.sampleFps, 1)} |`);
+    }
+    L.push('');
+  }
 }
+
+const pct = (v: number | null) => (v === null ? '-' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)} %`);
 
 function render(m: ReturnType<typeof machine>, from: 'dist' | 'src', r: Results, load: string, ranAt: string): string {
   const L: string[] = [];
