@@ -1,29 +1,16 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from './support/app';
 import { client } from './support/http';
 import { testPatternManifest } from './support/packages';
+import { processesMentioning } from './support/processes';
 
 const ROOT = join(__dirname, '..');
 const BIN = join(ROOT, 'bin', 'streamstack');
 const run = promisify(execFile);
-
-/** Every process whose command line or working directory mentions `needle` (the test's data dir). */
-function processesMentioning(needle: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle) || readlinkSync(`/proc/${entry}/cwd`).includes(needle)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids.filter((p) => p !== process.pid);
-}
 
 /** The built binary as a user runs it: `streamstack serve`, then the CLI's verbs, then Ctrl-C. */
 describe('the streamstack binary', () => {

@@ -5,7 +5,8 @@ import { AddressInfo, createServer, Socket } from 'node:net';
 export interface NatsServerHandle {
   url: string;
   port: number;
-  stop(): Promise<void>;
+  /** SIGTERM (SIGKILL after 2 s); `signal` sends that one instead. Resolves once it exited. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** A TCP port nothing listens on right now (the OS picks it). */
@@ -60,9 +61,9 @@ export async function startNatsServer(port?: number): Promise<NatsServerHandle> 
   return {
     url: `nats://127.0.0.1:${p}`,
     port: p,
-    async stop() {
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
+      child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
       await exited;
       clearTimeout(timer);

@@ -1,0 +1,212 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort, startNatsServer, type NatsServerHandle } from '@streamstack/transport/testing';
+import { cleanup } from 'node-datachannel';
+import { ApiClient } from '../src/cli/remote/api-client';
+import { Viewer } from '../src/cli/loadtest/viewer';
+import { eventually } from './support/app';
+import { client } from './support/http';
+import { testPatternManifest } from './support/packages';
+import { freshSchema } from './support/postgres';
+import { isAlive, processesMentioning } from './support/processes';
+
+/*
+ * Faults in the split shape, as real OS processes: the built binary as two gateways, agents in
+ * regions r1 and r2, AMS, nodes n1 and n2, over a nats-server of the test's own, the gateways
+ * and AMS on a fresh PostgreSQL schema. One client streams throughout (a loadtest viewer, peer to
+ * peer with its node's media process). Each part is SIGKILLed in turn: what users see while it
+ * is down, that it heals once the part is back, that no record is left half-done, and that no
+ * process outlives the part it belonged to.
+ */
+
+const BIN = join(__dirname, '..', 'bin', 'streamstack');
+const ADMIN = 'faults-admin-token-0123456789abcdef';
+const SCREEN = { width: 800, height: 600, fps: 15 };
+
+interface Part {
+  name: string;
+  roles: string;
+  extra: string[];
+  args: string[];
+  dir: string;
+  url: string;
+  proc: ChildProcess;
+  log: string;
+}
+
+jest.setTimeout(120_000);
+
+describe('faults in the split shape, as OS processes', () => {
+  let nats: NatsServerHandle;
+  let natsPort: number;
+  let db: Awaited<ReturnType<typeof freshSchema>>;
+  const parts = new Map<string, Part>();
+  let clientToken: string;
+  let viewer: Viewer;
+  let streamNode: string;
+
+  const url = (name: string) => parts.get(name)!.url;
+  const admin = (name = 'g1') => client(url(name), ADMIN);
+  const user = (name = 'g1') => client(url(name), clientToken);
+
+  async function start(name: string, roles: string, extra: string[] = []): Promise<Part> {
+    const old = parts.get(name);
+    const dir = old?.dir ?? mkdtempSync(join(tmpdir(), `streamstack-faults-${name}-`));
+    const port = old ? Number(new URL(old.url).port) : await freePort();
+    const shared = roles.includes('gateway') || roles.includes('ams') ? ['--database-url', db.url] : [];
+    const args = ['serve', '--role', roles, '--port', String(port), '--data-dir', dir, '--transport', 'nats', '--nats-servers', nats.url, '--log-level', 'warn', ...shared, ...extra];
+    const proc = spawn(BIN, args, { env: { ...process.env, STREAMSTACK_ADMIN_TOKEN: ADMIN, STREAMSTACK_WARM_SPARES: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const part: Part = { name, roles, extra, args, dir, url: `http://127.0.0.1:${port}`, proc, log: '' };
+    proc.stdout!.on('data', (d: Buffer) => (part.log += d.toString()));
+    proc.stderr!.on('data', (d: Buffer) => (part.log += d.toString()));
+    parts.set(name, part);
+    await eventually(async () => (await fetch(`${part.url}/1.0/status`).catch(() => null)) !== null, 30_000);
+    return part;
+  }
+
+  /** SIGKILL: no shutdown hook runs. Resolves once it and every process it started are gone. */
+  async function kill(name: string): Promise<void> {
+    const part = parts.get(name)!;
+    const exited = new Promise((r) => part.proc.once('exit', r));
+    part.proc.kill('SIGKILL');
+    await exited;
+    // Its instance processes die with it (parent-death signal): none outlives it.
+    await eventually(async () => processesMentioning(part.dir).length === 0, 10_000);
+  }
+
+  /** The same part again: same port, data dir and flags. */
+  const restart = (name: string) => start(name, parts.get(name)!.roles, parts.get(name)!.extra);
+
+  /** Frames the viewer received over `ms`. */
+  const framesOver = async (ms: number) => {
+    const before = viewer.video.frames;
+    await new Promise((r) => setTimeout(r, ms));
+    return viewer.video.frames - before;
+  };
+
+  /** A new session streams (first keyframe) through gateway `via`. */
+  const newSessionStreams = async (via = 'g1') => {
+    const v = new Viewer(99, new ApiClient(url(via), clientToken), { app: 'pattern', screen: SCREEN });
+    try {
+      await v.start();
+      return (await v.stop()).error;
+    } catch (e) {
+      await v.stop();
+      return (e as Error).message;
+    }
+  };
+
+  beforeAll(async () => {
+    natsPort = await freePort();
+    nats = await startNatsServer(natsPort);
+    db = await freshSchema();
+    await start('ams', 'ams');
+    await Promise.all([start('g1', 'gateway'), start('g2', 'gateway')]);
+    await Promise.all([start('a1', 'agent', ['--region', 'r1']), start('a2', 'agent', ['--region', 'r2'])]);
+    await Promise.all([start('n1', 'node', ['--node-name', 'n1', '--ice-bind-address', '127.0.0.1']), start('n2', 'node', ['--node-name', 'n2', '--ice-bind-address', '127.0.0.1'])]);
+    await eventually(async () => (await admin('ams')('GET', '/ams/1.0/nodes')).body.metadata?.length === 2, 30_000);
+    await eventually(async () => (await admin('g1')('GET', '/1.0/status')).body.metadata?.dependencies?.agents?.length === 2, 30_000);
+    expect((await admin('ams')('POST', '/ams/1.0/applications', { body: testPatternManifest('pattern', { display: SCREEN }) })).status).toBe(201);
+    clientToken = (await admin('g1')('POST', '/1.0/accounts', { body: { name: 'viewer', role: 'client' } })).body.metadata.token;
+    viewer = new Viewer(1, new ApiClient(url('g1'), clientToken), { app: 'pattern', screen: SCREEN });
+    await viewer.start();
+    const sessions = (await user()('GET', '/1.0/sessions')).body.metadata as Array<{ node: string }>;
+    streamNode = sessions[0].node;
+  }, 180_000);
+
+  afterAll(async () => {
+    await viewer?.stop();
+    for (const p of parts.values()) if (p.proc.exitCode === null) p.proc.kill('SIGTERM');
+    await Promise.all([...parts.values()].map((p) => (p.proc.exitCode === null ? new Promise((r) => p.proc.once('exit', r)) : null)));
+    await nats?.stop();
+    await db?.drop();
+    // No process of any part is left behind.
+    await eventually(async () => [...parts.values()].every((p) => processesMentioning(p.dir).length === 0), 15_000);
+    for (const p of parts.values()) rmSync(p.dir, { recursive: true, force: true });
+    cleanup();
+  });
+
+  it('a node that is not streaming dies: the stream goes on, a launch goes to the live node, the node heals on restart', async () => {
+    const idle = streamNode === 'n1' ? 'n2' : 'n1';
+    await kill(idle);
+    expect(await framesOver(1000)).toBeGreaterThan(10);
+    expect(await newSessionStreams()).toBeNull();
+    await restart(idle);
+    await eventually(async () => {
+      const nodes = (await admin('ams')('GET', '/ams/1.0/nodes')).body.metadata as Array<{ name: string; status: string }>;
+      return nodes.find((n) => n.name === idle)?.status === 'online';
+    }, 30_000);
+  });
+
+  it('an agent dies: sessions go to the other region at once, the stream goes on, the agent heals on restart', async () => {
+    await kill('a1');
+    const t0 = Date.now();
+    expect(await newSessionStreams()).toBeNull();
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(await framesOver(500)).toBeGreaterThan(4);
+    await restart('a1');
+    await eventually(async () => ((await admin('g1')('GET', '/1.0/status')).body.metadata?.dependencies?.agents ?? []).some((a: { region: string }) => a.region === 'r1'), 30_000);
+  });
+
+  it('a gateway dies: the other serves its users, the stream goes on; it heals on restart', async () => {
+    await kill('g2');
+    expect((await user('g1')('GET', '/1.0/sessions')).status).toBe(200);
+    expect(await framesOver(500)).toBeGreaterThan(4);
+    await restart('g2');
+    expect((await user('g2')('GET', '/1.0/sessions')).status).toBe(200);
+  });
+
+  it('AMS dies: reads still answer, a new session fails fast and clearly, the stream goes on; AMS heals on restart', async () => {
+    await kill('ams');
+    expect((await user()('GET', '/1.0/sessions')).status).toBe(200);
+    const t0 = Date.now();
+    const refused = await user()('POST', '/1.0/sessions', { body: { app: 'pattern', screen: SCREEN } });
+    expect(refused.status).toBe(503);
+    expect(refused.body.error).toMatch(/AMS/);
+    expect(Date.now() - t0).toBeLessThan(12_000);
+    expect(await framesOver(500)).toBeGreaterThan(4);
+    await restart('ams');
+    await eventually(async () => (await admin('g1')('GET', '/1.0/status')).status === 200, 30_000);
+    expect(await newSessionStreams()).toBeNull();
+  });
+
+  it('the nats-server is SIGKILLed: authenticated reads still answer on each HTTP role, launches fail clearly, the stream goes on; all heal when it is back', async () => {
+    expect((await admin('ams')('GET', '/ams/1.0/nodes')).status).toBe(200); // AMS has verified this token
+    await nats.stop('SIGKILL');
+    expect((await user('g1')('GET', '/1.0/sessions')).status).toBe(200);
+    expect((await admin('ams')('GET', '/ams/1.0/nodes')).status).toBe(200);
+    const refused = await user()('POST', '/1.0/sessions', { body: { app: 'pattern', screen: SCREEN } });
+    expect(refused.status).toBe(503);
+    expect(await framesOver(1000)).toBeGreaterThan(10);
+    nats = await startNatsServer(natsPort);
+    await eventually(async () => (await admin('g1')('GET', '/1.0/status')).status === 200, 30_000);
+    expect(await newSessionStreams()).toBeNull();
+  });
+
+  it('the streaming node dies: the stream stops, no process outlives it; restarted, it runs the instance again and the session is still there', async () => {
+    const [session] = (await user()('GET', '/1.0/sessions')).body.metadata as Array<{ id: string; instance_id: string }>;
+    await kill(streamNode);
+    expect(await framesOver(1000)).toBeLessThanOrEqual(1);
+    await restart(streamNode);
+    const instance = await eventually(async () => {
+      const i = (await admin('ams')('GET', `/ams/1.0/instances/${session.instance_id}`)).body.metadata;
+      return i.status === 'running' ? i : null;
+    }, 30_000);
+    expect(instance.node).toBe(streamNode);
+    const after = await eventually(async () => {
+      const v = (await user()('GET', `/1.0/sessions/${session.id}`)).body.metadata;
+      return v.status === 'active' && v.status_message === '' ? v : null;
+    });
+    expect(after.instance_id).toBe(session.instance_id);
+  });
+
+  it('leaves no record half-done: every instance running or gone, every operation finished', async () => {
+    const instances = (await admin('ams')('GET', '/ams/1.0/instances')).body.metadata as Array<{ id: string; status: string }>;
+    expect(instances.filter((i) => ['created', 'prepared', 'started'].includes(i.status))).toEqual([]);
+    const operations = (await admin('ams')('GET', '/ams/1.0/operations')).body.metadata as Array<{ status: string; description: string }>;
+    expect(operations.filter((o) => o.status === 'running' || o.status === 'pending')).toEqual([]);
+    for (const p of parts.values()) expect(isAlive(p.proc.pid!)).toBe(true);
+  });
+});
