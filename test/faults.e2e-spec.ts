@@ -202,11 +202,14 @@ describe('faults in the split shape, as OS processes', () => {
     expect(after.instance_id).toBe(session.instance_id);
   });
 
-  it('leaves no record half-done: every instance running or gone, every operation finished', async () => {
+  it('leaves no record half-done: every operation ends, every instance running or gone', async () => {
+    // The last sessions' deletes may still be under way: they must end, not hang.
+    await eventually(async () => {
+      const operations = (await admin('ams')('GET', '/ams/1.0/operations')).body.metadata as Array<{ status: string }>;
+      return operations.every((o) => o.status !== 'running' && o.status !== 'pending');
+    }, 20_000);
     const instances = (await admin('ams')('GET', '/ams/1.0/instances')).body.metadata as Array<{ id: string; status: string }>;
-    expect(instances.filter((i) => ['created', 'prepared', 'started'].includes(i.status))).toEqual([]);
-    const operations = (await admin('ams')('GET', '/ams/1.0/operations')).body.metadata as Array<{ status: string; description: string }>;
-    expect(operations.filter((o) => o.status === 'running' || o.status === 'pending')).toEqual([]);
+    expect(instances.filter((i) => i.status !== 'running')).toEqual([]);
     for (const p of parts.values()) expect(isAlive(p.proc.pid!)).toBe(true);
   });
 });
