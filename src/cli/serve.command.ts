@@ -24,19 +24,10 @@ export class ServeCommand extends CommandRunner {
     const { port } = app.getHttpServer().address() as AddressInfo;
     if (derivedUrl && port !== config.port) config.publicUrl = config.publicUrl.replace(/:\d+$/, `:${port}`);
 
-    const lines = [
-      `streamstack is serving ${config.roles.join(', ')} (transport ${config.transport}, data in ${config.dataDir})`,
-      `  URL:      ${config.publicUrl}`,
-      `  API docs: ${config.publicUrl}/docs`,
-    ];
-    // Only a gateway has one: asking Nest for it elsewhere logged a false level-50 error.
-    const token = config.roles.includes('gateway') ? app.get(BootstrapAdmin, { strict: false }).createdToken : null;
-    if (token) lines.push(`  Admin token (shown once; keep it, or set STREAMSTACK_ADMIN_TOKEN): ${token}`);
-    process.stdout.write(`${lines.join('\n')}\n  Stop with Ctrl-C.\n`);
     const logger = new Logger('serve');
-    logger.log(`listening on ${config.host}:${port}`);
     // Ctrl-C / SIGTERM: close every module (instances stop, connections close), then exit 0.
-    // A second signal while closing exits at once.
+    // A second signal while closing exits at once. Installed before the ready line is printed:
+    // a signal in between would have killed the process with nothing closed.
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         process.once(signal, () => process.exit(130));
@@ -50,6 +41,16 @@ export class ServeCommand extends CommandRunner {
         );
       });
     }
+    const lines = [
+      `streamstack is serving ${config.roles.join(', ')} (transport ${config.transport}, data in ${config.dataDir})`,
+      `  URL:      ${config.publicUrl}`,
+      `  API docs: ${config.publicUrl}/docs`,
+    ];
+    // Only a gateway has one: asking Nest for it elsewhere logged a false level-50 error.
+    const token = config.roles.includes('gateway') ? app.get(BootstrapAdmin, { strict: false }).createdToken : null;
+    if (token) lines.push(`  Admin token (shown once; keep it, or set STREAMSTACK_ADMIN_TOKEN): ${token}`);
+    process.stdout.write(`${lines.join('\n')}\n  Stop with Ctrl-C.\n`);
+    logger.log(`listening on ${config.host}:${port}`);
   }
 }
 
