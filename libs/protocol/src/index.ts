@@ -1,1 +1,2 @@
 export * from './signalling';
+export * from './keys';

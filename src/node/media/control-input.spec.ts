@@ -36,6 +36,7 @@ describe('parseControlMessage', () => {
     ['{"type":"input::key","data":{"code":"30","pressed":true}}', /code must be a number/],
     ['{"type":"input::key","data":{"code":30.5,"pressed":true}}', /integer/],
     ['{"type":"input::key","data":{"code":-1,"pressed":true}}', /within/],
+    ['{"type":"input::key","data":{"code":93,"pressed":true}}', /within 0\.\.92/], // past the SDK's key table
     ['{"type":"input::key","data":{"code":30,"pressed":"yes"}}', /boolean/],
     ['{"type":"input::mouse-button","data":{"button":1}}', /pressed is missing/],
     ['{"type":"input::mouse-button","data":{"button":0,"pressed":true}}', /within/],

@@ -5,6 +5,8 @@
  * take the streamer down with a bad message).
  */
 import type { InputEvent, InputEventType } from '../media-link/streamer.messages';
+// Key codes are the Anbox SDK's table (PROTOCOL.md §5).
+import { SDK_KEY_MAX } from '../sources/sdk-keys';
 
 /** Control messages are tiny; anything larger is not one of ours. */
 export const CONTROL_MESSAGE_MAX_BYTES = 4096;
@@ -18,15 +20,13 @@ interface FieldSpec {
   max?: number;
 }
 
-/** Linux input scancodes go up to KEY_MAX (0x2ff). */
-const KEY_MAX = 0x2ff;
 
 const INPUT_FIELDS: Record<InputEventType, Record<string, FieldSpec>> = {
   'input::mouse-move': { x: { kind: 'number' }, y: { kind: 'number' }, rx: { kind: 'number', default: 0 }, ry: { kind: 'number', default: 0 } },
   // 1 left, 2 middle, 3 right; X11 also knows 4-9 (wheel, side buttons).
   'input::mouse-button': { button: { kind: 'uint', min: 1, max: 9 }, pressed: { kind: 'bool' } },
   'input::mouse-wheel': { x: { kind: 'number', default: 0 }, y: { kind: 'number', default: 0 } },
-  'input::key': { code: { kind: 'uint', max: KEY_MAX }, pressed: { kind: 'bool' } },
+  'input::key': { code: { kind: 'uint', max: SDK_KEY_MAX }, pressed: { kind: 'bool' } },
   'input::touch-start': { id: { kind: 'uint' }, x: { kind: 'number' }, y: { kind: 'number' } },
   'input::touch-move': { id: { kind: 'uint' }, x: { kind: 'number' }, y: { kind: 'number' } },
   'input::touch-end': { id: { kind: 'uint' } },

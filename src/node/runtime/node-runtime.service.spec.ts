@@ -590,9 +590,14 @@ describe('NodeRuntime (real processes)', () => {
         if (withAudio) expect(client.received.audio[0].header.payloadType).toBe(111);
 
         runtime.sendInput('x11-main', { type: 'input::mouse-move', data: { x: 50, y: 60, rx: 0, ry: 0 } });
-        runtime.sendInput('x11-main', { type: 'input::key', data: { code: 30, pressed: true } });
-        runtime.sendInput('x11-main', { type: 'input::key', data: { code: 30, pressed: false } });
-        await until('xev to see the input', () => /keycode 38 \(keysym 0x61, a\)/.test(readFileSync(logFile('x11-main', 'app'), 'utf8')));
+        // The Anbox SDK's codes for Shift down, H, E, Shift up, L, L, O, Enter (PROTOCOL.md §5).
+        const keys: Array<[number, boolean]> = [[84, true], [11, true], [11, false], [8, true], [8, false], [84, false]];
+        for (const code of [15, 15, 18, 40]) keys.push([code, true], [code, false]);
+        for (const [code, pressed] of keys) runtime.sendInput('x11-main', { type: 'input::key', data: { code, pressed } });
+        // xev names each key it gets: "H E" with Shift held, then "l l o Return".
+        const typed = () => [...readFileSync(logFile('x11-main', 'app'), 'utf8').matchAll(/KeyPress event[\s\S]*?keysym 0x[0-9a-f]+, (\w+)\)/g)].map((m) => m[1]);
+        await until('xev to see the keys', () => typed().includes('Return'));
+        expect(typed()).toEqual(['Shift_L', 'H', 'E', 'l', 'l', 'o', 'Return']);
         const logs = await runtime.logs('x11-main');
         expect(logs).toContain('==> app.log <==');
         expect(logs).toContain('==> streamer.log <==');

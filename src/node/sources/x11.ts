@@ -4,6 +4,7 @@ import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DomainError, invalid } from '@streamstack/contracts';
 import type { SourceContext, StartedSource } from './source-context';
+import { SDK_KEYSYMS } from './sdk-keys';
 
 /** The null sink the application plays into; the media process records its monitor. */
 const PULSE_SINK = 'app';
@@ -44,8 +45,8 @@ const clamp = (v: number, max: number): number => Math.max(0, Math.min(max - 1, 
 
 /**
  * Turns PROTOCOL.md §5 input events into `xdotool -` commands (one per line, executed as they
- * arrive), injected through XTest. Linux input scancodes become X keycodes by adding 8 (the
- * evdev keymap Xvfb uses). Touch drives the pointer, following the first contact until it
+ * arrive), injected through XTest. Key codes are the Anbox SDK's table (sdk-keys.ts), sent as
+ * keysyms. Touch drives the pointer, following the first contact until it
  * ends; gamepads have no X11 equivalent and are dropped. Anything malformed yields nothing.
  */
 export class XdotoolInput {
@@ -77,11 +78,8 @@ export class XdotoolInput {
         return out;
       }
       case 'input::key': {
-        const code = num(d.code);
-        if (code === null || !Number.isInteger(code) || code < 1 || code > 247) return [];
-        const keycode = code + 8;
-        // A bare "9" would be read as the keysym of the digit 9; keycode 9 is Escape.
-        return [`${d.pressed ? 'keydown' : 'keyup'} ${keycode === 9 ? 'Escape' : keycode}`];
+        const keysym = typeof d.code === 'number' ? SDK_KEYSYMS.get(d.code) : undefined;
+        return keysym ? [`${d.pressed ? 'keydown' : 'keyup'} ${keysym}`] : [];
       }
       case 'input::touch-start':
         if (this.touch !== null) return [];

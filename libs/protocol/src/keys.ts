@@ -1,0 +1,61 @@
+/**
+ * The Anbox SDK's key table (PROTOCOL.md §5): a DOM `KeyboardEvent.code` → the `code` of
+ * `input::key`. USB HID usage ids up to 82, the SDK's own codes after; the SDK sends Quote as
+ * 50 where HID has 52. What a client sends; the node turns each code into an X keysym.
+ */
+const LETTERS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';
+
+export const SDK_KEY_CODES: Readonly<Record<string, number>> = {
+  ...Object.fromEntries([...LETTERS].map((c, i) => [`Key${c}`, 4 + i])),
+  ...Object.fromEntries([...'123456789'].map((c, i) => [`Digit${c}`, 30 + i])),
+  Digit0: 39,
+  Enter: 40,
+  Escape: 41,
+  Backspace: 42,
+  Tab: 43,
+  Space: 44,
+  Minus: 45,
+  Equal: 46,
+  BracketLeft: 47,
+  BracketRight: 48,
+  Backslash: 49,
+  Quote: 50,
+  Semicolon: 51,
+  Comma: 54,
+  Period: 55,
+  Slash: 56,
+  CapsLock: 57,
+  ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`F${i + 1}`, 58 + i])),
+  PrintScreen: 70,
+  ScrollLock: 71,
+  Pause: 72,
+  Insert: 73,
+  Home: 74,
+  PageUp: 75,
+  Delete: 76,
+  End: 77,
+  PageDown: 78,
+  ArrowRight: 79,
+  ArrowLeft: 80,
+  ArrowDown: 81,
+  ArrowUp: 82,
+  ControlLeft: 83,
+  ControlRight: 83,
+  ShiftLeft: 84,
+  ShiftRight: 84,
+  AltLeft: 85,
+  MetaLeft: 86,
+  MetaRight: 86,
+  AltRight: 87, // AltGraph
+  NumLock: 88,
+  AudioVolumeDown: 89,
+  AudioVolumeUp: 90,
+  Power: 91,
+  BrowserBack: 92,
+  // The numpad onto the same codes, as the SDK does (its + and * need Shift: not representable).
+  ...Object.fromEntries([...'0123456789'].map((c) => [`Numpad${c}`, c === '0' ? 39 : 29 + Number(c)])),
+  NumpadEnter: 40,
+  NumpadDecimal: 55,
+  NumpadDivide: 56,
+  NumpadSubtract: 45,
+};
