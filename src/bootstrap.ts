@@ -5,12 +5,29 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Limits, refuseUnsafeKeys } from '@streamstack/contracts';
 import { connectTransport } from '@streamstack/transport';
 import { json, raw } from 'express';
+import helmet from 'helmet';
 import { PACKAGE_CONTENT_TYPES } from './ams/applications/applications.controller';
 import { AppModule } from './app.module';
 import { bodyErrors } from './common/http/body-errors';
+import { refuseForeignOrigins } from './common/http/origins';
 import { PinoLogger } from './common/logging/pino-logger';
 import { VERSION } from './common/version';
 import { StreamstackConfig } from './config/config.schema';
+
+/**
+ * What pages served from here may load: only their own origin's scripts and styles (the API
+ * docs' inline styles aside), media from blob: (a MediaStream), signalling over ws:/wss:.
+ */
+const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  mediaSrc: ["'self'", 'blob:'],
+  connectSrc: ["'self'", 'ws:', 'wss:'],
+  objectSrc: ["'none'"],
+  frameAncestors: ["'self'"],
+};
 
 export interface CreateAppOptions {
   /** Tests only: schema from the entities instead of migrations. */
@@ -33,6 +50,8 @@ export async function createApp(config: StreamstackConfig, options: CreateAppOpt
     abortOnError: false,
   });
   app.disable('x-powered-by');
+  app.use(helmet({ contentSecurityPolicy: { directives: CONTENT_SECURITY_POLICY } }));
+  app.use(refuseForeignOrigins(config));
   app.use(json({ limit: Limits.jsonBodyBytes, reviver: refuseUnsafeKeys }));
   app.use('/ams/1.0/applications', raw({ type: PACKAGE_CONTENT_TYPES, limit: Limits.packageBytes }));
   app.use(bodyErrors);

@@ -28,6 +28,8 @@ export const CONFIG_KEYS: ConfigKey[] = [
   { key: 'logLevel', env: 'STREAMSTACK_LOG_LEVEL', flag: 'log-level', default: 'info', help: 'trace | debug | info | warn | error | fatal | silent' },
   { key: 'cpuAllocationRate', env: 'STREAMSTACK_CPU_ALLOCATION_RATE', default: '4', help: 'node CPU overcommit factor' },
   { key: 'memoryAllocationRate', env: 'STREAMSTACK_MEMORY_ALLOCATION_RATE', default: '2', help: 'node memory overcommit factor' },
+  { key: 'sessionRatePerAccount', env: 'STREAMSTACK_SESSION_RATE_PER_ACCOUNT', default: '120', help: 'session creations and joins a minute per client account (admins are not limited)' },
+  { key: 'sessionRatePerAddress', env: 'STREAMSTACK_SESSION_RATE_PER_ADDRESS', default: '300', help: "session creations and joins a minute per client address (admins' requests not counted)" },
   { key: 'rpcTimeoutMs', env: 'STREAMSTACK_RPC_TIMEOUT_MS', default: '5000', help: 'timeout of requests between roles' },
   { key: 'warmSpares', env: 'STREAMSTACK_WARM_SPARES', flag: 'warm-spares', default: 'true', help: 'node: keep a booted frame source and streamer waiting, so that instances start faster' },
   { key: 'videoEncoder', env: 'STREAMSTACK_VIDEO_ENCODER', flag: 'video-encoder', default: 'auto', help: 'node: auto (probe h264_nvenc, h264_vaapi, h264_qsv; else libx264) or one of them by name' },

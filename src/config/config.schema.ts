@@ -133,6 +133,17 @@ export class StreamstackConfig {
   @Min(100)
   rpcTimeoutMs: number;
 
+  /** Gateway: session creations and joins a minute, per client account and per client address. */
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  sessionRatePerAccount: number;
+
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  sessionRatePerAddress: number;
+
   @Transform(({ value }: { value: unknown }) => ({ true: true, false: false })[String(value) as 'true' | 'false'] ?? value)
   @IsBoolean({ message: 'must be true or false' })
   warmSpares: boolean;

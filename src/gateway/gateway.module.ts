@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { StreamstackConfig } from '../config/config.schema';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsHandler } from './accounts/accounts.handler';
 import { AccountsService } from './accounts/accounts.service';
@@ -8,6 +10,7 @@ import { AgentsHandler } from './regions/agents.handler';
 import { AgentsService } from './regions/agents.service';
 import { RegionsController } from './regions/regions.controller';
 import { SessionReaper } from './sessions/session-reaper';
+import { sessionThrottlers } from './sessions/session-throttle';
 import { SessionsController } from './sessions/sessions.controller';
 import { SessionsHandler } from './sessions/sessions.handler';
 import { SessionsService } from './sessions/sessions.service';
@@ -17,6 +20,7 @@ import { TicketService } from './signalling/tickets';
 
 /** The stream gateway: accounts, regions, sessions, signalling relay. */
 @Module({
+  imports: [ThrottlerModule.forRootAsync({ inject: [StreamstackConfig], useFactory: sessionThrottlers })],
   controllers: [
     AccountsController,
     AccountsHandler,

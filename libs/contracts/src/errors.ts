@@ -10,6 +10,7 @@ export const ERROR_STATUS = {
   conflict: 409,
   insufficient_capacity: 409,
   payload_too_large: 413,
+  too_many_requests: 429,
   internal: 500,
   unavailable: 503,
   no_responder: 503,

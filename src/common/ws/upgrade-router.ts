@@ -5,6 +5,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { StreamstackConfig } from '../../config/config.schema';
+import { originAllowed } from '../http/origins';
 
 /**
  * Decides on an HTTP upgrade before any socket exists: resolves with what the socket's
@@ -56,9 +57,7 @@ export class UpgradeRouter implements OnApplicationBootstrap, OnApplicationShutd
     const entry = this.routes.get(url.pathname.replace(/\/+$/, '') || '/');
     if (!entry) return reject(socket, 404, `no WebSocket endpoint at ${url.pathname}`);
     const origin = req.headers.origin;
-    if (origin && this.config.allowedOrigins.length > 0 && !this.config.allowedOrigins.includes(origin)) {
-      return reject(socket, 403, `origin ${origin} is not allowed`);
-    }
+    if (!originAllowed(this.config, origin)) return reject(socket, 403, `origin ${origin} is not allowed (STREAMSTACK_ALLOWED_ORIGINS)`);
     let context: unknown;
     try {
       context = await entry.route.authorise(req, url);

@@ -1,9 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Caller, CurrentCaller, RequireRole } from '../../common/auth/auth.decorators';
 import { ListResult } from '../../common/http/envelope';
 import { CreateSessionDto, DeleteSessionQuery, DeleteSessionsDto, JoinSessionDto, ListSessionsQuery } from './session.dto';
+import { SessionThrottleGuard } from './session-throttle';
 import { SessionsService } from './sessions.service';
 
 /** PROTOCOL.md §3. Clients see only their own sessions; admins see all. */
@@ -14,6 +15,7 @@ export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @Post()
+  @UseGuards(SessionThrottleGuard)
   @HttpCode(201)
   @ApiOperation({ summary: 'Create a session; answers at once with the signalling url and stun_servers' })
   create(@CurrentCaller() caller: Caller, @Body() body: CreateSessionDto) {
@@ -56,6 +58,7 @@ export class SessionsController {
   }
 
   @Post(':id/join')
+  @UseGuards(SessionThrottleGuard)
   @HttpCode(200)
   @ApiOperation({ summary: "Join a joinable session: ends the previous client's signalling" })
   join(@CurrentCaller() caller: Caller, @Param('id') id: string, @Body() _body: JoinSessionDto) {
