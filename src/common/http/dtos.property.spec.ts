@@ -5,6 +5,7 @@ import {
   InstanceSessionDto,
   InstanceStatusEventDto,
   RegionInstanceSessionDto,
+  SessionChangedDto,
   SessionLaunchDto,
 } from '@streamstack/contracts';
 import { RpcValidationPipe } from '@streamstack/transport';
@@ -58,6 +59,7 @@ const RPC_PAYLOADS: Array<[Type<unknown>, unknown]> = [
   [InstanceSessionDto, { instance_id: 'i1', app: 'test-pattern', app_version: 1, node: null, screen }],
   [RegionInstanceSessionDto, { instance_id: 'i1', app: 'test-pattern', app_version: 1, node: 'n1', screen, region: 'r1' }],
   [ClientStateEventDto, { session_id: sessionId, generation: 3, state: 'failed', reason: 'ice' }],
+  [SessionChangedDto, { session_id: sessionId, change: 'replaced', generation: 2 }],
   [InstanceStatusEventDto, { id: 'i1', app: 'a', node: 'n1', status: 'running', status_message: '', session_id: null, timestamp: '2026-11-30T10:00:00.000Z' }],
   [SessionInstanceLaunchDto, { app: 'test-pattern', session_id: sessionId, screen }],
   [InstanceRefDto, { id: 'i1', force: true }],

@@ -54,4 +54,4 @@ export const SDK_KEYSYMS: ReadonlyMap<number, string> = new Map<number, string>(
 ]);
 
 /** The largest code of the table: control-channel key codes above it are refused. */
-export const SDK_KEY_MAX = 92;
+export const SDK_KEY_MAX = Math.max(...SDK_KEYSYMS.keys());
