@@ -13,6 +13,7 @@ import { refuseForeignOrigins } from './common/http/origins';
 import { PinoLogger } from './common/logging/pino-logger';
 import { VERSION } from './common/version';
 import { StreamstackConfig } from './config/config.schema';
+import { serveBrowserAssets } from './gateway/web/browser-assets';
 
 /**
  * What pages served from here may load: only their own origin's scripts and styles (the API
@@ -27,6 +28,8 @@ const CONTENT_SECURITY_POLICY = {
   connectSrc: ["'self'", 'ws:', 'wss:'],
   objectSrc: ["'none'"],
   frameAncestors: ["'self'"],
+  // helmet's default would send a page served over plain http (a LAN address) to https.
+  upgradeInsecureRequests: null,
 };
 
 export interface CreateAppOptions {
@@ -62,6 +65,8 @@ export async function createApp(config: StreamstackConfig, options: CreateAppOpt
     allowedHeaders: ['Authorization', 'Content-Type'],
     maxAge: 600,
   });
+  // After CORS: pages on other origins load the SDK too.
+  if (config.roles.includes('gateway')) serveBrowserAssets(app);
   SwaggerModule.setup('docs', app, openApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   if (!options.skipTransport) await connectTransport(app);
   return app;

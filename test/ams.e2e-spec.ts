@@ -112,6 +112,33 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
     });
   });
 
+  describe('the events socket from a browser', () => {
+    /** Opens it offering `protocols` (as a browser must: it cannot set Authorization); the HTTP status or the agreed protocol. */
+    const openWith = (protocols: string[]) =>
+      new Promise<{ status?: number; protocol?: string }>((resolve) => {
+        const ws = new WebSocket(`${stack.url.replace('http', 'ws')}/ams/1.0/events`, protocols);
+        ws.once('open', () => {
+          resolve({ protocol: ws.protocol });
+          ws.close();
+        });
+        ws.once('unexpected-response', (_req, res) => resolve({ status: res.statusCode }));
+        ws.once('error', () => resolve({}));
+      });
+
+    it('takes the token as a bearer.<token> subprotocol and agrees on the other one, never the token', async () => {
+      expect(await openWith(['streamstack.events', `bearer.${ADMIN_TOKEN}`])).toEqual({ protocol: 'streamstack.events' });
+      expect(await openWith([`bearer.${ADMIN_TOKEN}`, 'streamstack.events'])).toEqual({ protocol: 'streamstack.events' });
+    });
+
+    it('refuses a wrong token (401), a client account (403), and no token at all (401)', async () => {
+      const alice = (await api('POST', '/1.0/accounts', { body: { name: 'events-client', role: 'client' } })).body.metadata;
+      expect(await openWith(['streamstack.events', 'bearer.wrong-token'])).toEqual({ status: 401 });
+      expect(await openWith(['streamstack.events', `bearer.${alice.token}`])).toEqual({ status: 403 });
+      expect(await openWith(['streamstack.events', 'bearer.'])).toEqual({ status: 401 });
+      await api('DELETE', `/1.0/accounts/${alice.id}`);
+    });
+  });
+
   describe('instances', () => {
     let id: string;
     const events: { type: string; metadata: { action: string; id: string } }[] = [];

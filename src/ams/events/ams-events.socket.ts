@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DomainError } from '@streamstack/contracts';
 import { AuthGuard } from '../../common/auth/auth.guard';
+import { tokenFromSubprotocols } from '../../common/auth/credentials';
 import { UpgradeRouter } from '../../common/ws/upgrade-router';
 import { AmsEventsService } from './ams-events.service';
 
@@ -18,7 +19,10 @@ export class AmsEventsSocket implements OnModuleInit {
       path: '/ams/1.0/events',
       maxPayload: 4096,
       authorise: async (req, url) => {
-        const caller = await this.auth.authenticate({ headers: req.headers, query: Object.fromEntries(url.searchParams) } as never);
+        // A browser's token comes as a subprotocol (it cannot set Authorization on a WebSocket).
+        const fromProtocol = tokenFromSubprotocols(req.headers['sec-websocket-protocol']);
+        const headers = !req.headers.authorization && fromProtocol ? { ...req.headers, authorization: `Bearer ${fromProtocol}` } : req.headers;
+        const caller = await this.auth.authenticate({ headers, query: Object.fromEntries(url.searchParams) } as never);
         if (caller.role !== 'admin') throw new DomainError('forbidden', 'the events socket needs an admin account');
         return caller;
       },

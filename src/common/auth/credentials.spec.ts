@@ -1,4 +1,4 @@
-import { hashToken, redactUrl, tokenFromRequest } from './credentials';
+import { hashToken, tokenFromSubprotocols, redactUrl, tokenFromRequest } from './credentials';
 
 describe('credentials', () => {
   it.each([
@@ -25,5 +25,13 @@ describe('credentials', () => {
   it('redacts credentials in URLs', () => {
     expect(redactUrl('/1.0/sessions?limit=1&api_token=secret&x=1')).toBe('/1.0/sessions?limit=1&api_token=[redacted]&x=1');
     expect(redactUrl('/x?API_TOKEN=s')).toBe('/x?API_TOKEN=[redacted]');
+  });
+
+  it('reads a browser WebSocket token from its bearer.<token> subprotocol', () => {
+    expect(tokenFromSubprotocols('streamstack.events, bearer.abc_DEF-123')).toBe('abc_DEF-123');
+    expect(tokenFromSubprotocols('bearer.t,streamstack.events')).toBe('t');
+    expect(tokenFromSubprotocols('streamstack.events')).toBeUndefined();
+    expect(tokenFromSubprotocols('streamstack.events, bearer.')).toBeUndefined();
+    expect(tokenFromSubprotocols(undefined)).toBeUndefined();
   });
 });

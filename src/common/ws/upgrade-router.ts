@@ -5,6 +5,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { StreamstackConfig } from '../../config/config.schema';
+import { SUBPROTOCOL_TOKEN_PREFIX } from '../auth/credentials';
 import { originAllowed } from '../http/origins';
 
 /**
@@ -36,7 +37,9 @@ export class UpgradeRouter implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   add<T>(route: UpgradeRoute<T>): void {
-    this.routes.set(route.path, { route, wss: new WebSocketServer({ noServer: true, maxPayload: route.maxPayload }) });
+    // The protocol agreed is the first one offered that is not a credential, never the token.
+    const handleProtocols = (offered: Set<string>) => [...offered].find((p) => !p.startsWith(SUBPROTOCOL_TOKEN_PREFIX)) ?? false;
+    this.routes.set(route.path, { route, wss: new WebSocketServer({ noServer: true, maxPayload: route.maxPayload, handleProtocols }) });
   }
 
   onApplicationBootstrap(): void {

@@ -1,0 +1,372 @@
+import { StreamError } from './errors';
+import { CreateSessionRequest, GatewayApi, Screen, Session, Signalling } from './gateway-api';
+import { InputForwarder, InputOptions } from './input';
+import { screenToFill } from './letterbox';
+import { Peer } from './peer';
+import { sampleOf, StatsSample, StreamStats, summarise } from './stats';
+
+export interface ClientOptions {
+  /** The account token (PROTOCOL.md §2). */
+  token: string;
+  /** The gateway's origin; the page's own by default. */
+  gateway?: string;
+  /** Where the stream shows: the SDK adds a letterboxed <video> that fills it. */
+  element: HTMLElement;
+  /** User-named data channels to open (PROTOCOL.md §5a): `[a-z0-9-]{1,32}`, not `control`. */
+  dataChannels?: string[];
+  /** Play the application's sound (default true). */
+  speaker?: boolean;
+  /** Which input to forward (default: mouse, keyboard, touch and gamepad). */
+  input?: InputOptions;
+  /** How often `stats` is emitted, ms (default 1000; 0: never). */
+  statsIntervalMs?: number;
+  /** Reconnect once when a connection drops and the session is joinable (default true). */
+  reconnect?: boolean;
+  /** How long one connection attempt may take, ms (default 30000: the instance may be starting). */
+  connectTimeoutMs?: number;
+}
+
+/** `connect()`'s choices: the session to create. `screen: 'fit'` sizes it to the element. */
+export type ConnectOptions = Omit<CreateSessionRequest, 'screen'> & { screen?: Partial<Screen> | 'fit' };
+
+export type ClientState = 'idle' | 'connecting' | 'ready' | 'reconnecting' | 'closed';
+
+export type CloseReason = 'disconnected' | 'ended' | 'error';
+
+export interface ClientEvents {
+  /** The first frame is on screen. */
+  ready: { session: Session };
+  /** The stream is over: the page disconnected, the session ended, or an error left no way on. */
+  closed: { reason: CloseReason; error?: StreamError };
+  /** Something failed; `closed` follows when the stream cannot go on. */
+  error: StreamError;
+  /** A connection dropped and the SDK is joining the session again. */
+  reconnecting: { error: StreamError };
+  stats: StreamStats;
+  /** A control message from the instance (PROTOCOL.md §5): `show-ime`, `stream::role`, … */
+  message: { type: string; data?: unknown };
+  /** A message from the application on a user-named data channel. */
+  'channel-message': { channel: string; data: string | ArrayBuffer };
+}
+
+type Listener<T> = (payload: T) => void;
+
+const CHANNEL_NAME = /^[a-z0-9-]{1,32}$/;
+const LIVE = new Set(['created', 'active']);
+
+/**
+ * Streams one session into an element: creates (`connect`) or joins (`join`) the session,
+ * signals, shows the video, forwards input, reports stats, and reconnects once when it may.
+ *
+ *     const client = new StreamstackClient({ token, element: document.querySelector('#stream') });
+ *     client.on('ready', () => console.log('streaming'));
+ *     client.on('error', (e) => console.error(e.code, e.message));
+ *     await client.connect({ app: 'test-pattern', screen: 'fit' });
+ */
+export class StreamstackClient {
+  readonly api: GatewayApi;
+  readonly video: HTMLVideoElement;
+  private readonly audio: HTMLAudioElement;
+  private readonly listeners = new Map<keyof ClientEvents, Set<Listener<never>>>();
+  private readonly options: Required<Omit<ClientOptions, 'gateway' | 'input'>> & { input: InputOptions };
+  private peer: Peer | null = null;
+  private input: InputForwarder | null = null;
+  private statsTimer: ReturnType<typeof setInterval> | undefined;
+  private lastSample: StatsSample | null = null;
+  private reconnected = false;
+  private currentState: ClientState = 'idle';
+  private currentSession: Session | null = null;
+  private latestStats: StreamStats | null = null;
+  private settle: { resolve: (s: Session) => void; reject: (e: StreamError) => void } | null = null;
+
+  constructor(options: ClientOptions) {
+    if (!options?.token) throw new StreamError('unauthorised', 'a token is needed to stream');
+    if (!options.element) throw new TypeError('options.element: the element to show the stream in');
+    for (const name of options.dataChannels ?? []) {
+      if (!CHANNEL_NAME.test(name) || name === 'control') throw new TypeError(`data channel name "${name}": use [a-z0-9-]{1,32}, not "control"`);
+    }
+    this.options = {
+      token: options.token,
+      element: options.element,
+      dataChannels: options.dataChannels ?? [],
+      speaker: options.speaker ?? true,
+      input: options.input ?? {},
+      statsIntervalMs: options.statsIntervalMs ?? 1000,
+      reconnect: options.reconnect ?? true,
+      connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
+    };
+    this.api = new GatewayApi((options.gateway ?? location.origin).replace(/\/+$/, ''), options.token);
+    this.video = document.createElement('video');
+    this.video.autoplay = true;
+    this.video.playsInline = true;
+    this.video.muted = true; // sound plays from its own element: a muted video may autoplay
+    Object.assign(this.video.style, { width: '100%', height: '100%', objectFit: 'contain', display: 'block', background: '#000' });
+    this.audio = document.createElement('audio');
+    this.audio.autoplay = true;
+  }
+
+  get state(): ClientState {
+    return this.currentState;
+  }
+
+  get session(): Session | null {
+    return this.currentSession;
+  }
+
+  /** The stats of the last interval (null before the first). */
+  get stats(): StreamStats | null {
+    return this.latestStats;
+  }
+
+  on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void {
+    const set = this.listeners.get(event) ?? new Set();
+    set.add(listener as Listener<never>);
+    this.listeners.set(event, set);
+    return () => this.off(event, listener);
+  }
+
+  off<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): void {
+    this.listeners.get(event)?.delete(listener as Listener<never>);
+  }
+
+  /** Creates a session and streams it; resolves once its first frame is on screen. */
+  async connect(request: ConnectOptions): Promise<Session> {
+    this.begin();
+    try {
+      const screen = request.screen === 'fit' ? this.fitScreen() : request.screen;
+      const created = await this.api.createSession({ ...request, screen });
+      const { url, stun_servers, ...session } = created;
+      this.currentSession = session;
+      return await this.stream({ url, stun_servers });
+    } catch (e) {
+      throw this.fatal(e);
+    }
+  }
+
+  /** Streams an existing session (it must be joinable); ends the signalling of its earlier client. */
+  async join(sessionId: string, options: { screen?: Partial<Screen> } = {}): Promise<Session> {
+    this.begin();
+    try {
+      this.currentSession = await this.liveSession(sessionId);
+      const { url, stun_servers } = await this.api.joinSession(sessionId, options);
+      return await this.stream({ url, stun_servers });
+    } catch (e) {
+      throw this.fatal(e);
+    }
+  }
+
+  /**
+   * Sends a control message (PROTOCOL.md §5), e.g. `clipboard::set`; false when the stream is
+   * not connected.
+   */
+  sendControl(type: string, data: Record<string, unknown> = {}): boolean {
+    return this.peer?.sendControl({ type, data }) ?? false;
+  }
+
+  /** Sends text or bytes to the application on a user-named channel; false when it is not open. */
+  send(channel: string, data: string | ArrayBuffer | ArrayBufferView): boolean {
+    const ch = this.peer?.channels.get(channel);
+    if (!ch || ch.readyState !== 'open') return false;
+    ch.send(data as string);
+    return true;
+  }
+
+  /**
+   * Leaves the stream on purpose (`stream::disconnect`). The session follows its own rules:
+   * an ephemeral one ends, a joinable one waits for a join.
+   */
+  async disconnect(): Promise<void> {
+    if (this.currentState === 'closed' || this.currentState === 'idle') return;
+    const peer = this.peer;
+    if (peer?.sendControl({ type: 'stream::disconnect', data: {} })) {
+      // Let the message leave before the connection closes under it.
+      const deadline = Date.now() + 500;
+      while (peer.control.bufferedAmount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    }
+    this.finish('disconnected');
+  }
+
+  /** Disconnects and deletes the session, which stops its instance. */
+  async end(): Promise<void> {
+    const id = this.currentSession?.id;
+    await this.disconnect();
+    if (id) await this.api.endSession(id);
+  }
+
+  /**
+   * A screen that fills the element at its current size in device pixels (sharp on a phone's
+   * or a HiDPI screen), within PROTOCOL.md §3's limits.
+   */
+  fitScreen(): Screen {
+    const r = this.options.element.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    return { ...screenToFill({ width: r.width * dpr, height: r.height * dpr }), fps: 30, density: Math.round(160 * dpr) };
+  }
+
+  private emit<K extends keyof ClientEvents>(event: K, payload: ClientEvents[K]): void {
+    for (const listener of [...(this.listeners.get(event) ?? [])]) {
+      try {
+        (listener as Listener<ClientEvents[K]>)(payload);
+      } catch (e) {
+        console.error(`streamstack: a "${event}" listener threw`, e);
+      }
+    }
+  }
+
+  private begin(): void {
+    if (this.currentState !== 'idle' && this.currentState !== 'closed') throw new Error(`already ${this.currentState}: disconnect() first`);
+    this.currentState = 'connecting';
+    this.reconnected = false;
+    this.lastSample = null;
+    this.latestStats = null;
+  }
+
+  private async liveSession(id: string): Promise<Session> {
+    const session = await this.api.session(id);
+    if (!LIVE.has(session.status)) {
+      throw new StreamError('session-ended', `session ${id} is ${session.status}${session.status_message ? `: ${session.status_message}` : ''}`);
+    }
+    return session;
+  }
+
+  /** Opens a connection; the promise settles on the first frame, or on the attempt's failure. */
+  private stream(signalling: Signalling): Promise<Session> {
+    return new Promise<Session>((resolve, reject) => {
+      this.settle = { resolve, reject };
+      this.openPeer(signalling);
+    });
+  }
+
+  private openPeer(signalling: Signalling): void {
+    this.peer?.close();
+    const peer: Peer = new Peer(
+      { signalling, dataChannels: this.options.dataChannels, speaker: this.options.speaker, timeoutMs: this.options.connectTimeoutMs },
+      {
+        track: (kind, stream) => (kind === 'video' ? this.showVideo(stream) : this.playAudio(stream)),
+        connected: () => this.startStats(),
+        failed: (error, byInstance) => {
+          if (this.peer === peer) void this.onPeerFailed(error, byInstance);
+        },
+        control: (message) => this.emit('message', message),
+        channel: (channel, data) => this.emit('channel-message', { channel, data }),
+      },
+    );
+    this.peer = peer;
+  }
+
+  private showVideo(stream: MediaStream): void {
+    const { element } = this.options;
+    if (!this.video.isConnected) element.replaceChildren(this.video, this.audio);
+    this.video.srcObject = stream;
+    const shown = () => {
+      if (this.currentState === 'closed') return;
+      this.currentState = 'ready';
+      this.input ??= new InputForwarder(element, this.video, (type, data) => this.sendControl(type, data), this.options.input);
+      this.emit('ready', { session: this.currentSession! });
+      this.settle?.resolve(this.currentSession!);
+      this.settle = null;
+    };
+    const video: HTMLVideoElement = this.video;
+    if (typeof video.requestVideoFrameCallback === 'function') video.requestVideoFrameCallback(() => shown());
+    else (video as HTMLVideoElement).addEventListener('playing', shown, { once: true });
+    this.video.play().catch(() => undefined); // autoplay takes over when play() is refused
+  }
+
+  private playAudio(stream: MediaStream): void {
+    this.audio.srcObject = stream;
+    // Refused without a user gesture (a deep link): the picture streams on, silent.
+    this.audio.play().catch(() => undefined);
+  }
+
+  private async onPeerFailed(error: StreamError, byInstance: boolean): Promise<void> {
+    const id = this.currentSession?.id;
+    const wasReady = this.currentState === 'ready';
+    this.stopStats();
+    // Did the session end under us? Then that is what the user needs to hear.
+    let session: Session | null = null;
+    if (id) {
+      try {
+        session = await this.api.session(id);
+      } catch (e) {
+        if (e instanceof StreamError && e.code === 'not-found') return this.fail(new StreamError('session-ended', `session ${id} no longer exists`));
+      }
+    }
+    if (this.currentState === 'closed') return;
+    if (session && !LIVE.has(session.status)) {
+      return this.fail(new StreamError('session-ended', `the session ended (${session.status}${session.status_message ? `: ${session.status_message}` : ''})`));
+    }
+    if (byInstance && session) {
+      // Closed on purpose while the session lives on: another client joined it. Joining back
+      // would only take it from them.
+      return this.fail(new StreamError('connection-lost', 'another client took over this session'));
+    }
+    if (wasReady && this.options.reconnect && !this.reconnected && session?.joinable) {
+      this.reconnected = true;
+      this.currentState = 'reconnecting';
+      this.emit('reconnecting', { error });
+      try {
+        const { url, stun_servers } = await this.api.joinSession(session.id);
+        if (this.currentState !== 'reconnecting') return;
+        this.currentState = 'connecting';
+        this.openPeer({ url, stun_servers });
+        return;
+      } catch (e) {
+        return this.fail(e instanceof StreamError ? e : error);
+      }
+    }
+    this.fail(error);
+  }
+
+  private fail(error: StreamError): void {
+    if (this.currentState === 'closed') return;
+    this.emit('error', error);
+    this.finish(error.code === 'session-ended' ? 'ended' : 'error', error);
+  }
+
+  /** Any failure of connect()/join(): reported once, everything torn down. */
+  private fatal(e: unknown): StreamError {
+    const error = e instanceof StreamError ? e : new StreamError('signalling-failed', (e as Error)?.message ?? String(e));
+    if (this.currentState !== 'closed') {
+      this.emit('error', error);
+      this.finish(error.code === 'session-ended' ? 'ended' : 'error', error);
+    }
+    return error;
+  }
+
+  private finish(reason: CloseReason, error?: StreamError): void {
+    if (this.currentState === 'closed') return;
+    this.currentState = 'closed';
+    this.stopStats();
+    this.input?.detach();
+    this.input = null;
+    this.peer?.close();
+    this.peer = null;
+    this.video.srcObject = null;
+    this.audio.srcObject = null;
+    this.settle?.reject(error ?? new StreamError('connection-lost', 'disconnected before the first frame'));
+    this.settle = null;
+    this.emit('closed', { reason, error });
+  }
+
+  private startStats(): void {
+    this.stopStats();
+    if (this.options.statsIntervalMs <= 0) return;
+    this.statsTimer = setInterval(() => void this.sampleStats(), this.options.statsIntervalMs);
+  }
+
+  private stopStats(): void {
+    clearInterval(this.statsTimer);
+    this.statsTimer = undefined;
+  }
+
+  private async sampleStats(): Promise<void> {
+    const pc = this.peer?.pc;
+    if (!pc) return;
+    const report = await pc.getStats().catch(() => null);
+    if (!report || this.statsTimer === undefined) return;
+    const sample = sampleOf(report.values() as Iterable<Record<string, unknown>>, Date.now());
+    this.latestStats = summarise(this.lastSample, sample);
+    this.lastSample = sample;
+    this.emit('stats', this.latestStats);
+  }
+}

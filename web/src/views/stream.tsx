@@ -1,0 +1,134 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { StreamstackClient, StreamStats } from '../../../libs/client-sdk/src';
+import type { Account } from '../auth';
+import { problemOf, Problem } from '../errors';
+import { ProblemBox, Spinner } from '../ui';
+import type { ScreenChoice } from './applications';
+
+/** What to stream: a new session of an application, or an existing session. */
+export type StreamTarget = { app: string; screen: ScreenChoice } | { join: string };
+
+const STAT_ROWS: { label: string; show: (s: StreamStats) => string }[] = [
+  { label: 'Resolution', show: (s) => `${s.width} × ${s.height}` },
+  { label: 'Frame rate', show: (s) => `${s.fps} fps` },
+  { label: 'Bitrate', show: (s) => `${(s.bitrateKbps / 1000).toFixed(2)} Mbit/s` },
+  { label: 'Packet loss', show: (s) => `${s.packetLossPercent} %` },
+  { label: 'Round trip', show: (s) => (s.rttMs === null ? '—' : `${s.rttMs} ms`) },
+  { label: 'Jitter buffer', show: (s) => (s.jitterBufferDelayMs === null ? '—' : `${s.jitterBufferDelayMs} ms`) },
+  { label: 'Decode', show: (s) => (s.decodeTimeMs === null ? '—' : `${s.decodeTimeMs} ms`) },
+  { label: 'Freezes', show: (s) => `${s.freezeCount} (${s.freezeDurationMs} ms)` },
+  { label: 'Path', show: (s) => s.candidateType ?? '—' },
+];
+
+/** The stream, full-window: a toolbar, the stats overlay, fullscreen, leave and end. */
+export function StreamView({ account, target, onLeave }: { account: Account; target: StreamTarget; onLeave: () => void }) {
+  const stage = useRef<HTMLDivElement>(null);
+  const root = useRef<HTMLDivElement>(null);
+  const client = useRef<StreamstackClient | null>(null);
+  const [phase, setPhase] = useState<'starting' | 'ready' | 'reconnecting' | 'closed'>('starting');
+  const [problem, setProblem] = useState<Problem | null>(null);
+  const [stats, setStats] = useState<StreamStats | null>(null);
+  const [showStats, setShowStats] = useState(false);
+  const title = 'app' in target ? target.app : client.current?.session?.app ?? 'session';
+
+  useEffect(() => {
+    const c = new StreamstackClient({ token: account.token, element: stage.current!, input: { pointerLock: false } });
+    client.current = c;
+    c.on('ready', () => setPhase('ready'));
+    c.on('reconnecting', () => setPhase('reconnecting'));
+    c.on('stats', setStats);
+    c.on('closed', ({ error }) => {
+      setPhase('closed');
+      if (error) setProblem(problemOf(error));
+    });
+    const started =
+      'app' in target
+        ? c.connect({ app: target.app, screen: target.screen === 'fit' ? 'fit' : { ...target.screen, fps: 30 } })
+        : c.join(target.join);
+    started.catch(() => undefined); // reported through `closed`
+    return () => void c.disconnect();
+  }, [account, target]);
+
+  const leave = () => {
+    void client.current?.disconnect();
+    onLeave();
+  };
+  const end = async () => {
+    try {
+      await client.current?.end();
+      onLeave();
+    } catch (e) {
+      setProblem(problemOf(e));
+    }
+  };
+  const fullscreen = () => {
+    if (document.fullscreenElement) void document.exitFullscreen();
+    else void root.current?.requestFullscreen();
+  };
+
+  return (
+    <div class="stream" ref={root}>
+      <div class="stream-bar">
+        <button class="button ghost" onClick={leave} aria-label="Back to the dashboard">
+          ← Back
+        </button>
+        <span class="stream-title">{title}</span>
+        <span class="spacer" />
+        <button class={`button ghost${showStats ? ' on' : ''}`} onClick={() => setShowStats(!showStats)} aria-pressed={showStats}>
+          Stats
+        </button>
+        <button class="button ghost" onClick={fullscreen}>
+          Fullscreen
+        </button>
+        <button class="button danger" onClick={() => void end()}>
+          End<span class="wide-only"> session</span>
+        </button>
+      </div>
+      <div class="stream-stage" ref={stage} data-phase={phase} />
+      {phase === 'starting' && (
+        <div class="stream-cover">
+          <Spinner label={`Starting ${title}…`} />
+        </div>
+      )}
+      {phase === 'reconnecting' && (
+        <div class="stream-cover">
+          <Spinner label="Connection dropped, reconnecting…" />
+        </div>
+      )}
+      {phase === 'closed' && (
+        <div class="stream-cover">
+          {problem ? (
+            <ProblemBox problem={problem}>
+              <button class="button primary" onClick={onLeave}>
+                Back to the dashboard
+              </button>
+            </ProblemBox>
+          ) : (
+            <div class="problem">
+              <strong>The stream has ended</strong>
+              <button class="button primary" onClick={onLeave}>
+                Back to the dashboard
+              </button>
+            </div>
+          )}
+        </div>
+      )}
+      {showStats && (
+        <dl class="stats" aria-label="Stream statistics">
+          {stats ? (
+            STAT_ROWS.map((r) => (
+              <div key={r.label}>
+                <dt>{r.label}</dt>
+                <dd>{r.show(stats)}</dd>
+              </div>
+            ))
+          ) : (
+            <div>
+              <dt>Waiting for the first measurement…</dt>
+            </div>
+          )}
+        </dl>
+      )}
+    </div>
+  );
+}
