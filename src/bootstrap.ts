@@ -63,6 +63,8 @@ export async function createApp(config: StreamstackConfig, options: CreateAppOpt
     origin: config.allowedOrigins.length > 0 ? config.allowedOrigins : true,
     methods: ['GET', 'POST', 'PATCH', 'DELETE', 'OPTIONS'],
     allowedHeaders: ['Authorization', 'Content-Type'],
+    // A page on another origin reads when to try again after a 429.
+    exposedHeaders: ['Retry-After'],
     maxAge: 600,
   });
   // After CORS: pages on other origins load the SDK too.

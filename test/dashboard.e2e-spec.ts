@@ -335,7 +335,7 @@ describe('the dashboard and the client SDK in Chromium (issue 8)', () => {
   });
 });
 
-describe('the SDK on pages of other origins (STREAMSTACK_ALLOWED_ORIGINS)', () => {
+describe('the SDK against a gateway that limits origins and session rates', () => {
   let stack: RunningApp;
   let chromium: TestBrowser;
   let allowed: ClientServer;
@@ -344,7 +344,7 @@ describe('the SDK on pages of other origins (STREAMSTACK_ALLOWED_ORIGINS)', () =
 
   beforeAll(async () => {
     [chromium, allowed, foreign] = await Promise.all([launchBrowser(), serveClient(), serveClient()]);
-    stack = await startApp({ STREAMSTACK_ALLOWED_ORIGINS: allowed.url });
+    stack = await startApp({ STREAMSTACK_ALLOWED_ORIGINS: allowed.url, STREAMSTACK_SESSION_RATE_PER_ACCOUNT: '3' });
     admin = client(stack.url, ADMIN_TOKEN);
     await eventually(async () => (await admin('GET', '/1.0/status')).status === 200);
     await admin('POST', '/ams/1.0/applications', { body: testPatternManifest(APP, { display: { width: 1280, height: 720, fps: 30 } }) });
@@ -394,5 +394,31 @@ describe('the SDK on pages of other origins (STREAMSTACK_ALLOWED_ORIGINS)', () =
     expect(await streamFrom(foreign, 'module')).toEqual({ importFailed: expect.stringContaining('Failed to fetch dynamically imported module') });
     expect(await streamFrom(foreign, 'script')).toMatchObject({ code: 'gateway-unavailable', message: expect.stringContaining(`does not allow pages from ${foreign.url}`) });
     expect((await admin('GET', '/1.0/sessions')).body.total_size).toBe(before);
+  });
+
+  it('reports a flood of session creations as rate-limited, with when to try again', async () => {
+    const bob = (await admin('POST', '/1.0/accounts', { body: { name: 'bob', role: 'client' } })).body.metadata;
+    const page = await chromium.browser.newPage();
+    try {
+      await page.goto(`${allowed.url}/index.html`);
+      await page.addScriptTag({ url: `${stack.url}/sdk/streamstack.js` });
+      const result = await page.evaluate(
+        async ([gateway, token, app]) => {
+          const c = new window.Streamstack.StreamstackClient({ gateway, token, element: document.body });
+          for (let i = 0; i < 3; i++) await c.api.createSession({ app });
+          return c.connect({ app }).then(
+            () => 'connected',
+            (e: any) => ({ code: e.code, status: e.status, retryAfterSeconds: e.retryAfterSeconds }),
+          );
+        },
+        [stack.url, bob.token, APP] as const,
+      );
+      expect(result).toEqual({ code: 'rate-limited', status: 429, retryAfterSeconds: expect.any(Number) });
+      expect((result as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(0);
+    } finally {
+      await page.close();
+      const mine = (await admin('GET', '/1.0/sessions')).body.metadata.filter((s: any) => s.status !== 'terminated').map((s: any) => s.id);
+      await admin('DELETE', '/1.0/sessions?force=true', { body: { ids: mine } });
+    }
   });
 });

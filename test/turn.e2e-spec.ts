@@ -4,6 +4,9 @@ import { Coturn, startCoturn } from './support/coturn';
 import { client } from './support/http';
 import { testPatternManifest } from './support/packages';
 
+declare const window: any; // evaluated in the page
+declare const document: any;
+
 jest.setTimeout(60_000);
 
 /** A browser that may only use TURN reaches the instance through a real coturn. */
@@ -76,6 +79,39 @@ describe('streaming through coturn (TURN REST credentials)', () => {
     } finally {
       await p.close();
       await admin('DELETE', `/1.0/sessions/${session.id}?force=true`);
+    }
+  });
+
+  it('the SDK joins its joinable session again, once, when its relay dies under it', async () => {
+    const alice = (await client(stack.url, ADMIN_TOKEN)('POST', '/1.0/accounts', { body: { name: 'relay-user', role: 'client' } })).body.metadata;
+    const page = await chromium.browser.newPage();
+    try {
+      await page.goto(stack.url);
+      await page.addScriptTag({ url: '/sdk/streamstack.js' });
+      await page.evaluate(async (token) => {
+        const element = document.createElement('div');
+        document.body.replaceChildren(element);
+        const c = (window.sdk = new window.Streamstack.StreamstackClient({ token, element, iceTransportPolicy: 'relay', statsIntervalMs: 500 }));
+        window.events = [];
+        for (const e of ['ready', 'reconnecting', 'error', 'closed']) c.on(e, (p: any) => window.events.push(e === 'reconnecting' ? `reconnecting:${p.error.code}` : e));
+        await c.connect({ app: 'pattern', joinable: true, idle_time_min: 5 });
+      }, alice.token);
+      const path = () => page.evaluate(() => window.sdk.stats?.candidateType);
+      await eventually(async () => (await path()) === 'relay', 10_000, 200);
+
+      // The TURN server dies and comes back empty on the same port: the old relay is gone.
+      await coturn.stop();
+      coturn = await startCoturn({ port: coturn.port });
+      await page.waitForFunction(() => window.events.filter((e: string) => e === 'ready').length === 2, undefined, { timeout: 40_000 });
+      expect(await page.evaluate(() => [window.sdk.state, window.events])).toEqual(['ready', ['ready', 'reconnecting:connection-lost', 'ready']]);
+      // Frames flow again, through the new coturn.
+      const decoded = () => page.evaluate(() => window.sdk.stats?.framesDecoded ?? 0);
+      const before = await decoded();
+      await eventually(async () => (await decoded()) > before + 10, 10_000, 250);
+      expect(coturn.log()).toMatch(/ALLOCATE/i);
+      await page.evaluate(() => window.sdk.end());
+    } finally {
+      await page.close();
     }
   });
 });

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { freeUdpPorts } from './streamer-media';
 
 export interface Coturn {
+  port: number;
   url: string;
   secret: string;
   /** coturn's own output so far (allocations, permissions, errors). */
@@ -22,10 +23,12 @@ export interface CoturnOptions {
   maxBytesPerSecond?: number;
   /** Which block of 20 relay ports to use (several coturns in one process need different ones). */
   relaySlot?: number;
+  /** Listen on this port (a coturn started again where the last one was); a free one by default. */
+  port?: number;
 }
 
 export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> {
-  const [port] = await freeUdpPorts(1);
+  const port = options.port ?? (await freeUdpPorts(1))[0];
   const secret = `e2e-turn-secret-${process.pid}`;
   const relayBase = 40000 + ((process.pid + (options.relaySlot ?? 0) * 7) % 1000) * 20;
   const child: ChildProcess = spawn(
@@ -63,6 +66,7 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
     await new Promise((r) => setTimeout(r, 50));
   }
   return {
+    port,
     url: `turn:127.0.0.1:${port}?transport=udp`,
     secret,
     log: () => output,

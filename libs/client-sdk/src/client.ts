@@ -24,6 +24,8 @@ export interface ClientOptions {
   reconnect?: boolean;
   /** How long one connection attempt may take, ms (default 30000: the instance may be starting). */
   connectTimeoutMs?: number;
+  /** `relay`: reach the instance only through the gateway's TURN servers (default `all`). */
+  iceTransportPolicy?: RTCIceTransportPolicy;
 }
 
 /** `connect()`'s choices: the session to create. `screen: 'fit'` sizes it to the element. */
@@ -94,6 +96,7 @@ export class StreamstackClient {
       statsIntervalMs: options.statsIntervalMs ?? 1000,
       reconnect: options.reconnect ?? true,
       connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
+      iceTransportPolicy: options.iceTransportPolicy ?? 'all',
     };
     this.api = new GatewayApi((options.gateway ?? location.origin).replace(/\/+$/, ''), options.token);
     this.video = document.createElement('video');
@@ -240,7 +243,13 @@ export class StreamstackClient {
   private openPeer(signalling: Signalling): void {
     this.peer?.close();
     const peer: Peer = new Peer(
-      { signalling, dataChannels: this.options.dataChannels, speaker: this.options.speaker, timeoutMs: this.options.connectTimeoutMs },
+      {
+        signalling,
+        dataChannels: this.options.dataChannels,
+        speaker: this.options.speaker,
+        timeoutMs: this.options.connectTimeoutMs,
+        iceTransportPolicy: this.options.iceTransportPolicy,
+      },
       {
         track: (kind, stream) => (kind === 'video' ? this.showVideo(stream) : this.playAudio(stream)),
         connected: () => this.startStats(),

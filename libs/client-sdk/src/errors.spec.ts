@@ -16,5 +16,7 @@ describe('gateway errors as typed SDK errors', () => {
   it('says when to retry after a 429, from Retry-After', () => {
     expect(errorFromStatus(429, 'slow down', '17')).toMatchObject({ code: 'rate-limited', retryAfterSeconds: 17 });
     expect(errorFromStatus(429, 'slow down', 'soon').retryAfterSeconds).toBeUndefined();
+    // A page on another origin cannot read the header unless the gateway exposes it: unknown, not 0.
+    expect(errorFromStatus(429, 'slow down', null).retryAfterSeconds).toBeUndefined();
   });
 });

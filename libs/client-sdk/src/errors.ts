@@ -49,7 +49,7 @@ export function errorFromStatus(status: number, message: string, retryAfter?: st
     case 404:
       return new StreamError('not-found', message, status);
     case 429: {
-      const seconds = Number(retryAfter);
+      const seconds = retryAfter ? Number(retryAfter) : NaN;
       return new StreamError('rate-limited', message, status, Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined);
     }
     default:

@@ -8,6 +8,8 @@ export interface PeerOptions {
   speaker: boolean;
   /** How long the signalling may take before it counts as failed (the instance may still be starting). */
   timeoutMs: number;
+  /** `relay`: only through the TURN servers (networks that allow nothing else). */
+  iceTransportPolicy: RTCIceTransportPolicy;
 }
 
 export interface PeerEvents {
@@ -54,7 +56,7 @@ export class Peer {
     private readonly on: PeerEvents,
   ) {
     const iceServers = options.signalling.stun_servers.map((s) => ({ urls: s.urls, username: s.username, credential: s.password }));
-    const pc = (this.pc = new RTCPeerConnection({ iceServers }));
+    const pc = (this.pc = new RTCPeerConnection({ iceServers, iceTransportPolicy: options.iceTransportPolicy }));
     // Channels before the offer, so that it has an application m-line (as the SDK does).
     this.control = pc.createDataChannel('control');
     this.control.onmessage = (ev) => this.onControl(ev.data);
