@@ -183,7 +183,10 @@ describe('faults in the split shape, as OS processes', () => {
     nats = await startNatsServer(natsPort);
     // Each process reconnects on its own schedule (nats.js backoff): AMS may serve its subjects
     // a few seconds after the gateway is back. Launches work again once all are.
-    await eventually(async () => (await newSessionStreams()) === null, 30_000, 500);
+    let why: string | null = 'not tried';
+    await eventually(async () => (why = await newSessionStreams()) === null, 30_000, 500).catch((e: Error) => {
+      throw new Error(`${e.message}; the last launch: ${why}`);
+    });
   });
 
   it('the streaming node dies: the stream stops, no process outlives it; restarted, it runs the instance again and the session is still there', async () => {

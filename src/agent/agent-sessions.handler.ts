@@ -5,7 +5,7 @@ import { agentPattern, DomainError, InstanceSessionDto, Patterns, SessionLaunchD
 import { RpcClient } from '@streamstack/transport';
 import { IsString } from 'class-validator';
 import { StreamstackConfig } from '../config/config.schema';
-import { InstanceView } from '../ams/instances/instances.service';
+import type { InstanceView } from '@streamstack/contracts';
 
 export class TerminateSessionDto {
   @IsString()

@@ -220,7 +220,6 @@ export class StreamstackClient {
     if (this.currentState !== 'idle' && this.currentState !== 'closed') throw new Error(`already ${this.currentState}: disconnect() first`);
     this.currentState = 'connecting';
     this.reconnected = false;
-    this.lastSample = null;
     this.latestStats = null;
   }
 
@@ -242,6 +241,7 @@ export class StreamstackClient {
 
   private openPeer(signalling: Signalling): void {
     this.peer?.close();
+    this.lastSample = null; // a new connection counts from zero
     const peer: Peer = new Peer(
       {
         signalling,

@@ -1,32 +1,13 @@
+import type { ScreenView, SessionStatus, SessionView } from '../../contracts/src/views';
 import { errorFromStatus, StreamError } from './errors';
 
 /** The remote screen of a session (PROTOCOL.md §3). */
-export interface Screen {
-  width: number;
-  height: number;
-  fps: number;
-  density: number;
-}
-
-export type SessionStatus = 'created' | 'active' | 'terminating' | 'terminated' | 'error';
+export type Screen = ScreenView;
 
 /** A session as the gateway describes it. */
-export interface Session {
-  id: string;
-  app: string;
-  app_version: number | null;
-  region: string;
-  instance_id: string | null;
-  node: string | null;
-  joinable: boolean;
-  ephemeral: boolean;
-  idle_time_min: number;
-  status: SessionStatus;
-  status_message: string;
-  screen: Screen;
-  created_at: string;
-  updated_at: string;
-}
+export type Session = SessionView;
+
+export type { SessionStatus };
 
 export interface StunServer {
   urls: string[];

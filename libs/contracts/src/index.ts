@@ -7,3 +7,4 @@ export * from './screen.dto';
 export * from './names';
 export * from './session-payloads.dto';
 export * from './unsafe-keys';
+export * from './views';

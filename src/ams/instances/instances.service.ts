@@ -6,6 +6,7 @@ import {
   InstanceSessionRequest,
   InstanceStatus,
   InstanceStatusEvent,
+  type InstanceView,
   invalid,
   NodeInstanceStartRequest,
   NodeInstanceStatusEvent,
@@ -37,22 +38,6 @@ const LIFECYCLE_ACTION: Record<InstanceStatus, string> = {
   deleted: 'instance-deleted',
   error: 'instance-failed',
 };
-
-export interface InstanceView {
-  id: string;
-  app: string;
-  app_version: number;
-  node: string | null;
-  status: InstanceStatus;
-  status_message: string;
-  screen: Instance['screen'];
-  resources: { cpus: number; memory: number };
-  enable_streaming: boolean;
-  session_id: string | null;
-  user_data: unknown;
-  created_at: string;
-  updated_at: string;
-}
 
 export const toView = (i: Instance): InstanceView => ({
   id: i.id,

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { DomainError, NodeRegistration, notFound } from '@streamstack/contracts';
+import { DomainError, NodeRegistration, type NodeView, notFound } from '@streamstack/contracts';
 import { forUpdate, nowIso } from '@streamstack/persistence';
 import { EntityManager, In, Repository } from 'typeorm';
 import { StreamstackConfig } from '../../config/config.schema';
@@ -12,22 +12,6 @@ export const RESERVING_STATUSES = ['created', 'prepared', 'started', 'running'] 
 /** A node that has not sent a heartbeat for this long is offline. */
 export const NODE_OFFLINE_AFTER_MS = 30_000;
 export const NODE_HEARTBEAT_MS = 10_000;
-
-export interface NodeView {
-  name: string;
-  address: string;
-  cpus: number;
-  memory: number;
-  cpu_allocation_rate: number;
-  memory_allocation_rate: number;
-  /** What its instances reserve now. */
-  allocated_cpus: number;
-  allocated_memory: number;
-  instances: number;
-  status: 'online' | 'offline' | 'draining';
-  unschedulable: boolean;
-  last_seen: string;
-}
 
 export interface AgentLoad {
   cpus: number;

@@ -1,7 +1,8 @@
 import { Command, Option, SubCommand } from 'nest-commander';
 import { ApiError } from './api-client';
 import { positiveInt } from './app.command';
-import { followOperation, instanceIdOf, InstanceView, OperationView } from './operation';
+import type { InstanceView } from '@streamstack/contracts';
+import { followOperation, instanceIdOf, OperationView } from './operation';
 import { formatBytes, formatScreen, formatTime, printFields, printJson, printTable, terminal } from './output';
 import { enc, Flags, printResult, RemoteCommand, RemoteContext, UsageError, VerbCommand } from './remote-command';
 

@@ -1,6 +1,6 @@
 import { Command, SubCommand } from 'nest-commander';
 import { formatBytes, formatTime, printTable, terminal } from './output';
-import type { NodeView } from '../../ams/nodes/nodes.service';
+import type { NodeView } from '@streamstack/contracts';
 import { Flags, printResult, RemoteCommand, RemoteContext, VerbCommand } from './remote-command';
 
 

@@ -1,3 +1,4 @@
+import type { InstanceView } from '@streamstack/contracts';
 import { ApiClient, ApiError } from './api-client';
 import { enc } from './remote-command';
 
@@ -8,22 +9,6 @@ export interface OperationView {
   status: 'pending' | 'running' | 'success' | 'failure';
   resources: Record<string, string[]>;
   err: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface InstanceView {
-  id: string;
-  app: string;
-  app_version: number;
-  node: string | null;
-  status: string;
-  status_message: string;
-  screen: { width: number; height: number; fps: number; density?: number } | null;
-  resources: { cpus: number; memory: number };
-  enable_streaming: boolean;
-  session_id: string | null;
-  user_data: unknown;
   created_at: string;
   updated_at: string;
 }

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import type { AccountRole } from '../../gateway/accounts/account.entity';
+import type { AccountRole } from '@streamstack/contracts';
 
 export const PUBLIC_ROUTE = 'streamstack:public';
 export const REQUIRED_ROLE = 'streamstack:role';

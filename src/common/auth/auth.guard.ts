@@ -2,7 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { DomainError } from '@streamstack/contracts';
 import type { Request } from 'express';
-import type { AccountRole } from '../../gateway/accounts/account.entity';
+import type { AccountRole } from '@streamstack/contracts';
 import { Caller, PUBLIC_ROUTE, REQUIRED_ROLE } from './auth.decorators';
 import { hashToken, tokenFromRequest } from './credentials';
 import { TokenVerifier } from './token-verifier';

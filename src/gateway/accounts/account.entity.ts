@@ -1,7 +1,6 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export const ACCOUNT_ROLES = ['admin', 'client'] as const;
-export type AccountRole = (typeof ACCOUNT_ROLES)[number];
+import type { AccountRole } from '@streamstack/contracts';
 
 /** A service account. Only the SHA-256 of its token is kept (PROTOCOL.md §2). */
 @Entity('accounts')

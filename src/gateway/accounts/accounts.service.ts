@@ -1,22 +1,15 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { conflict, notFound, Patterns } from '@streamstack/contracts';
+import { type AccountRole, type AccountView, conflict, notFound, Patterns } from '@streamstack/contracts';
 import { newId, nowIso } from '@streamstack/persistence';
 import { randomBytes } from 'node:crypto';
 import { RpcClient } from '@streamstack/transport';
 import { Repository } from 'typeorm';
 import { hashToken } from '../../common/auth/credentials';
 import { TokenVerifier } from '../../common/auth/token-verifier';
-import { Account, AccountRole } from './account.entity';
+import { Account } from './account.entity';
 
 export const BOOTSTRAP_ADMIN = 'admin';
-
-export interface AccountView {
-  id: string;
-  name: string;
-  role: AccountRole;
-  created_at: string;
-}
 
 export const toView = (a: Account): AccountView => ({ id: a.id, name: a.name, role: a.role, created_at: a.createdAt });
 

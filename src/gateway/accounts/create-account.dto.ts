@@ -1,7 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsName } from '@streamstack/contracts';
+import { ACCOUNT_ROLES, type AccountRole, IsName } from '@streamstack/contracts';
 import { IsIn, IsString, Matches, } from 'class-validator';
-import { ACCOUNT_ROLES, type AccountRole } from './account.entity';
 
 export class CreateAccountDto {
   @ApiProperty({ example: 'web-frontend' })

@@ -15,7 +15,7 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { SESSION_STATUSES, type SessionStatus } from './session.entity';
+import { SESSION_STATUSES, type SessionStatus } from '@streamstack/contracts';
 
 export class CreateSessionDto {
   @ApiProperty({ example: 'test-pattern' })

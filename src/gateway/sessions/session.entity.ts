@@ -1,14 +1,6 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export const SESSION_STATUSES = ['created', 'active', 'terminating', 'terminated', 'error'] as const;
-export type SessionStatus = (typeof SESSION_STATUSES)[number];
-
-export interface SessionScreen {
-  width: number;
-  height: number;
-  fps: number;
-  density: number;
-}
+import type { ScreenView, SessionStatus } from '@streamstack/contracts';
 
 /** A gateway session (PROTOCOL.md §3): where a client and an instance meet. */
 @Entity('sessions')
@@ -53,7 +45,7 @@ export class Session {
   statusMessage: string;
 
   @Column({ type: 'simple-json' })
-  screen: SessionScreen;
+  screen: ScreenView;
 
   @Column({ name: 'extra_data', type: 'simple-json', nullable: true })
   extraData: unknown;

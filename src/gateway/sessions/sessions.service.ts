@@ -13,6 +13,8 @@ import {
   SessionChangedDto,
   SessionLaunchReply,
   SessionLaunchRequest,
+  type SessionStatus,
+  type SessionView,
 } from '@streamstack/contracts';
 import { forUpdate, newId, TransactionRunner } from '@streamstack/persistence';
 import { RpcClient, unanswered } from '@streamstack/transport';
@@ -25,7 +27,7 @@ import { AccountsService } from '../accounts/accounts.service';
 import { AgentsService } from '../regions/agents.service';
 import { TicketService } from '../signalling/tickets';
 import { StunServer, stunServersFor } from '../turn/stun-servers';
-import { Session, SessionStatus } from './session.entity';
+import { Session } from './session.entity';
 import { CreateSessionDto, ListSessionsQuery } from './session.dto';
 
 /** An ephemeral session whose client left is ended after this, unless the client came back. */
@@ -35,23 +37,6 @@ const LIVE: SessionStatus[] = ['created', 'active'];
 const RESTARTING = 'its instance is restarting: ';
 /** A termination waiting for its region is tried again this often (by the reaper). */
 export const TERMINATE_RETRY_MS = 5000;
-
-export interface SessionView {
-  id: string;
-  app: string;
-  app_version: number | null;
-  region: string;
-  instance_id: string | null;
-  node: string | null;
-  joinable: boolean;
-  ephemeral: boolean;
-  idle_time_min: number;
-  status: SessionStatus;
-  status_message: string;
-  screen: Session['screen'];
-  created_at: string;
-  updated_at: string;
-}
 
 export type SessionWithSignalling = SessionView & { url: string; stun_servers: StunServer[] };
 

@@ -1,15 +1,9 @@
 import { useState } from 'preact/hooks';
+import type { AccountView } from '../../../libs/contracts/src/views';
 import type { Account } from '../auth';
 import { problemOf, Problem } from '../errors';
 import { useLoad } from '../live';
 import { ProblemBox, Section, Spinner, Table, when } from '../ui';
-
-interface AccountView {
-  id: string;
-  name: string;
-  role: 'admin' | 'client';
-  created_at: string;
-}
 
 export function Accounts({ account }: { account: Account }) {
   const accounts = useLoad(() => account.api.request<AccountView[]>('GET', '/1.0/accounts'));

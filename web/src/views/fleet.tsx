@@ -1,31 +1,7 @@
+import type { InstanceView, NodeView } from '../../../libs/contracts/src/views';
 import type { Account } from '../auth';
 import { LiveState, useAmsEvents, useLoad } from '../live';
 import { Empty, ProblemBox, Section, Spinner, Status, Table, when } from '../ui';
-
-interface NodeView {
-  name: string;
-  address: string;
-  cpus: number;
-  memory: number;
-  allocated_cpus: number;
-  allocated_memory: number;
-  instances: number;
-  status: string;
-  unschedulable: boolean;
-  last_seen: string;
-}
-
-interface InstanceView {
-  id: string;
-  app: string;
-  app_version: number;
-  node: string | null;
-  status: string;
-  status_message: string;
-  screen: { width: number; height: number } | null;
-  session_id: string | null;
-  created_at: string;
-}
 
 function LiveBadge({ state }: { state: LiveState }) {
   const text = { connecting: 'connecting…', live: 'live', offline: 'reconnecting…' }[state];
