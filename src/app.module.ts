@@ -13,6 +13,7 @@ import { validationPipe } from './common/http/validation';
 import { MetricsController } from './common/metrics/metrics.controller';
 import { MetricsService } from './common/metrics/metrics.service';
 import { RequestMetricsMiddleware } from './common/metrics/request-metrics.middleware';
+import { StatusRegistry } from './common/status/status-registry';
 import { StatusController } from './common/status/status.controller';
 import { UpgradeRouter } from './common/ws/upgrade-router';
 import { ConfigModule } from './config/config.module';
@@ -36,6 +37,7 @@ export class CoreModule implements NestModule {
       controllers: [StatusController, MetricsController, AccountEventsHandler],
       providers: [
         Clock,
+        StatusRegistry,
         MetricsService,
         UpgradeRouter,
         TokenVerifier,
@@ -45,7 +47,7 @@ export class CoreModule implements NestModule {
         { provide: APP_INTERCEPTOR, useClass: EnvelopeInterceptor },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
       ],
-      exports: [Clock, MetricsService, UpgradeRouter, AuthGuard, TokenVerifier],
+      exports: [Clock, StatusRegistry, MetricsService, UpgradeRouter, AuthGuard, TokenVerifier],
     };
   }
 

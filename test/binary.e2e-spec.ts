@@ -1,5 +1,5 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,6 +57,23 @@ describe('the streamstack binary', () => {
     expect((await cli('node', 'list')).stdout).toMatch(/online/);
     // The server and the instance's frame source at least (children's cwd is in the data dir).
     expect(processesMentioning(dataDir).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps the data directory to itself: 0700, and nothing in it readable by others', () => {
+    const open: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isSymbolicLink()) continue;
+        if ((lstatSync(path).mode & 0o077) !== 0) open.push(`${path} ${(lstatSync(path).mode & 0o777).toString(8)}`);
+        if (entry.isDirectory()) walk(path);
+      }
+    };
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    walk(dataDir);
+    // The SQLite database, the signalling key, the instance's logs and sockets.
+    expect(readdirSync(dataDir)).toEqual(expect.arrayContaining(['streamstack.sqlite', 'signalling.key', 'instances']));
+    expect(open).toEqual([]);
   });
 
   it('reports errors on stderr with a non-zero exit code', async () => {

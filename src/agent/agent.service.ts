@@ -1,9 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DomainError, Patterns } from '@streamstack/contracts';
+import { DomainError, Limits, Patterns } from '@streamstack/contracts';
 import { newId } from '@streamstack/persistence';
 import { RpcClient, TransportService } from '@streamstack/transport';
 import { StreamstackConfig } from '../config/config.schema';
-import { AGENT_HEARTBEAT_MS } from '../gateway/regions/agents.service';
 
 const REGISTER_RETRY_MS = 1000;
 
@@ -61,7 +60,7 @@ export class AgentService implements OnApplicationBootstrap, OnApplicationShutdo
     }
     if (this.stopped) return;
     // Until registered, and while AMS does not answer, again soon: either may still be starting.
-    this.timer = setTimeout(() => void this.beat(), this.registered && !amsDown ? AGENT_HEARTBEAT_MS : REGISTER_RETRY_MS);
+    this.timer = setTimeout(() => void this.beat(), this.registered && !amsDown ? Limits.agentHeartbeatMs : REGISTER_RETRY_MS);
     this.timer.unref();
   }
 }

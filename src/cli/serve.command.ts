@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { Command, CommandRunner, Option } from 'nest-commander';
+import { chmodSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from '../config/config.loader';
 import { SERVE_FLAGS } from './config-options';
@@ -15,6 +16,11 @@ export class ServeCommand extends CommandRunner {
       process.stderr.write(`streamstack: ${e.message}\n`);
       process.exit(2);
     }
+    // The data directory holds the database, the signalling key and every instance's files:
+    // this user's alone (0700), and so is everything the server writes (umask 077).
+    process.umask(0o077);
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(config.dataDir, 0o700);
     const derivedUrl = !flags['public-url'] && !process.env.STREAMSTACK_PUBLIC_URL;
     // Loaded here, not at the top: the remote verbs share this module and need none of it.
     const { createApp } = await import('../bootstrap');

@@ -32,6 +32,7 @@ export const CONFIG_KEYS: ConfigKey[] = [
   { key: 'sessionRatePerAddress', env: 'STREAMSTACK_SESSION_RATE_PER_ADDRESS', default: '300', help: "session creations and joins a minute per client address (admins' requests not counted)" },
   { key: 'rpcTimeoutMs', env: 'STREAMSTACK_RPC_TIMEOUT_MS', default: '5000', help: 'timeout of requests between roles' },
   { key: 'warmSpares', env: 'STREAMSTACK_WARM_SPARES', flag: 'warm-spares', default: 'true', help: 'node: keep a booted frame source and streamer waiting, so that instances start faster' },
+  { key: 'instanceSandbox', env: 'STREAMSTACK_INSTANCE_SANDBOX', flag: 'instance-sandbox', default: 'on', help: 'node: on = x11 applications run in bubblewrap (refused where it cannot run); off = unsandboxed, warned at every start' },
   { key: 'videoEncoder', env: 'STREAMSTACK_VIDEO_ENCODER', flag: 'video-encoder', default: 'auto', help: 'node: auto (probe h264_nvenc, h264_vaapi, h264_qsv; else libx264) or one of them by name' },
 ];
 

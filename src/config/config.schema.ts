@@ -150,6 +150,9 @@ export class StreamstackConfig {
 
   @IsIn(VIDEO_ENCODER_NAMES)
   videoEncoder: VideoEncoderChoice;
+
+  @IsIn(['on', 'off'], { message: 'must be on or off' })
+  instanceSandbox: 'on' | 'off';
 }
 
 /** One row per key: its env var, its flag (if any) and its default. README lists the same table. */

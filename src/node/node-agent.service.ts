@@ -1,8 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { DomainError, NodeInstanceStatusEvent, NodeRegistration, Patterns } from '@streamstack/contracts';
+import { DomainError, Limits, NodeInstanceStatusEvent, NodeRegistration, Patterns } from '@streamstack/contracts';
 import { RpcClient, TransportService } from '@streamstack/transport';
 import { cpus, totalmem } from 'node:os';
-import { NODE_HEARTBEAT_MS } from '../ams/nodes/nodes.service';
 import { StreamstackConfig } from '../config/config.schema';
 import { NodeRuntime } from './runtime/node-runtime.service';
 
@@ -58,7 +57,7 @@ export class NodeAgentService implements OnApplicationBootstrap, OnApplicationSh
       this.logger.log(`registered as node ${this.config.nodeName}`);
       clearInterval(this.heartbeat);
       // Each heartbeat lists what runs here: AMS corrects what it missed (InstancesService.reconcileHeartbeat).
-      this.heartbeat = setInterval(() => this.rpc.emit(Patterns.amsNodeHeartbeat, this.withInstances()), NODE_HEARTBEAT_MS);
+      this.heartbeat = setInterval(() => this.rpc.emit(Patterns.amsNodeHeartbeat, this.withInstances()), Limits.nodeHeartbeatMs);
       this.heartbeat.unref();
     } catch (e) {
       if (this.stopped) return;

@@ -25,7 +25,7 @@ export class NodeModule {
       module: NodeModule,
       controllers: [nodeInstancesHandler(config.nodeName), NodeSignallingBridge],
       providers: [
-        { provide: NodeRuntime, useFactory: () => new NodeRuntime({ dataDir: config.dataDir, ice: iceSettings(config), warmSpares: config.warmSpares, videoEncoder: config.videoEncoder }) },
+        { provide: NodeRuntime, useFactory: () => new NodeRuntime({ dataDir: config.dataDir, ice: iceSettings(config), warmSpares: config.warmSpares, videoEncoder: config.videoEncoder, sandbox: config.instanceSandbox }) },
         NodeAgentService,
         MediaMetrics,
       ],

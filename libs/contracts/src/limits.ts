@@ -20,6 +20,10 @@ export const Limits = {
   versionMax: 2 ** 31 - 1,
   /** Largest list offset: an integer the databases (64-bit) and JavaScript (53-bit) both hold exactly. */
   listOffsetMax: Number.MAX_SAFE_INTEGER,
+  /** How often a node tells AMS it is alive; AMS counts one missing after two of these. */
+  nodeHeartbeatMs: 10_000,
+  /** How often an agent registers again with the gateway (its heartbeat). */
+  agentHeartbeatMs: 10_000,
   /** Screen bounds of sessions and instances (PROTOCOL.md §3). */
   screen: { maxWidth: 3840, maxHeight: 2160, minFps: 1, maxFps: 60, minDensity: 72 },
 } as const;

@@ -8,6 +8,7 @@ import {
   InstanceStatusEvent,
   type InstanceView,
   invalid,
+  Limits,
   NodeInstanceStartRequest,
   NodeInstanceStatusEvent,
   nodePattern,
@@ -21,7 +22,7 @@ import { In, Repository } from 'typeorm';
 import { ApplicationsService } from '../applications/applications.service';
 import { TEST_PATTERN_MIN_HEIGHT, TEST_PATTERN_MIN_WIDTH } from '../applications/manifest.dto';
 import { AmsEventsService } from '../events/ams-events.service';
-import { NODE_HEARTBEAT_MS, NodesService } from '../nodes/nodes.service';
+import { NodesService } from '../nodes/nodes.service';
 import { OperationsService, OperationView } from '../operations/operations.service';
 import { Instance } from './instance.entity';
 import { SessionInstanceLaunchDto } from './launch-instance.dto';
@@ -101,7 +102,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
     const release = new Map(resumable.filter((r) => r.id !== undefined).map(({ id }) => [id!, this.claim(id!)]));
     this.sweeper = setInterval(() => {
       this.sweepOfflineNodes().catch((e: unknown) => this.logger.error(`checking for offline nodes failed: ${DomainError.from(e).message}`));
-    }, NODE_HEARTBEAT_MS);
+    }, Limits.nodeHeartbeatMs);
     this.sweeper.unref();
     // The work runs once the patterns are served, so that the nodes' answers reach this process.
     void this.transport.listening.then(() => {
@@ -330,7 +331,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
       if (this.busy.has(i.id) && i.status !== 'started') continue;
       if (running.includes(i.id)) {
         if (i.status !== 'running') await this.transition(i.id, 'running', ['prepared', 'started']);
-      } else if (i.status === 'running' && now - Date.parse(i.updatedAt) > 2 * NODE_HEARTBEAT_MS) {
+      } else if (i.status === 'running' && now - Date.parse(i.updatedAt) > 2 * Limits.nodeHeartbeatMs) {
         await this.transition(i.id, 'error', ['running'], `node ${node} no longer runs it`);
       }
     }

@@ -11,7 +11,6 @@ import { NodeRecord } from './node.entity';
 export const RESERVING_STATUSES = ['created', 'prepared', 'started', 'running'] as const;
 /** A node that has not sent a heartbeat for this long is offline. */
 export const NODE_OFFLINE_AFTER_MS = 30_000;
-export const NODE_HEARTBEAT_MS = 10_000;
 
 export interface AgentLoad {
   cpus: number;

@@ -1,33 +1,22 @@
 import { Controller, Get, HttpStatus, Res } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { RpcClient } from '@streamstack/transport';
 import { DataSource } from 'typeorm';
 import { StreamstackConfig } from '../../config/config.schema';
-import { AgentsService } from '../../gateway/regions/agents.service';
 import { Public } from '../auth/auth.decorators';
 import { VERSION } from '../version';
-
+import { StatusRegistry } from './status-registry';
 
 @ApiTags('gateway')
 @Controller('1.0/status')
 export class StatusController {
-  private readonly agents: AgentsService | null;
-
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: StreamstackConfig,
     private readonly rpc: RpcClient,
-    moduleRef: ModuleRef,
-  ) {
-    // Only a gateway knows its agents; other roles answer without the count.
-    try {
-      this.agents = moduleRef.get(AgentsService, { strict: false });
-    } catch {
-      this.agents = null;
-    }
-  }
+    private readonly registry: StatusRegistry,
+  ) {}
 
   /**
    * No auth. Each dependency of this process, and 503 while one fails: the database does not
@@ -48,7 +37,8 @@ export class StatusController {
     const busError = await this.rpc.probe();
     const bus = busError === null ? 'ok' : `not carrying requests: ${busError}`;
     if (busError !== null) problems.push(`message bus (${this.rpc.kind}): ${busError}`);
-    const live = this.agents?.live();
+    // Only a gateway knows its agents; other roles answer without them.
+    const live = this.registry.agents();
     if (live?.length === 0) problems.push('no stream agent has registered (no region can launch)');
     for (const a of live ?? []) if (a.ams_error) problems.push(`agent ${a.agent_id} (region ${a.region}): its AMS does not answer: ${a.ams_error}`);
     // One region that can launch is enough to serve; the others are reported, not fatal.

@@ -1,10 +1,11 @@
 import { DomainError } from '@streamstack/contracts';
 import { Clock } from '../../common/clock';
+import { StatusRegistry } from '../../common/status/status-registry';
 import { AgentsService } from './agents.service';
 
 describe('AgentsService.pick', () => {
   const cap = (cpus: number) => ({ cpus, memory: 2 ** 30, instances: 1 });
-  const agents = () => new AgentsService(new Clock());
+  const agents = () => new AgentsService(new Clock(), new StatusRegistry());
 
   it('skips an agent whose AMS does not answer, and says so when no region can launch', () => {
     const a = agents();

@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { DomainError } from '@streamstack/contracts';
+import { DomainError, Limits } from '@streamstack/contracts';
 import { Clock } from '../../common/clock';
+import { StatusRegistry } from '../../common/status/status-registry';
 
 /** An agent misses this many heartbeats and its region stops being offered. */
-export const AGENT_HEARTBEAT_MS = 10_000;
-export const AGENT_EXPIRY_MS = 3 * AGENT_HEARTBEAT_MS;
+export const AGENT_EXPIRY_MS = 3 * Limits.agentHeartbeatMs;
 
 export interface AgentCapacity {
   cpus: number;
@@ -32,7 +32,12 @@ export class AgentsService {
   private readonly agents = new Map<string, AgentInfo>();
   private turn = 0;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    status: StatusRegistry,
+  ) {
+    status.provideAgents(() => this.live());
+  }
 
   register(agent: Omit<AgentInfo, 'last_seen'>): AgentInfo {
     const fresh = !this.agents.has(agent.agent_id);

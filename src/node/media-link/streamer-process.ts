@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { sendConfig, whenLoaded } from '../supervisor/child-config';
 import { nodeScript, type NodeScriptCommand } from '../supervisor/node-script';
+import { childEnv } from '../supervisor/child-env';
 import type {
   ClientSignal,
   ClientState,
@@ -54,7 +55,7 @@ const DEFAULT_READY_TIMEOUT_MS = 15_000;
 const DEFAULT_STOP_GRACE_MS = 2000;
 
 /** How to run the streamer (it then waits for its configuration over IPC). */
-export function streamerCommand(baseEnv: NodeJS.ProcessEnv = process.env): NodeScriptCommand {
+export function streamerCommand(baseEnv: NodeJS.ProcessEnv = childEnv()): NodeScriptCommand {
   return nodeScript(join(__dirname, '..', 'media'), 'streamer.process', baseEnv);
 }
 
@@ -90,7 +91,7 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
 
   /** Spawns the streamer and resolves once its source is open and its encoders are loaded. */
   static async start(config: StreamerConfig, opts: StreamerStartOptions = {}): Promise<StreamerProcess> {
-    const { command, args, env } = streamerCommand(opts.env ?? process.env);
+    const { command, args, env } = streamerCommand(opts.env ?? childEnv());
     const child = spawn(command, args, {
       cwd: opts.cwd ?? process.cwd(),
       env,

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cleanup } from 'node-datachannel';
-import { findOnPath } from '../sources/x11';
+import { findOnPath } from '../supervisor/executables';
 import { NodeRuntime, RunningInstanceInfo, RuntimeStatusEvent, StreamerEvent } from './node-runtime.service';
 import { H264Depacketizer, isH264KeyframeStart } from '../media/rtp';
 import type { ClientSignal, InstanceSignal, MediaStats } from '../media-link/streamer.messages';

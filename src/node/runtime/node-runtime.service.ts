@@ -8,6 +8,7 @@ import { StreamerProcess } from '../media-link/streamer-process';
 import { frameFileOf } from '../media-link/frame-wire';
 import type { ClientSignal, MediaStats, StreamerConfig, VideoEncoderChoice } from '../media-link/streamer.messages';
 import { startTestPattern } from '../sources/test-pattern/start-test-pattern';
+import type { SandboxMode } from '../sandbox/bwrap';
 import { startX11 } from '../sources/x11';
 import type { SourceContext } from '../sources/source-context';
 import { sendConfig } from '../supervisor/child-config';
@@ -97,6 +98,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly ice: IceSettings;
   private readonly videoEncoder: VideoEncoderChoice;
   private readonly spares: WarmSpares;
+  private readonly sandbox: SandboxMode;
   private closing = false;
 
   constructor(@Optional() @Inject(NODE_RUNTIME_OPTIONS) options: NodeRuntimeOptions) {
@@ -106,6 +108,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     this.startTimeoutMs = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
     this.ice = options.ice ?? { servers: [] };
     this.videoEncoder = options.videoEncoder ?? 'auto';
+    this.sandbox = options.sandbox ?? 'on';
     this.spares = new WarmSpares(join(this.dataDir, 'spares'), options.warmSpares ?? true);
   }
 
@@ -162,8 +165,11 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     const inst = this.newInstance(id);
     this.instances.set(id, inst);
     try {
-      await mkdir(inst.workDir, { recursive: true });
+      await mkdir(inst.workDir, { recursive: true, mode: 0o700 });
       await this.prepareSockets(inst);
+      if (req.kind === 'x11' && this.sandbox === 'off') {
+        this.logger.warn(`instance ${id}: its application runs WITHOUT a sandbox (STREAMSTACK_INSTANCE_SANDBOX=off): it can read what the server can and reach its ports`);
+      }
       const ctx = this.sourceContext(inst, display);
       // The media process loads (node-av, node-datachannel) while the source starts.
       const streamerLoaded = req.session_id ? this.loadStreamer(inst) : null;
@@ -292,6 +298,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       within: (work, what) => this.within(inst, work, what),
       takeSpare: (role, logFile) => this.spares.take(role, inst.group, logFile, inst.workDir),
       startTimeoutMs: this.startTimeoutMs,
+      sandbox: this.sandbox,
     };
   }
 

@@ -1,4 +1,5 @@
 import type { VideoEncoderChoice } from '../media-link/streamer.messages';
+import type { SandboxMode } from '../sandbox/bwrap';
 
 export interface RunningInstanceInfo {
   instance_id: string;
@@ -26,6 +27,8 @@ export interface NodeRuntimeOptions {
   ice?: IceSettings;
   /** Keep a booted frame source and streamer waiting (from onApplicationBootstrap). Default true. */
   warmSpares?: boolean;
+  /** STREAMSTACK_INSTANCE_SANDBOX: x11 applications in bubblewrap (`on`, the default) or not. */
+  sandbox?: SandboxMode;
 }
 
 export const NODE_RUNTIME_OPTIONS = Symbol('NODE_RUNTIME_OPTIONS');

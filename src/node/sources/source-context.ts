@@ -1,4 +1,5 @@
 import type { MediaSource } from '../media-link/streamer.messages';
+import type { SandboxMode } from '../sandbox/bwrap';
 import type { ProcessGroup, SupervisedProcess } from '../supervisor/process-group';
 import type { SpareRole } from '../supervisor/warm-spares';
 
@@ -16,6 +17,8 @@ export interface SourceContext {
   /** A loaded Node child of `role` (a warm spare when there is one), a member of `group`. */
   takeSpare(role: SpareRole, logFile: string): Promise<SupervisedProcess>;
   startTimeoutMs: number;
+  /** Whether applications run sandboxed (STREAMSTACK_INSTANCE_SANDBOX). */
+  sandbox: SandboxMode;
 }
 
 /** A started source: where the media process reads it, and how input reaches the application. */

@@ -1,28 +1,16 @@
-import { accessSync, constants, existsSync, statSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DomainError, invalid } from '@streamstack/contracts';
+import { applicationEnv, bwrapCommand, passwdLines, sandboxProblem } from '../sandbox/bwrap';
+import { childEnv } from '../supervisor/child-env';
+import { findOnPath } from '../supervisor/executables';
 import type { SourceContext, StartedSource } from './source-context';
 import { SDK_KEYSYMS } from './sdk-keys';
 
 /** The null sink the application plays into; the media process records its monitor. */
 const PULSE_SINK = 'app';
-
-/** An executable on PATH, or null. */
-export function findOnPath(name: string): string | null {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
 
 /**
  * Xvfb `-displayfd N` picks a free display itself (no guessing, no race with other servers)
@@ -108,12 +96,19 @@ export async function startX11(ctx: SourceContext, command: string, appDir: stri
   const xdotool = findOnPath('xdotool');
   if (!xvfb || !xdotool) throw new DomainError('unavailable', 'x11 instances need Xvfb and xdotool on PATH');
   if (appDir !== undefined && !existsSync(appDir)) throw invalid(`app_dir ${appDir} does not exist`);
+  // Untrusted code runs sandboxed, or not at all unless the operator said so by name.
+  const bwrap = ctx.sandbox === 'on' ? findOnPath('bwrap') : null;
+  if (ctx.sandbox === 'on') {
+    const problem = await sandboxProblem();
+    if (problem) throw new DomainError('unavailable', `x11 instances run in a sandbox, and none can be made here: ${problem}. STREAMSTACK_INSTANCE_SANDBOX=off runs them without one (only for applications you trust)`);
+  }
   const log = (role: string) => join(ctx.workDir, `${role}.log`);
 
   const server = ctx.group.spawn({
     name: 'display',
     command: xvfb,
     args: ['-displayfd', '3', '-screen', '0', `${ctx.width}x${ctx.height}x24`, '-nolisten', 'tcp', '-noreset'],
+    env: childEnv(),
     cwd: ctx.workDir,
     logFile: log('display'),
     extraPipes: 1,
@@ -122,7 +117,7 @@ export async function startX11(ctx: SourceContext, command: string, appDir: stri
   if (!fd3) throw new Error('Xvfb has no display fd');
   const display = `:${await ctx.within(readDisplayNumber(fd3), 'Xvfb did not report a display')}`;
 
-  let pulseServer: string | null = null;
+  let pulseSocket: string | null = null;
   const pulseaudio = findOnPath('pulseaudio');
   if (pulseaudio && findOnPath('parec')) {
     const socket = join(ctx.socketDir, 'pulse.sock');
@@ -143,24 +138,33 @@ export async function startX11(ctx: SourceContext, command: string, appDir: stri
         `module-native-protocol-unix socket=${socket} auth-anonymous=1`,
       ],
       // Its own home and runtime dir: nothing shared with other instances or the user.
-      env: { ...process.env, HOME: home, XDG_RUNTIME_DIR: home, XDG_CONFIG_HOME: home },
+      env: childEnv({ HOME: home, XDG_RUNTIME_DIR: home, XDG_CONFIG_HOME: home }),
       cwd: ctx.workDir,
       logFile: log('audio'),
     });
     await ctx.within(waitForPath(socket, ctx.startTimeoutMs), 'PulseAudio did not open its socket');
-    pulseServer = `unix:${socket}`;
+    pulseSocket = socket;
   }
 
-  const appEnv: NodeJS.ProcessEnv = { ...process.env, DISPLAY: display };
-  if (pulseServer) appEnv.PULSE_SERVER = pulseServer;
-  else delete appEnv.PULSE_SERVER;
-  ctx.group.spawn({ name: 'app', command: '/bin/sh', args: ['-c', command], env: appEnv, cwd: appDir ?? ctx.workDir, logFile: log('app') });
+  // The application's own home: private to it, kept with the instance's other files.
+  const homeDir = join(ctx.workDir, 'home');
+  await mkdir(homeDir, { recursive: true, mode: 0o700 });
+  if (bwrap) {
+    const passwdFile = join(ctx.workDir, 'passwd');
+    const groupFile = join(ctx.workDir, 'group');
+    const lines = passwdLines();
+    await Promise.all([writeFile(passwdFile, lines.passwd, { mode: 0o644 }), writeFile(groupFile, lines.group, { mode: 0o644 })]);
+    const sandboxed = bwrapCommand(bwrap, { command, homeDir, appDir, display, pulseSocket, passwdFile, groupFile });
+    ctx.group.spawn({ name: 'app', ...sandboxed, cwd: ctx.workDir, logFile: log('app') });
+  } else {
+    ctx.group.spawn({ name: 'app', command: '/bin/sh', args: ['-c', command], env: applicationEnv({ display, pulseSocket }, false, homeDir), cwd: appDir ?? homeDir, logFile: log('app') });
+  }
 
   const input = ctx.group.spawn({
     name: 'input',
     command: xdotool,
     args: ['-'],
-    env: { ...process.env, DISPLAY: display },
+    env: childEnv({ DISPLAY: display }),
     cwd: ctx.workDir,
     logFile: log('input'),
     pipeStdin: true,
@@ -169,7 +173,7 @@ export async function startX11(ctx: SourceContext, command: string, appDir: stri
   const stdin = input.child.stdin;
   stdin?.on('error', () => undefined); // xdotool gone: reported as its exit
   return {
-    media: { kind: 'x11', display, pulseServer, pulseSource: `${PULSE_SINK}.monitor` },
+    media: { kind: 'x11', display, pulseServer: pulseSocket && `unix:${pulseSocket}`, pulseSource: `${PULSE_SINK}.monitor` },
     deliverInput: (event) => {
       const lines = translate.commands(event);
       if (lines.length && stdin?.writable) stdin.write(`${lines.join('\n')}\n`);

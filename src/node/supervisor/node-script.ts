@@ -1,4 +1,5 @@
 import { extname, join } from 'node:path';
+import { childEnv } from './child-env';
 
 export interface NodeScriptCommand {
   command: string;
@@ -11,7 +12,7 @@ export interface NodeScriptCommand {
  * when this code itself runs as TypeScript (Jest, ts-node), the .ts through ts-node's
  * transpile-only hook.
  */
-export function nodeScript(dir: string, name: string, baseEnv: NodeJS.ProcessEnv = process.env): NodeScriptCommand {
+export function nodeScript(dir: string, name: string, baseEnv: NodeJS.ProcessEnv = childEnv()): NodeScriptCommand {
   const ext = extname(__filename);
   const script = join(dir, `${name}${ext}`);
   if (ext !== '.ts') return { command: process.execPath, args: [script], env: baseEnv };

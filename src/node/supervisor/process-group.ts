@@ -1,6 +1,7 @@
 import { ChildProcess, spawn, StdioOptions } from 'node:child_process';
 import { accessSync, appendFileSync, closeSync, constants, existsSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { childEnv } from './child-env';
 
 export interface ProcessSpec {
   /** Role in the instance, used in logs and failure reasons: `frame-source`, `streamer`. */
@@ -152,7 +153,7 @@ export class ProcessGroup {
       // detached: own process group (setsid), so a stop reaches the child's own children too.
       child = spawn(wrapper ? wrapper[0] : spec.command, wrapper ? [...wrapper.slice(1), spec.command, ...spec.args] : spec.args, {
         cwd: spec.cwd,
-        env: spec.env ?? process.env,
+        env: spec.env ?? childEnv(),
         stdio,
         detached: true,
       });

@@ -1,0 +1,119 @@
+import { execFile } from 'node:child_process';
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { findOnPath } from '../supervisor/executables';
+
+/** STREAMSTACK_INSTANCE_SANDBOX: `on` (the default) or `off`, which an operator chooses by name. */
+export type SandboxMode = 'on' | 'off';
+
+/** Inside the sandbox: who the application is, and where its things are. */
+export const SANDBOX = {
+  uid: 1000,
+  gid: 1000,
+  home: '/home/app',
+  app: '/app',
+  pulseSocket: '/run/streamstack/pulse',
+  path: '/usr/local/bin:/usr/bin:/bin',
+} as const;
+
+/** The parts of /etc a desktop program reads (libraries, fonts, locale, X keymaps), read-only. */
+const ETC = ['alternatives', 'fonts', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'nsswitch.conf', 'X11', 'xdg', 'mime.types', 'ssl', 'ca-certificates'];
+
+export interface SandboxSpec {
+  /** The application's shell command. */
+  command: string;
+  /** Its private writable home (`/home/app` inside); its `/tmp` is a fresh tmpfs. */
+  homeDir: string;
+  /** Its package, read-only at `/app` (and its working directory). */
+  appDir?: string;
+  /** The X display (`:N`): only that display's socket is bound in. */
+  display: string;
+  /** The PulseAudio socket to bind in, if any. */
+  pulseSocket: string | null;
+  /** `/etc/passwd` and `/etc/group` of the sandbox, naming its one user. */
+  passwdFile: string;
+  groupFile: string;
+}
+
+/** What to spawn: bwrap and its arguments, with an environment that carries nothing of the server's. */
+export interface SandboxedCommand {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * The environment the application sees (DESIGN.md "Instance sandbox"): its display, its sound
+ * server, its home, PATH and LANG; nothing else.
+ */
+export function applicationEnv(spec: Pick<SandboxSpec, 'display' | 'pulseSocket'>, sandboxed: boolean, homeDir: string): Record<string, string> {
+  const env: Record<string, string> = {
+    DISPLAY: spec.display,
+    HOME: sandboxed ? SANDBOX.home : homeDir,
+    PATH: sandboxed ? SANDBOX.path : (process.env.PATH ?? SANDBOX.path),
+    LANG: process.env.LANG ?? 'C.UTF-8',
+  };
+  if (spec.pulseSocket) env.PULSE_SERVER = `unix:${sandboxed ? SANDBOX.pulseSocket : spec.pulseSocket}`;
+  return env;
+}
+
+/**
+ * bubblewrap with user, pid, ipc, uts, cgroup and network namespaces: the application runs as
+ * uid 1000 and sees /usr and a few files of /etc read-only, its package read-only, a private
+ * home and /tmp, its own X socket and PulseAudio socket, and nothing else: no data directory,
+ * no other instance, no route to the host's ports (its network namespace has only loopback).
+ * bwrap itself starts with an empty environment: its pid 1 would otherwise show the server's
+ * in /proc/1/environ.
+ */
+export function bwrapCommand(bwrap: string, spec: SandboxSpec): SandboxedCommand {
+  const args = [...namespaces(), ...systemBinds(), '--die-with-parent', '--new-session'];
+  for (const name of ETC) args.push('--ro-bind-try', `/etc/${name}`, `/etc/${name}`);
+  args.push('--ro-bind', spec.passwdFile, '/etc/passwd', '--ro-bind', spec.groupFile, '/etc/group');
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+  args.push('--bind', spec.homeDir, SANDBOX.home);
+  const displayNumber = spec.display.replace(/^:/, '').split('.')[0];
+  args.push('--bind', `/tmp/.X11-unix/X${displayNumber}`, `/tmp/.X11-unix/X${displayNumber}`);
+  if (spec.pulseSocket) args.push('--bind', spec.pulseSocket, SANDBOX.pulseSocket);
+  if (spec.appDir) args.push('--ro-bind', spec.appDir, SANDBOX.app, '--chdir', SANDBOX.app);
+  else args.push('--chdir', SANDBOX.home);
+  args.push('--clearenv');
+  for (const [k, v] of Object.entries(applicationEnv(spec, true, spec.homeDir))) args.push('--setenv', k, v);
+  args.push('/bin/sh', '-c', spec.command);
+  return { command: bwrap, args, env: { PATH: SANDBOX.path } };
+}
+
+/** A new namespace of every kind, as the sandbox's user. */
+const namespaces = () => ['--unshare-all', '--uid', String(SANDBOX.uid), '--gid', String(SANDBOX.gid)];
+
+/** /usr read-only, and /bin, /lib… as they are on the host (Debian: symlinks into /usr). */
+function systemBinds(): string[] {
+  const args = ['--ro-bind', '/usr', '/usr'];
+  for (const top of ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32']) {
+    const path = `/${top}`;
+    if (!existsSync(path)) continue;
+    if (lstatSync(path).isSymbolicLink()) args.push('--symlink', readlinkSync(path), path);
+    else args.push('--ro-bind', path, path);
+  }
+  return args;
+}
+
+export const passwdLines = () => ({
+  passwd: `app:x:${SANDBOX.uid}:${SANDBOX.gid}:streamstack application:${SANDBOX.home}:/bin/sh\n`,
+  group: `app:x:${SANDBOX.gid}:\n`,
+});
+
+let probed: Promise<string | null> | null = null;
+
+/**
+ * Whether bubblewrap can make a sandbox here (user namespaces allowed, bwrap installed): null
+ * if so, else why not. Asked once per process.
+ */
+export function sandboxProblem(): Promise<string | null> {
+  probed ??= new Promise((resolve) => {
+    const bwrap = findOnPath('bwrap');
+    if (!bwrap) return resolve('bubblewrap (bwrap) is not installed (Debian: apt-get install bubblewrap)');
+    execFile(bwrap, [...namespaces(), ...systemBinds(), 'true'], { env: { PATH: SANDBOX.path }, timeout: 10_000 }, (err, _out, stderr) =>
+      resolve(err ? `bubblewrap cannot create namespaces here (${(stderr || err.message).trim()}; user namespaces may be disabled: sysctl kernel.unprivileged_userns_clone / user.max_user_namespaces)` : null),
+    );
+  });
+  return probed;
+}
