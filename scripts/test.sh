@@ -22,6 +22,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npm run build
+# Style, and the module boundaries (a role never imports another role's files).
+npm run lint
 # In band: the suites spawn media processes and Chromium; two at once only compete for 2 CPUs.
 npx jest --ci --runInBand
 npx jest --ci --config test/jest-e2e.config.js --runInBand

@@ -32,7 +32,13 @@ export class CoreModule implements NestModule {
       imports: [
         ConfigModule.forRoot(config),
         DatabaseModule.forRoot({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, synchronize: options.synchronize }),
-        TransportModule.forRoot({ kind: config.transport, natsServers: config.natsServers, requestTimeoutMs: config.rpcTimeoutMs, name: `streamstack-${config.roles.join('+')}` }),
+        TransportModule.forRoot({
+          kind: config.transport,
+          natsServers: config.natsServers,
+          requestTimeoutMs: config.rpcTimeoutMs,
+          name: `streamstack-${config.roles.join('+')}`,
+          natsAuth: { user: config.natsUser, password: config.natsPassword, token: config.natsToken, credentialsFile: config.natsCredentials },
+        }),
       ],
       controllers: [StatusController, MetricsController, AccountEventsHandler],
       providers: [

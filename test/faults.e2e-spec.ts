@@ -1,5 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startNatsServer, type NatsServerHandle } from '@streamstack/transport/testing';
@@ -14,7 +14,9 @@ import { isAlive, processesMentioning } from './support/processes';
 
 /*
  * Faults in the split shape, as real OS processes: the built binary as two gateways, agents in
- * regions r1 and r2, AMS, nodes n1 and n2, over a nats-server of the test's own, the gateways
+ * regions r1 and r2, AMS, nodes n1 and n2, over a nats-server of the test's own (authenticated:
+ * each process has its role's user from `streamstack nats-config`, so every flow below also
+ * proves that the roles' subject permissions are enough), the gateways
  * and AMS on a fresh PostgreSQL schema. One client streams throughout (a loadtest viewer, peer to
  * peer with its node's media process). Each part is SIGKILLed in turn: what users see while it
  * is down, that it heals once the part is back, that no record is left half-done, and that no
@@ -47,6 +49,10 @@ describe('faults in the split shape, as OS processes', () => {
   let viewer: Viewer;
   let streamNode: string;
 
+  const busDir = mkdtempSync(join(tmpdir(), 'streamstack-faults-bus-'));
+  /** STREAMSTACK_NATS_USER and _PASSWORD of the role's user (an env file nats-config wrote). */
+  const busCredentials = (role: string): Record<string, string> =>
+    Object.fromEntries(readFileSync(join(busDir, `${role}.env`), 'utf8').trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
   const url = (name: string) => parts.get(name)!.url;
   const admin = (name = 'g1') => client(url(name), ADMIN);
   const user = (name = 'g1') => client(url(name), clientToken);
@@ -57,7 +63,8 @@ describe('faults in the split shape, as OS processes', () => {
     const port = old ? Number(new URL(old.url).port) : await freePort();
     const shared = roles.includes('gateway') || roles.includes('ams') ? ['--database-url', db.url] : [];
     const args = ['serve', '--role', roles, '--port', String(port), '--data-dir', dir, '--transport', 'nats', '--nats-servers', nats.url, '--log-level', 'warn', ...shared, ...extra];
-    const proc = spawn(BIN, args, { env: { ...process.env, STREAMSTACK_ADMIN_TOKEN: ADMIN, STREAMSTACK_WARM_SPARES: 'false' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const env = { ...process.env, ...busCredentials(roles), STREAMSTACK_ADMIN_TOKEN: ADMIN, STREAMSTACK_WARM_SPARES: 'false' };
+    const proc = spawn(BIN, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const part: Part = { name, roles, extra, args, dir, url: `http://127.0.0.1:${port}`, proc, log: '' };
     proc.stdout!.on('data', (d: Buffer) => (part.log += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (part.log += d.toString()));
@@ -100,7 +107,8 @@ describe('faults in the split shape, as OS processes', () => {
 
   beforeAll(async () => {
     natsPort = await freePort();
-    nats = await startNatsServer(natsPort);
+    execFileSync(BIN, ['nats-config', '--out', busDir]);
+    nats = await startNatsServer(natsPort, { configFile: join(busDir, 'nats-server.conf') });
     db = await freshSchema();
     await start('ams', 'ams');
     await Promise.all([start('g1', 'gateway'), start('g2', 'gateway')]);
@@ -125,6 +133,7 @@ describe('faults in the split shape, as OS processes', () => {
     // No process of any part is left behind.
     await eventually(async () => [...parts.values()].every((p) => processesMentioning(p.dir).length === 0), 15_000);
     for (const p of parts.values()) rmSync(p.dir, { recursive: true, force: true });
+    rmSync(busDir, { recursive: true, force: true });
     cleanup();
   });
 
@@ -180,7 +189,7 @@ describe('faults in the split shape, as OS processes', () => {
     const refused = await user()('POST', '/1.0/sessions', { body: { app: 'pattern', screen: SCREEN } });
     expect(refused.status).toBe(503);
     expect(await framesOver(1000)).toBeGreaterThan(10);
-    nats = await startNatsServer(natsPort);
+    nats = await startNatsServer(natsPort, { configFile: join(busDir, 'nats-server.conf') });
     // Each process reconnects on its own schedule (nats.js backoff): AMS may serve its subjects
     // a few seconds after the gateway is back. Launches work again once all are.
     let why: string | null = 'not tried';

@@ -75,6 +75,18 @@ export class StreamstackConfig {
   natsServers: string[];
 
   @IsString()
+  natsUser: string;
+
+  @IsString()
+  natsPassword: string;
+
+  @IsString()
+  natsToken: string;
+
+  @IsString()
+  natsCredentials: string;
+
+  @IsString()
   adminToken: string;
 
   @IsName('region')

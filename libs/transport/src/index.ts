@@ -13,6 +13,7 @@ export * from './local/local-bus';
 export * from './local/local-client.proxy';
 export * from './local/local-transport.server';
 export * from './nats/nats-errors';
+export * from './nats/nats-permissions';
 export * from './nats/nats-transport.client';
 export * from './nats/nats-transport.server';
 export * from './rpc-domain-exception.filter';

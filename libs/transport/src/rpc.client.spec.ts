@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { NEVER, of, throwError } from 'rxjs';
 import { DomainError } from '@streamstack/contracts';
 import { RpcClient, RpcClientProxy } from './rpc.client';
-import { resolveTransportOptions } from './transport.options';
+import { natsConnectionOptions, resolveTransportOptions, type TransportModuleOptions } from './transport.options';
 
 function clientWith(proxy: Partial<RpcClientProxy>, requestTimeoutMs?: number): RpcClient {
   return new RpcClient(proxy as RpcClientProxy, resolveTransportOptions({ kind: 'local', natsServers: [], requestTimeoutMs }));
@@ -59,9 +59,22 @@ describe('resolveTransportOptions', () => {
       name: 'streamstack',
       natsReconnectWaitMs: 2000,
       natsRequestQueue: 'streamstack',
+      natsAuth: {},
     });
     expect(() => resolveTransportOptions({ kind: 'nats', natsServers: [] })).toThrow(/at least one NATS server/);
     expect(() => resolveTransportOptions({ kind: 'tcp' as never, natsServers: [] })).toThrow(/local.*nats/);
     expect(() => resolveTransportOptions({ kind: 'local', natsServers: [], requestTimeoutMs: 0 })).toThrow(/positive/);
+  });
+
+  it('hands the NATS connection the credentials it was given, and none when there are none', () => {
+    const auth = (natsAuth: TransportModuleOptions['natsAuth']) => {
+      const o = natsConnectionOptions(resolveTransportOptions({ kind: 'nats', natsServers: ['nats://a:4222'], natsAuth }), 'client');
+      return { user: o.user, pass: o.pass, token: o.token, authenticator: typeof o.authenticator };
+    };
+    expect(auth(undefined)).toEqual({ authenticator: 'undefined' });
+    expect(auth({ user: 'node', password: 'pw' })).toEqual({ user: 'node', pass: 'pw', authenticator: 'undefined' });
+    expect(auth({ token: 't0k' })).toEqual({ token: 't0k', authenticator: 'undefined' });
+    expect(auth({ user: '', password: '', token: '', credentialsFile: '' })).toEqual({ authenticator: 'undefined' });
+    expect(() => auth({ credentialsFile: '/nonexistent/x.creds' })).toThrow(/ENOENT/);
   });
 });

@@ -1,5 +1,7 @@
 import { Limits } from '@streamstack/contracts';
 import type { NatsOptions } from '@nestjs/microservices';
+import { credsAuthenticator } from 'nats';
+import { readFileSync } from 'node:fs';
 
 export type TransportKind = 'local' | 'nats';
 
@@ -23,6 +25,19 @@ export interface TransportModuleOptions {
    * the same request pattern, exactly one of them handles each request. Events stay fan-out.
    */
   natsRequestQueue?: string;
+  /** How this process proves who it is to NATS (none: an open bus). */
+  natsAuth?: NatsAuth;
+}
+
+/**
+ * NATS credentials: a user and password, a token, or a `.creds` file (an NKey-signed user JWT,
+ * for an operator-managed server).
+ */
+export interface NatsAuth {
+  user?: string;
+  password?: string;
+  token?: string;
+  credentialsFile?: string;
 }
 
 export type ResolvedTransportOptions = Required<TransportModuleOptions>;
@@ -51,6 +66,7 @@ export function resolveTransportOptions(options: TransportModuleOptions): Resolv
     name: options.name || 'streamstack',
     natsReconnectWaitMs: options.natsReconnectWaitMs ?? 2000,
     natsRequestQueue: options.natsRequestQueue || 'streamstack',
+    natsAuth: options.natsAuth ?? {},
   };
 }
 
@@ -68,5 +84,13 @@ export function natsConnectionOptions(
     reconnectTimeWait: options.natsReconnectWaitMs,
     // An unreachable host must not stall boot or shutdown for nats.js's default 20 s.
     timeout: Math.min(options.requestTimeoutMs, 5000),
+    ...natsCredentials(options.natsAuth),
   };
+}
+
+function natsCredentials(auth: NatsAuth): Partial<NonNullable<NatsOptions['options']>> {
+  if (auth.credentialsFile) return { authenticator: credsAuthenticator(new TextEncoder().encode(readFileSync(auth.credentialsFile, 'utf8'))) };
+  if (auth.token) return { token: auth.token };
+  if (auth.user) return { user: auth.user, pass: auth.password ?? '' };
+  return {};
 }

@@ -36,13 +36,15 @@ function canConnect(port: number): Promise<boolean> {
 }
 
 /**
- * Starts `nats-server -a 127.0.0.1 -p <port>` (NATS_SERVER_BIN or nats-server on PATH) and waits
- * until it accepts connections. Never touches a shared server: it always gets its own port.
+ * Starts `nats-server -a 127.0.0.1 -p <port>` (NATS_SERVER_BIN or nats-server on PATH), with
+ * `configFile` (`-c`: users and permissions) when given, and waits until it accepts
+ * connections. Never touches a shared server: it always gets its own port.
  */
-export async function startNatsServer(port?: number): Promise<NatsServerHandle> {
+export async function startNatsServer(port?: number, options: { configFile?: string } = {}): Promise<NatsServerHandle> {
   const p = port ?? (await freePort());
   const bin = process.env.NATS_SERVER_BIN || 'nats-server';
-  const child: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(p)], { stdio: 'ignore' });
+  const config = options.configFile ? ['-c', options.configFile] : [];
+  const child: ChildProcess = spawn(bin, [...config, '-a', '127.0.0.1', '-p', String(p)], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let spawnError: Error | undefined;
   child.once('error', (err) => (spawnError = err));
