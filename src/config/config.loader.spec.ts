@@ -68,4 +68,21 @@ describe('loadConfig', () => {
   it('requires a TURN secret when TURN URLs are set', () => {
     expect(() => loadConfig({}, { STREAMSTACK_TURN_URLS: 'turn:127.0.0.1:3478' })).toThrow('STREAMSTACK_TURN_SECRET');
   });
+
+  it('never echoes a credential in its errors', () => {
+    const message = (env: Record<string, string>) => {
+      try {
+        loadConfig({}, env);
+        return 'accepted';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    const url = message({ STREAMSTACK_DATABASE_URL: 'mysql://admin:hunter2@db:3306/x' });
+    expect(url).toContain('STREAMSTACK_DATABASE_URL');
+    expect(url).toContain('mysql://admin:***@db:3306/x');
+    expect(url).not.toContain('hunter2');
+    const nats = message({ STREAMSTACK_NATS_SERVERS: 'nats://u:s3cret@h:4222,bogus' });
+    expect(nats).not.toContain('s3cret');
+  });
 });

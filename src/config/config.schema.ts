@@ -174,4 +174,6 @@ export interface ConfigKey {
   flag?: string;
   default: string;
   help: string;
+  /** A credential: a bad value is never echoed. */
+  secret?: boolean;
 }

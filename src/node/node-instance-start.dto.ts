@@ -17,6 +17,12 @@ class EncoderDto {
   @IsOptional() @IsIn(['resolution-first', 'framerate-first']) degradation?: 'resolution-first' | 'framerate-first';
 }
 
+class ResourcesDto {
+  @IsInt() @Min(1) @Max(1024) cpus: number;
+  /** Bytes. */
+  @IsInt() @Min(1) memory: number;
+}
+
 /** AMS -> node `node.{node}.instance.start`, validated on arrival like every edge. */
 export class NodeInstanceStartDto implements NodeInstanceStartRequest {
   @IsString() instance_id: string;
@@ -29,4 +35,5 @@ export class NodeInstanceStartDto implements NodeInstanceStartRequest {
   @IsOptional() @IsString() app_dir?: string;
   @IsOptional() user_data?: unknown;
   @IsOptional() @IsString() session_id?: string;
+  @IsOptional() @ValidateNested() @Type(() => ResourcesDto) resources?: ResourcesDto;
 }

@@ -62,6 +62,8 @@ export interface NodeInstanceStartRequest {
   user_data?: unknown;
   /** Set for stream-enabled instances: the session whose signalling its streamer answers. */
   session_id?: string;
+  /** What the instance reserved (the manifest's `resources`): the node makes them its limits. */
+  resources?: { cpus: number; memory: number };
 }
 
 /** AMS -> node `node.{node}.instance.stop` and `.logs`. */

@@ -394,6 +394,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
       app_dir: target.packageDir ?? undefined,
       user_data: instance.userData ?? undefined,
       session_id: instance.sessionId ?? undefined,
+      resources: { cpus: instance.cpus, memory: instance.memory },
     };
     const running = this.waitFor(id, ['running', 'error', 'stopped'], INSTANCE_START_TIMEOUT_MS);
     if (instance.status !== 'started') {

@@ -170,7 +170,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       if (req.kind === 'x11' && this.sandbox === 'off') {
         this.logger.warn(`instance ${id}: its application runs WITHOUT a sandbox (STREAMSTACK_INSTANCE_SANDBOX=off): it can read what the server can and reach its ports`);
       }
-      const ctx = this.sourceContext(inst, display);
+      const ctx = this.sourceContext(inst, display, req.resources);
       // The media process loads (node-av, node-datachannel) while the source starts.
       const streamerLoaded = req.session_id ? this.loadStreamer(inst) : null;
       streamerLoaded?.catch(() => undefined);
@@ -289,8 +289,9 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     return inst;
   }
 
-  private sourceContext(inst: Instance, display: Display): SourceContext {
+  private sourceContext(inst: Instance, display: Display, resources: SourceContext['resources']): SourceContext {
     return {
+      instanceId: inst.id,
       workDir: inst.workDir,
       socketDir: inst.socketDir,
       group: inst.group,
@@ -299,6 +300,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       takeSpare: (role, logFile) => this.spares.take(role, inst.group, logFile, inst.workDir),
       startTimeoutMs: this.startTimeoutMs,
       sandbox: this.sandbox,
+      resources,
     };
   }
 

@@ -1,5 +1,6 @@
 import type { NodeInstanceStartRequest } from '@streamstack/contracts';
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -49,6 +50,17 @@ const withAudio = Boolean(findOnPath('pulseaudio') && findOnPath('pactl'));
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(appDir, { recursive: true, force: true });
   });
+
+  /** Polls `value` until it gives something. */
+  async function until<T>(value: () => T | null | undefined, ms: number, what: string): Promise<T> {
+    const end = Date.now() + ms;
+    for (;;) {
+      const v = value();
+      if (v !== null && v !== undefined) return v;
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 
   const runtime = (sandbox: bwrap.SandboxMode) => {
     const r = new NodeRuntime({ dataDir, sandbox, warmSpares: false });
@@ -158,5 +170,62 @@ const withAudio = Boolean(findOnPath('pulseaudio') && findOnPath('pactl'));
     } finally {
       problem.mockRestore();
     }
+  });
+
+  describe('limits from the manifest (cgroups)', () => {
+    /** Pids of live processes in instance `id`'s cgroup, by what the kernel says of each. */
+    const inCgroup = (id: string) =>
+      readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return readFileSync(`/proc/${p}/cgroup`, 'utf8').includes(`streamstack-${id}`);
+          } catch {
+            return false;
+          }
+        });
+    const limited = (r: NodeRuntime, id: string, command: string, memory: number) =>
+      r.start({
+        instance_id: id,
+        app: 'limits',
+        app_version: 1,
+        kind: 'x11',
+        command,
+        display: { width: 320, height: 240, fps: 15 },
+        encoder: { codec: 'h264', bitrate_kbps: 500, gop: 30 },
+        resources: { cpus: 1, memory },
+      } as NodeInstanceStartRequest);
+
+    it('kills an application that allocates without bound at its memory limit, and the instance says so', async () => {
+      const r = runtime('on');
+      const errors: string[] = [];
+      r.onStatus((ev) => ev.status === 'error' && errors.push(ev.reason ?? ''));
+      // tail keeps the last "line" of /dev/zero, which never ends: memory grows until stopped.
+      const started = await limited(r, 'hog', 'exec tail /dev/zero', 64e6).then(
+        () => null,
+        (e: Error) => e.message,
+      );
+      const reason = started ?? (await until(() => errors[0], 20_000, 'the instance to fail'));
+      expect(reason).toMatch(/^app \[sh\] \(pid \d+\) was killed at its memory limit \(64 MB, the manifest's resources.memory\)/);
+      expect(readFileSync(join(dataDir, 'instances', 'hog', 'app.log'), 'utf8')).toContain('limits (cgroup): memory 64 MB, 1 CPU, 512 processes');
+    });
+
+    it('contains a fork bomb at its process cap; the node starts other instances meanwhile, and stopping it leaves nothing', async () => {
+      const r = runtime('on');
+      await limited(r, 'bomb', 'b() { b | b & }; b; exec sleep 600', 256e6);
+      await new Promise((res) => setTimeout(res, 3000));
+      const count = inCgroup('bomb').length;
+      expect(count).toBeGreaterThan(10);
+      expect(count).toBeLessThanOrEqual(512);
+      // The node is fine: another instance starts and runs beside it.
+      await start(r, 'beside');
+      expect((await answers('beside')).uid).toBe('1000');
+      await r.stop('bomb');
+      await until(() => inCgroup('bomb').length === 0 || null, 10_000, 'the bomb to be gone');
+      // …and so is its cgroup, in every hierarchy.
+      const cgroupDirs = () => execFileSync('find', ['/sys/fs/cgroup', '-maxdepth', '4', '-name', 'streamstack-bomb'], { encoding: 'utf8' }).trim();
+      await until(() => cgroupDirs() === '' || null, 10_000, 'its cgroup to be removed');
+      await r.stop('beside');
+    });
   });
 });

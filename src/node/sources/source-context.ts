@@ -5,6 +5,7 @@ import type { SpareRole } from '../supervisor/warm-spares';
 
 /** What a source's starter gets from the runtime for one instance. */
 export interface SourceContext {
+  instanceId: string;
   workDir: string;
   /** Where unix sockets go (the work dir, or a short temp dir when its path is too long). */
   socketDir: string;
@@ -19,6 +20,8 @@ export interface SourceContext {
   startTimeoutMs: number;
   /** Whether applications run sandboxed (STREAMSTACK_INSTANCE_SANDBOX). */
   sandbox: SandboxMode;
+  /** What the instance reserved: its application's limits. */
+  resources?: { cpus: number; memory: number };
 }
 
 /** A started source: where the media process reads it, and how input reaches the application. */

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DomainError, invalid } from '@streamstack/contracts';
 import { applicationEnv, bwrapCommand, passwdLines, sandboxProblem } from '../sandbox/bwrap';
+import { limitCommand } from '../sandbox/cgroups';
 import { childEnv } from '../supervisor/child-env';
 import { findOnPath } from '../supervisor/executables';
 import type { SourceContext, StartedSource } from './source-context';
@@ -149,16 +150,21 @@ export async function startX11(ctx: SourceContext, command: string, appDir: stri
   // The application's own home: private to it, kept with the instance's other files.
   const homeDir = join(ctx.workDir, 'home');
   await mkdir(homeDir, { recursive: true, mode: 0o700 });
+  let app: { command: string; args: string[]; env: NodeJS.ProcessEnv; cwd: string };
   if (bwrap) {
     const passwdFile = join(ctx.workDir, 'passwd');
     const groupFile = join(ctx.workDir, 'group');
     const lines = passwdLines();
     await Promise.all([writeFile(passwdFile, lines.passwd, { mode: 0o644 }), writeFile(groupFile, lines.group, { mode: 0o644 })]);
-    const sandboxed = bwrapCommand(bwrap, { command, homeDir, appDir, display, pulseSocket, passwdFile, groupFile });
-    ctx.group.spawn({ name: 'app', ...sandboxed, cwd: ctx.workDir, logFile: log('app') });
+    app = { ...bwrapCommand(bwrap, { command, homeDir, appDir, display, pulseSocket, passwdFile, groupFile }), cwd: ctx.workDir };
   } else {
-    ctx.group.spawn({ name: 'app', command: '/bin/sh', args: ['-c', command], env: applicationEnv({ display, pulseSocket }, false, homeDir), cwd: appDir ?? homeDir, logFile: log('app') });
+    app = { command: '/bin/sh', args: ['-c', command], env: applicationEnv({ display, pulseSocket }, false, homeDir), cwd: appDir ?? homeDir };
   }
+  // The manifest's resources become the application's limits (not the display's or the media process's).
+  const limited = ctx.resources ? limitCommand(ctx.instanceId, ctx.resources, app.command, app.args) : null;
+  if (limited) await appendFile(log('app'), `--- ${limited.summary}\n`);
+  const appProc = ctx.group.spawn({ name: 'app', ...app, ...(limited && { command: limited.command, args: limited.args, explainExit: () => limited.explainExit() }), logFile: log('app') });
+  void appProc.exited.then(() => limited?.release());
 
   const input = ctx.group.spawn({
     name: 'input',

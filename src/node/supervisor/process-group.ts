@@ -18,6 +18,8 @@ export interface ProcessSpec {
   pipeStdin?: boolean;
   /** Extra pipes from the child at fd 3.. (Xvfb's -displayfd). */
   extraPipes?: number;
+  /** Why it ended, when the supervisor knows better than its exit status (a limit it hit). */
+  explainExit?: () => string | null;
 }
 
 export interface ProcessExit {
@@ -29,6 +31,8 @@ export interface ProcessExit {
   failure?: string;
   /** We asked for it (stop, restart, the instance already failed). */
   expected: boolean;
+  /** Why it ended as the supervisor knows it, read when it ended (ProcessSpec.explainExit). */
+  explained?: string;
 }
 
 /**
@@ -62,6 +66,7 @@ export class SupervisedProcess {
     public logFile: string,
     readonly command: string,
     public owner: ProcessGroup,
+    private readonly explainExit?: () => string | null,
   ) {
     this.exited = new Promise((resolve) => (this.settle = resolve));
   }
@@ -101,6 +106,7 @@ export class SupervisedProcess {
   /** `frame-source [node] (pid 123) was killed by SIGKILL`: what a person needs to act on. */
   describe(exit: ProcessExit): string {
     const who = `${this.name} [${basename(this.command)}] (pid ${this.child.pid ?? '-'})`;
+    if (exit.explained && !exit.expected) return `${who} ${exit.explained}`;
     if (exit.error) return `${this.name} [${this.command}] could not be started: ${exit.error.message}`;
     if (exit.failure) return `${who} failed: ${exit.failure}`;
     if (exit.signal) return `${who} was killed by ${exit.signal}`;
@@ -118,7 +124,9 @@ export class SupervisedProcess {
         // the usual case: nothing left
       }
     }
-    this.result = { ...exit, expected: this.expected };
+    // Asked now: what explains it (a cgroup's counters) may be gone by the time someone asks.
+    const explained = this.explainExit?.() ?? undefined;
+    this.result = { ...exit, expected: this.expected, ...(explained ? { explained } : {}) };
     live.delete(this);
     this.settle(this.result);
     return this.result;
@@ -160,7 +168,7 @@ export class ProcessGroup {
     } finally {
       closeSync(fd); // the child holds its own copy
     }
-    const proc = new SupervisedProcess(spec.name, child, spec.logFile, spec.command, this);
+    const proc = new SupervisedProcess(spec.name, child, spec.logFile, spec.command, this, spec.explainExit);
     this.members.add(proc);
     installExitHook();
     if (child.pid !== undefined) live.add(proc);
