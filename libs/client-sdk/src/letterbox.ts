@@ -1,3 +1,5 @@
+import { Limits } from '../../contracts/src/limits';
+
 /**
  * Where a stream of `source` pixels shows inside an element of `box` CSS pixels when it is
  * scaled to fit without distortion (CSS `object-fit: contain`): centred, with bars on two sides.
@@ -37,8 +39,8 @@ export function toStreamPixel(point: { x: number; y: number }, box: Size, source
   };
 }
 
-/** PROTOCOL.md §3's screen limits. */
-export const SCREEN_LIMITS = { maxWidth: 3840, maxHeight: 2160 } as const;
+/** PROTOCOL.md §3's screen limits, as the gateway enforces them. */
+export const SCREEN_LIMITS = Limits.screen;
 
 /**
  * A remote screen that fills an element of `box` CSS pixels: even sizes (H.264's 4:2:0 needs
