@@ -2,16 +2,6 @@ import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { buildDataSourceOptions, MIGRATIONS, runMigrationsLocked, TransactionRunner } from '@streamstack/persistence';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { ApplicationVersion } from './ams/applications/application-version.entity';
-import { Application } from './ams/applications/application.entity';
-import { Instance } from './ams/instances/instance.entity';
-import { NodeRecord } from './ams/nodes/node.entity';
-import { Operation } from './ams/operations/operation.entity';
-import { Account } from './gateway/accounts/account.entity';
-import { Session } from './gateway/sessions/session.entity';
-
-/** Every entity of every role: one list for the app, the tests and the TypeORM CLI. */
-export const ENTITIES = [Account, Session, Application, ApplicationVersion, NodeRecord, Instance, Operation];
 
 export interface DatabaseModuleOptions {
   databaseUrl: string;
@@ -19,10 +9,14 @@ export interface DatabaseModuleOptions {
   synchronize?: boolean;
 }
 
-export const dataSourceOptions = (o: DatabaseModuleOptions) =>
-  buildDataSourceOptions({ ...o, entities: ENTITIES, migrations: MIGRATIONS });
+/**
+ * The connection without entities: each role registers its own (`TypeOrmModule.forFeature` in its
+ * module, collected by `autoLoadEntities`), so a process knows only the tables of the roles it
+ * runs. The migrations are one history for the one schema every role's tables live in.
+ */
+export const dataSourceOptions = (o: DatabaseModuleOptions) => buildDataSourceOptions({ ...o, entities: [], migrations: MIGRATIONS });
 
-/** The database connection (migrations run on start) and repositories, shared by the roles of a process. */
+/** The database connection (migrations run on start), shared by the roles of a process. */
 @Global()
 @Module({})
 export class DatabaseModule {
@@ -31,7 +25,7 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRootAsync({
-          useFactory: () => dataSourceOptions(options),
+          useFactory: () => ({ ...dataSourceOptions(options), autoLoadEntities: true }),
           dataSourceFactory: async (opts?: DataSourceOptions) => {
             const ds = await new DataSource(opts!).initialize();
             try {
@@ -43,7 +37,6 @@ export class DatabaseModule {
             return ds;
           },
         }),
-        TypeOrmModule.forFeature(ENTITIES),
       ],
       providers: [TransactionRunner],
       exports: [TypeOrmModule, TransactionRunner],

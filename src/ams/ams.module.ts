@@ -1,4 +1,10 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { ApplicationVersion } from './applications/application-version.entity';
+import { Application } from './applications/application.entity';
+import { Instance } from './instances/instance.entity';
+import { NodeRecord } from './nodes/node.entity';
+import { Operation } from './operations/operation.entity';
 import { AmsHandler } from './ams.handler';
 import { ApplicationsController } from './applications/applications.controller';
 import { ApplicationsService } from './applications/applications.service';
@@ -13,6 +19,7 @@ import { OperationsService } from './operations/operations.service';
 
 /** AMS: applications, nodes, instances and their lifecycle, operations, events. */
 @Module({
+  imports: [TypeOrmModule.forFeature([Application, ApplicationVersion, NodeRecord, Instance, Operation])],
   controllers: [ApplicationsController, InstancesController, NodesController, OperationsController, AmsHandler],
   providers: [ApplicationsService, InstancesService, NodesService, OperationsService, AmsEventsService, AmsEventsSocket],
 })

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { StreamstackConfig } from '../config/config.schema';
 import { AccountsController } from './accounts/accounts.controller';
 import { AccountsHandler } from './accounts/accounts.handler';
@@ -17,10 +18,12 @@ import { SessionsService } from './sessions/sessions.service';
 import { SignallingRelay } from './signalling/signalling-relay.service';
 import { SignallingHandler } from './signalling/signalling.handler';
 import { TicketService } from './signalling/tickets';
+import { Account } from './accounts/account.entity';
+import { Session } from './sessions/session.entity';
 
 /** The stream gateway: accounts, regions, sessions, signalling relay. */
 @Module({
-  imports: [ThrottlerModule.forRootAsync({ inject: [StreamstackConfig], useFactory: sessionThrottlers })],
+  imports: [TypeOrmModule.forFeature([Account, Session]), ThrottlerModule.forRootAsync({ inject: [StreamstackConfig], useFactory: sessionThrottlers })],
   controllers: [
     AccountsController,
     AccountsHandler,
