@@ -16,15 +16,15 @@ export const CONFIG_KEYS: ConfigKey[] = [
   { key: 'transport', env: 'STREAMSTACK_TRANSPORT', flag: 'transport', default: 'local (nats when not all roles run here)', help: 'local | nats' },
   { key: 'natsServers', env: 'STREAMSTACK_NATS_SERVERS', flag: 'nats-servers', default: 'nats://127.0.0.1:4222', help: 'comma-separated NATS URLs' },
   { key: 'natsUser', env: 'STREAMSTACK_NATS_USER', default: '', help: "this process's NATS user (see streamstack nats-config)" },
-  { key: 'natsPassword', env: 'STREAMSTACK_NATS_PASSWORD', default: '', help: "that user's password", secret: true },
-  { key: 'natsToken', env: 'STREAMSTACK_NATS_TOKEN', default: '', help: 'a NATS token instead of a user', secret: true },
+  { key: 'natsPassword', env: 'STREAMSTACK_NATS_PASSWORD', default: '', help: "that user's password" },
+  { key: 'natsToken', env: 'STREAMSTACK_NATS_TOKEN', default: '', help: 'a NATS token instead of a user' },
   { key: 'natsCredentials', env: 'STREAMSTACK_NATS_CREDENTIALS', default: '', help: 'a NATS .creds file (NKey + user JWT) instead of a user' },
-  { key: 'adminToken', env: 'STREAMSTACK_ADMIN_TOKEN', default: '', help: 'empty: an admin token is made and printed on first start; set: the bootstrap admin token', secret: true },
+  { key: 'adminToken', env: 'STREAMSTACK_ADMIN_TOKEN', default: '', help: 'empty: an admin token is made and printed on first start; set: the bootstrap admin token' },
   { key: 'region', env: 'STREAMSTACK_REGION', flag: 'region', default: 'local', help: "the agent's region" },
   { key: 'nodeName', env: 'STREAMSTACK_NODE_NAME', flag: 'node-name', default: 'the host name', help: "this machine's node name in AMS" },
   { key: 'stunUrls', env: 'STREAMSTACK_STUN_URLS', flag: 'stun-urls', default: '', help: 'comma-separated stun: URLs' },
   { key: 'turnUrls', env: 'STREAMSTACK_TURN_URLS', flag: 'turn-urls', default: '', help: 'comma-separated turn:/turns: URLs' },
-  { key: 'turnSecret', env: 'STREAMSTACK_TURN_SECRET', default: '', help: "coturn's static-auth-secret", secret: true },
+  { key: 'turnSecret', env: 'STREAMSTACK_TURN_SECRET', default: '', help: "coturn's static-auth-secret" },
   { key: 'turnTtl', env: 'STREAMSTACK_TURN_TTL', default: '3600', help: 'TURN credential lifetime in seconds' },
   { key: 'iceBindAddress', env: 'STREAMSTACK_ICE_BIND_ADDRESS', flag: 'ice-bind-address', default: '', help: "the streamer's ICE bind address; empty = every interface" },
   { key: 'icePortRange', env: 'STREAMSTACK_ICE_PORT_RANGE', flag: 'ice-port-range', default: '', help: 'e.g. 50000-50100; empty = any' },
@@ -89,8 +89,8 @@ function describe(errors: ValidationError[]): string {
       const k = CONFIG_KEYS.find((c) => c.key === e.property);
       const name = k ? [k.env, k.flag && `--${k.flag}`].filter(Boolean).join(' / ') : e.property;
       const why = Object.values(e.constraints ?? {}).join(', ');
-      // Never a credential in an error (it ends up in logs): hidden, or a URL's password masked.
-      const shown = k?.secret ? '(hidden)' : JSON.stringify(e.value).replace(/(\/\/[^/:@\s"]*:)[^@/\s"]*@/g, '$1***@');
+      // Never a credential in an error (it ends up in logs): a URL's password is masked.
+      const shown = JSON.stringify(e.value).replace(/(\/\/[^/:@\s"]*:)[^@/\s"]*@/g, '$1***@');
       return `${name} = ${shown}: ${why}`;
     })
     .join('; ');

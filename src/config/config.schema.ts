@@ -174,6 +174,4 @@ export interface ConfigKey {
   flag?: string;
   default: string;
   help: string;
-  /** A credential: a bad value is never echoed. */
-  secret?: boolean;
 }

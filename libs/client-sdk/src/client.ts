@@ -332,13 +332,10 @@ export class StreamstackClient {
     this.finish(error.code === 'session-ended' ? 'ended' : 'error', error);
   }
 
-  /** Any failure of connect()/join(): reported once, everything torn down. */
+  /** Any failure of connect()/join(): reported once (fail() ignores a closed client), everything torn down. */
   private fatal(e: unknown): StreamError {
     const error = e instanceof StreamError ? e : new StreamError('signalling-failed', (e as Error)?.message ?? String(e));
-    if (this.currentState !== 'closed') {
-      this.emit('error', error);
-      this.finish(error.code === 'session-ended' ? 'ended' : 'error', error);
-    }
+    this.fail(error);
     return error;
   }
 

@@ -49,9 +49,10 @@ export class InputForwarder {
     if (document.pointerLockElement === this.element) document.exitPointerLock();
   }
 
-  private listen<E extends Event>(target: EventTarget, type: string, fn: (ev: E) => void, passive = false): void {
+  private listen<E extends Event>(target: EventTarget, type: string, fn: (ev: E) => void): void {
     const handler = fn as EventListener;
-    target.addEventListener(type, handler, { passive });
+    // Not passive: wheel and touch handlers call preventDefault().
+    target.addEventListener(type, handler, { passive: false });
     this.cleanups.push(() => target.removeEventListener(type, handler));
   }
 
