@@ -300,6 +300,15 @@ describe('AMS API (PROTOCOL.md §6) with real instances', () => {
       expect(await instanceCount()).toBe(before);
     });
 
+    it('refuses a manifest asking for more memory than the node has, creating nothing', async () => {
+      await api('POST', '/ams/1.0/applications', { body: testPatternManifest('greedy', { resources: { cpus: 1, memory: '64TiB' } }) });
+      const before = await instanceCount();
+      const res = await api('POST', '/ams/1.0/instances', { body: { app: 'greedy' } });
+      expect(res.status).toBe(409);
+      expect(res.body.error).toMatch(/no node can take this instance: .* MiB of memory free, 67108864 MiB needed/);
+      expect(await instanceCount()).toBe(before);
+    });
+
     it('schedules nothing on a drained node', async () => {
       const [node] = (await api('GET', '/ams/1.0/nodes')).body.metadata;
       const drained = await api('PATCH', `/ams/1.0/nodes/${node.name}`, { body: { unschedulable: true } });

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DomainError } from '@streamstack/contracts';
+import { DomainError, nodePattern } from '@streamstack/contracts';
 import { RpcClient } from '@streamstack/transport';
 import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
 import { ADMIN_TOKEN, eventually, RunningApp, startApp } from './support/app';
@@ -79,6 +79,7 @@ describe.each(['local', 'nats'] as const)('AMS message patterns over the %s tran
     const screen = { width: 1280, height: 720, fps: 30, density: 240 };
     const sessionsBefore = (await api('GET', '/1.0/sessions')).body.metadata.length;
     const instancesBefore = (await api('GET', '/ams/1.0/instances')).body.metadata.length;
+    const nodeName = ((await api('GET', '/ams/1.0/nodes')).body.metadata as { name: string }[])[0].name;
     const cases: [string, unknown, string[]][] = [
       ['agent.local.session.launch', { session_id: 's1', app: 'over-the-wire', screen: { ...screen, fps: 500 } }, ['screen.fps must not be greater than 60']],
       ['agent.local.session.launch', { session_id: 's1', app: '../etc', screen }, ['app must be lowercase letters']],
@@ -87,6 +88,11 @@ describe.each(['local', 'nats'] as const)('AMS message patterns over the %s tran
       ['gateway.session.create', { instance_id: 'i1', app: 'over-the-wire', app_version: 0, node: null, region: 'Local!', screen }, ['app_version must not be less than 1', 'region must be lowercase letters']],
       ['agent.register', { agent_id: 'a1', region: 'local', capacity: { cpus: 1, memory: 1, instances: 1 }, load: { cpus: 0, memory: 0, instances: 0 }, ams_error: 'x'.repeat(501) }, ['ams_error must be shorter than or equal to 500 characters']],
       ['ams.node.register', { name: 'n9', address: 'a', cpus: 1, memory: 1, instances: [1] }, ['each value in instances must be a string']],
+      [
+        nodePattern(nodeName, 'start'),
+        { instance_id: 'i9', app: 'a', app_version: 1, kind: 'x11', command: 'true', display: screen, encoder: { codec: 'h264', bitrate_kbps: 500, gop: 30 }, network: 'host', env: { HOME: '/' } },
+        ['network must be one of the following values: none, outbound', 'env HOME is set by the node'],
+      ],
     ];
     for (const [pattern, payload, messages] of cases) {
       const err = await rejection(rpc.request(pattern, payload));

@@ -1,4 +1,4 @@
-import { APPLICATION_KINDS, type ApplicationKind, type NodeInstanceStartRequest } from '@streamstack/contracts';
+import { APPLICATION_KINDS, type ApplicationKind, IsAppEnv, NETWORK_MODES, type NetworkMode, type NodeInstanceStartRequest } from '@streamstack/contracts';
 import { Type } from 'class-transformer';
 import { Equals, IsIn, IsInt, IsOptional, IsString, Max, Min, ValidateNested } from 'class-validator';
 
@@ -36,4 +36,6 @@ export class NodeInstanceStartDto implements NodeInstanceStartRequest {
   @IsOptional() user_data?: unknown;
   @IsOptional() @IsString() session_id?: string;
   @IsOptional() @ValidateNested() @Type(() => ResourcesDto) resources?: ResourcesDto;
+  @IsOptional() @IsIn(NETWORK_MODES) network?: NetworkMode;
+  @IsOptional() @IsAppEnv() env?: Record<string, string>;
 }

@@ -1,10 +1,36 @@
 /** Shapes that cross the AMS <-> node boundary (PROTOCOL.md §6, §7). */
+import { ValidateBy } from 'class-validator';
 
 export const INSTANCE_STATUSES = ['created', 'prepared', 'started', 'running', 'stopped', 'deleted', 'error'] as const;
 export type InstanceStatus = (typeof INSTANCE_STATUSES)[number];
 
 export const APPLICATION_KINDS = ['test-pattern', 'x11'] as const;
 export type ApplicationKind = (typeof APPLICATION_KINDS)[number];
+
+/** A sandboxed application's network: only its own loopback (default), or the outside world too. */
+export const NETWORK_MODES = ['none', 'outbound'] as const;
+export type NetworkMode = (typeof NETWORK_MODES)[number];
+
+/** The manifest's `env`: what its application finds in its environment beside what the node sets. */
+export const APP_ENV_MAX_ENTRIES = 64;
+export const APP_ENV_MAX_VALUE = 4096;
+/** Set by the node for every application; a manifest cannot replace them. */
+const NODE_SET_ENV = ['DISPLAY', 'HOME', 'PULSE_SERVER'];
+
+/** Why a manifest's `env` cannot be used, or undefined when it can. */
+export function appEnvProblem(env: unknown): string | undefined {
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) return 'env must be an object of NAME: "value" pairs';
+  const entries = Object.entries(env);
+  if (entries.length > APP_ENV_MAX_ENTRIES) return `env must have at most ${APP_ENV_MAX_ENTRIES} variables`;
+  for (const [name, value] of entries) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name)) return `env name ${JSON.stringify(name.slice(0, 130))} must be letters, digits and _, not starting with a digit`;
+    if (NODE_SET_ENV.includes(name) || name.startsWith('STREAMSTACK_')) return `env ${name} is set by the node (${NODE_SET_ENV.join(', ')} and STREAMSTACK_* cannot be replaced)`;
+    if (typeof value !== 'string') return `env ${name} must be a string`;
+    if (value.length > APP_ENV_MAX_VALUE) return `env ${name} must be shorter than or equal to ${APP_ENV_MAX_VALUE} characters`;
+    if (value.includes('\0')) return `env ${name} must not contain NUL characters`;
+  }
+  return undefined;
+}
 
 export interface DisplaySpec {
   width: number;
@@ -22,6 +48,14 @@ export interface EncoderSpec {
   max_bitrate_kbps?: number;
   /** Below the rate floor, what goes first: the picture's size (default) or its frame rate. */
   degradation?: 'resolution-first' | 'framerate-first';
+}
+
+/** class-validator's check of a manifest's `env`, by appEnvProblem(). */
+export function IsAppEnv(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isAppEnv',
+    validator: { validate: (value) => appEnvProblem(value) === undefined, defaultMessage: (args) => appEnvProblem(args?.value) ?? 'env is invalid' },
+  });
 }
 
 /**
@@ -64,6 +98,10 @@ export interface NodeInstanceStartRequest {
   session_id?: string;
   /** What the instance reserved (the manifest's `resources`): the node makes them its limits. */
   resources?: { cpus: number; memory: number };
+  /** The manifest's `network` (absent: none). */
+  network?: NetworkMode;
+  /** The manifest's `env`, checked by appEnvProblem(). */
+  env?: Record<string, string>;
 }
 
 /** AMS -> node `node.{node}.instance.stop` and `.logs`. */

@@ -187,6 +187,8 @@ describe('readApplicationPackage: valid packages', () => {
       display: { width: 1920, height: 1080, fps: 60 },
       resources: { cpus: 1, memory: 512_000_000 },
       encoder: { codec: 'h264', bitrate_kbps: 4000, gop: 120 },
+      network: 'none',
+      env: {},
     });
     expect(result.files).toEqual(['assets/readme.txt', 'bin/run', deep, 'empty', 'manifest.yaml']);
     expect((await fs.readFile(path.join(dest, 'bin/run'))).equals(program)).toBe(true);

@@ -44,7 +44,14 @@ describe('validateManifest', () => {
       display: { width: 1920, height: 1080, fps: 60 },
       resources: { cpus: 1, memory: 2 * 2 ** 30 },
       encoder: { codec: 'h264', bitrate_kbps: 8000, gop: 120 },
+      network: 'none',
+      env: {},
     });
+  });
+
+  it('keeps an x11 application\'s network and env', async () => {
+    const manifest = await validateManifest({ name: 'a', kind: 'x11', command: 'run', network: 'outbound', env: { GDK_SCALE: '2', PATH: '/app/bin:/usr/bin' } });
+    expect(manifest).toMatchObject({ network: 'outbound', env: { GDK_SCALE: '2', PATH: '/app/bin:/usr/bin' } });
   });
 
   it('fills a partial display', async () => {
@@ -193,6 +200,15 @@ describe('validateManifest', () => {
       { name: 'a', kind: 'x11', command: 'a', encoder: { min_bitrate_kbps: '1000', max_bitrate_kbps: 60000 } },
       ['encoder.min_bitrate_kbps', 'encoder.max_bitrate_kbps must not be greater than 50000'],
     ],
+    ['an unknown network', { name: 'a', kind: 'x11', command: 'a', network: 'host' }, ['network must be one of the following values: none, outbound']],
+    ['test-pattern with a network', { name: 'a', kind: 'test-pattern', network: 'outbound' }, ['network is for kind x11 only']],
+    ['env as a list', { name: 'a', kind: 'x11', command: 'a', env: ['A=1'] }, ['env must be an object of NAME: "value" pairs']],
+    ['an env name with =', { name: 'a', kind: 'x11', command: 'a', env: { 'A=B': '1' } }, ['env name "A=B" must be letters, digits and _']],
+    ['an env value that is not a string', { name: 'a', kind: 'x11', command: 'a', env: { DEBUG: 1 } }, ['env DEBUG must be a string']],
+    ['an env replacing DISPLAY', { name: 'a', kind: 'x11', command: 'a', env: { DISPLAY: ':0' } }, ['env DISPLAY is set by the node']],
+    ['an env in the node\'s namespace', { name: 'a', kind: 'x11', command: 'a', env: { STREAMSTACK_ADMIN_TOKEN: 'x' } }, ['env STREAMSTACK_ADMIN_TOKEN is set by the node']],
+    ['a long env value', { name: 'a', kind: 'x11', command: 'a', env: { A: 'x'.repeat(4097) } }, ['env A must be shorter than or equal to 4096 characters']],
+    ['too many env variables', { name: 'a', kind: 'x11', command: 'a', env: Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`V${i}`, ''])) }, ['env must have at most 64 variables']],
   ])('rejects %s', async (_label, raw, parts) => {
     const error = await rejection(raw);
     for (const part of parts) expect(error.message).toContain(part);

@@ -15,7 +15,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
-import { APPLICATION_KINDS, type ApplicationKind, type DisplaySpec, type EncoderSpec, findUnsafeKey, invalid, IsName, Limits, NAME_MAX, NAME_PATTERN } from '@streamstack/contracts';
+import { APPLICATION_KINDS, type ApplicationKind, type DisplaySpec, type EncoderSpec, findUnsafeKey, invalid, IsAppEnv, IsName, Limits, NAME_MAX, NAME_PATTERN, NETWORK_MODES, type NetworkMode } from '@streamstack/contracts';
 
 /*
  * Application manifest (PROTOCOL.md §6), as sent in a JSON body or as `manifest.yaml` in a
@@ -54,6 +54,10 @@ export interface Manifest {
   display: DisplaySpec;
   resources: { cpus: number; memory: number };
   encoder: EncoderSpec;
+  /** x11 only: what its sandbox's network reaches (absent in manifests stored before it existed: none). */
+  network?: NetworkMode;
+  /** x11 only: variables its application finds in its environment. */
+  env?: Record<string, string>;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -314,6 +318,25 @@ export class ManifestDto {
   @Type(() => ResourcesDto)
   resources: ResourcesDto;
 
+  @ApiPropertyOptional({
+    enum: NETWORK_MODES,
+    default: 'none',
+    description: 'x11 only. none: the sandbox has only its own loopback. outbound: it also reaches the outside world (through pasta), but never the host\'s loopback services.',
+  })
+  @IsOptional()
+  @IsIn(NETWORK_MODES)
+  network?: NetworkMode;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    example: { GDK_SCALE: '2' },
+    description: 'x11 only. Variables for the application (DISPLAY, HOME, PULSE_SERVER and STREAMSTACK_* are the node\'s).',
+  })
+  @IsOptional()
+  @IsAppEnv()
+  env?: Record<string, string>;
+
   @ApiPropertyOptional({ type: EncoderDto, description: 'Default h264, 4000 kbps, gop 2 × fps.' })
   @IsObject()
   @ValidateNested()
@@ -339,6 +362,7 @@ export async function validateManifest(raw: unknown): Promise<Manifest> {
   const dto = plainToInstance(ManifestDto, input);
   const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true });
   problems.push(...describeErrors(errors, ''));
+  if (dto.kind !== 'x11') for (const key of ['network', 'env'] as const) if (dto[key] !== undefined) problems.push(`${key} is for kind x11 only`);
   if (problems.length > 0) throw invalid(`invalid manifest: ${problems.join('; ')}`);
 
   const manifest: Manifest = {
@@ -353,7 +377,7 @@ export async function validateManifest(raw: unknown): Promise<Manifest> {
   }
   if (dto.encoder.degradation) manifest.encoder.degradation = dto.encoder.degradation;
   if (dto.version !== undefined && dto.version !== null) manifest.version = dto.version;
-  if (dto.kind === 'x11') manifest.command = dto.command;
+  if (dto.kind === 'x11') Object.assign(manifest, { command: dto.command, network: dto.network ?? 'none', env: { ...dto.env } });
   return manifest;
 }
 
@@ -377,7 +401,7 @@ function withDefaults(raw: Record<string, unknown>): Record<string, unknown> {
     }
     // Anything else is left as is for the validator to report.
   };
-  for (const key of ['version', 'command']) if (out[key] === null) delete out[key];
+  for (const key of ['version', 'command', 'network', 'env']) if (out[key] === null) delete out[key];
   block('display', MANIFEST_DEFAULTS.display);
   block('resources', MANIFEST_DEFAULTS.resources);
   const fps = isPlainObject(out.display) ? out.display.fps : undefined;

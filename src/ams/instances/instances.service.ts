@@ -395,6 +395,8 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
       user_data: instance.userData ?? undefined,
       session_id: instance.sessionId ?? undefined,
       resources: { cpus: instance.cpus, memory: instance.memory },
+      network: target.manifest.network,
+      env: target.manifest.env,
     };
     const running = this.waitFor(id, ['running', 'error', 'stopped'], INSTANCE_START_TIMEOUT_MS);
     if (instance.status !== 'started') {

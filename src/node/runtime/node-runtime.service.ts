@@ -174,7 +174,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       // The media process loads (node-av, node-datachannel) while the source starts.
       const streamerLoaded = req.session_id ? this.loadStreamer(inst) : null;
       streamerLoaded?.catch(() => undefined);
-      const source = req.kind === 'x11' ? await startX11(ctx, req.command ?? '', req.app_dir) : await startTestPattern(ctx);
+      const source = req.kind === 'x11' ? await startX11(ctx, { command: req.command ?? '', appDir: req.app_dir, env: req.env, network: req.network }) : await startTestPattern(ctx);
       inst.deliverInput = source.deliverInput;
       if (streamerLoaded && req.session_id) {
         const config: StreamerConfig = {

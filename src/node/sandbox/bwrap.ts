@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import type { NetworkMode } from '@streamstack/contracts';
 import { findOnPath } from '../supervisor/executables';
 
 /** STREAMSTACK_INSTANCE_SANDBOX: `on` (the default) or `off`, which an operator chooses by name. */
@@ -32,6 +33,15 @@ export interface SandboxSpec {
   /** `/etc/passwd` and `/etc/group` of the sandbox, naming its one user. */
   passwdFile: string;
   groupFile: string;
+  /** The manifest's own variables. */
+  env?: Record<string, string>;
+  /**
+   * `outbound`: its network namespace is connected to the world by pasta (outbound-network.ts),
+   * so bwrap reports its child's pid on fd 3 and waits for a byte on fd 4 before the
+   * application runs; `resolvConf` becomes its /etc/resolv.conf.
+   */
+  network: NetworkMode;
+  resolvConf?: string;
 }
 
 /** What to spawn: bwrap and its arguments, with an environment that carries nothing of the server's. */
@@ -45,12 +55,14 @@ export interface SandboxedCommand {
  * The environment the application sees (DESIGN.md "Instance sandbox"): its display, its sound
  * server, its home, PATH and LANG; nothing else.
  */
-export function applicationEnv(spec: Pick<SandboxSpec, 'display' | 'pulseSocket'>, sandboxed: boolean, homeDir: string): Record<string, string> {
+export function applicationEnv(spec: Pick<SandboxSpec, 'display' | 'pulseSocket' | 'env'>, sandboxed: boolean, homeDir: string): Record<string, string> {
   const env: Record<string, string> = {
-    DISPLAY: spec.display,
-    HOME: sandboxed ? SANDBOX.home : homeDir,
     PATH: sandboxed ? SANDBOX.path : (process.env.PATH ?? SANDBOX.path),
     LANG: process.env.LANG ?? 'C.UTF-8',
+    // The manifest may change PATH and LANG, never what locates the application's own things.
+    ...spec.env,
+    DISPLAY: spec.display,
+    HOME: sandboxed ? SANDBOX.home : homeDir,
   };
   if (spec.pulseSocket) env.PULSE_SERVER = `unix:${sandboxed ? SANDBOX.pulseSocket : spec.pulseSocket}`;
   return env;
@@ -62,7 +74,8 @@ export function applicationEnv(spec: Pick<SandboxSpec, 'display' | 'pulseSocket'
  * home and /tmp, its own X socket and PulseAudio socket, and nothing else: no data directory,
  * no other instance, no route to the host's ports (its network namespace has only loopback).
  * bwrap itself starts with an empty environment: its pid 1 would otherwise show the server's
- * in /proc/1/environ.
+ * in /proc/1/environ. With `network: outbound` the namespace gets a route out (pasta) before
+ * the application starts; the host's loopback stays out of reach.
  */
 export function bwrapCommand(bwrap: string, spec: SandboxSpec): SandboxedCommand {
   const args = [...namespaces(), ...systemBinds(), '--die-with-parent', '--new-session'];
@@ -73,6 +86,10 @@ export function bwrapCommand(bwrap: string, spec: SandboxSpec): SandboxedCommand
   const displayNumber = spec.display.replace(/^:/, '').split('.')[0];
   args.push('--bind', `/tmp/.X11-unix/X${displayNumber}`, `/tmp/.X11-unix/X${displayNumber}`);
   if (spec.pulseSocket) args.push('--bind', spec.pulseSocket, SANDBOX.pulseSocket);
+  if (spec.network === 'outbound') {
+    if (spec.resolvConf) args.push('--ro-bind', spec.resolvConf, '/etc/resolv.conf');
+    args.push('--ro-bind-try', '/etc/hosts', '/etc/hosts', '--info-fd', '3', '--block-fd', '4');
+  }
   if (spec.appDir) args.push('--ro-bind', spec.appDir, SANDBOX.app, '--chdir', SANDBOX.app);
   else args.push('--chdir', SANDBOX.home);
   args.push('--clearenv');

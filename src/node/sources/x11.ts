@@ -2,9 +2,10 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { DomainError, invalid } from '@streamstack/contracts';
+import { DomainError, invalid, type NetworkMode } from '@streamstack/contracts';
 import { applicationEnv, bwrapCommand, passwdLines, sandboxProblem } from '../sandbox/bwrap';
 import { limitCommand } from '../sandbox/cgroups';
+import { connectOutbound, resolvConf } from '../sandbox/outbound-network';
 import { childEnv } from '../supervisor/child-env';
 import { findOnPath } from '../supervisor/executables';
 import type { SourceContext, StartedSource } from './source-context';
@@ -87,12 +88,23 @@ export class XdotoolInput {
   }
 }
 
+/** What the manifest says of an x11 application. */
+export interface X11App {
+  command: string;
+  /** Its package's files, if it came as a package. */
+  appDir?: string;
+  env?: Record<string, string>;
+  network?: NetworkMode;
+}
+
 /**
  * An x11 instance's display side: Xvfb on a display of its choosing, PulseAudio with a null
  * sink when available, the application, and xdotool for input. The media process captures the
  * display (x11grab) and the sink's monitor (parec) itself.
  */
-export async function startX11(ctx: SourceContext, command: string, appDir: string | undefined): Promise<StartedSource> {
+export async function startX11(ctx: SourceContext, spec: X11App): Promise<StartedSource> {
+  const { command, appDir } = spec;
+  const network = spec.network ?? 'none';
   const xvfb = findOnPath('Xvfb');
   const xdotool = findOnPath('xdotool');
   if (!xvfb || !xdotool) throw new DomainError('unavailable', 'x11 instances need Xvfb and xdotool on PATH');
@@ -103,6 +115,8 @@ export async function startX11(ctx: SourceContext, command: string, appDir: stri
     const problem = await sandboxProblem();
     if (problem) throw new DomainError('unavailable', `x11 instances run in a sandbox, and none can be made here: ${problem}. STREAMSTACK_INSTANCE_SANDBOX=off runs them without one (only for applications you trust)`);
   }
+  const pasta = bwrap && network === 'outbound' ? findOnPath('pasta') : null;
+  if (bwrap && network === 'outbound' && !pasta) throw new DomainError('unavailable', 'this application asks for network: outbound, which needs pasta on PATH (Debian: apt-get install passt)');
   const log = (role: string) => join(ctx.workDir, `${role}.log`);
 
   const server = ctx.group.spawn({
@@ -154,17 +168,33 @@ export async function startX11(ctx: SourceContext, command: string, appDir: stri
   if (bwrap) {
     const passwdFile = join(ctx.workDir, 'passwd');
     const groupFile = join(ctx.workDir, 'group');
+    const resolvFile = join(ctx.workDir, 'resolv.conf');
     const lines = passwdLines();
-    await Promise.all([writeFile(passwdFile, lines.passwd, { mode: 0o644 }), writeFile(groupFile, lines.group, { mode: 0o644 })]);
-    app = { ...bwrapCommand(bwrap, { command, homeDir, appDir, display, pulseSocket, passwdFile, groupFile }), cwd: ctx.workDir };
+    await Promise.all([
+      writeFile(passwdFile, lines.passwd, { mode: 0o644 }),
+      writeFile(groupFile, lines.group, { mode: 0o644 }),
+      network === 'outbound' && writeFile(resolvFile, resolvConf(), { mode: 0o644 }),
+    ]);
+    const sandbox = { command, homeDir, appDir, display, pulseSocket, passwdFile, groupFile, env: spec.env, network, resolvConf: resolvFile };
+    app = { ...bwrapCommand(bwrap, sandbox), cwd: ctx.workDir };
   } else {
-    app = { command: '/bin/sh', args: ['-c', command], env: applicationEnv({ display, pulseSocket }, false, homeDir), cwd: appDir ?? homeDir };
+    app = { command: '/bin/sh', args: ['-c', command], env: applicationEnv({ display, pulseSocket, env: spec.env }, false, homeDir), cwd: appDir ?? homeDir };
   }
   // The manifest's resources become the application's limits (not the display's or the media process's).
   const limited = ctx.resources ? limitCommand(ctx.instanceId, ctx.resources, app.command, app.args) : null;
   if (limited) await appendFile(log('app'), `--- ${limited.summary}\n`);
-  const appProc = ctx.group.spawn({ name: 'app', ...app, ...(limited && { command: limited.command, args: limited.args, explainExit: () => limited.explainExit() }), logFile: log('app') });
+  const appProc = ctx.group.spawn({
+    name: 'app',
+    ...app,
+    ...(limited && { command: limited.command, args: limited.args, explainExit: () => limited.explainExit() }),
+    logFile: log('app'),
+    // bwrap's --info-fd and --block-fd, for pasta to connect its namespace first.
+    extraPipes: pasta ? 2 : 0,
+  });
   void appProc.exited.then(() => limited?.release());
+  if (pasta) {
+    await connectOutbound({ group: ctx.group, pasta, sandbox: appProc, cwd: ctx.workDir, logFile: log('network'), env: childEnv(), timeoutMs: ctx.startTimeoutMs, within: ctx.within });
+  }
 
   const input = ctx.group.spawn({
     name: 'input',
