@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { TransportModule } from '@streamstack/transport';
 import { AgentModule } from './agent/agent.module';
 import { AmsModule } from './ams/ams.module';
+import { AMS_MIGRATIONS } from './ams/migrations/1764000000001-ams-schema';
 import { AccountEventsHandler } from './common/auth/account-events.handler';
 import { AuthGuard } from './common/auth/auth.guard';
 import { TokenVerifier } from './common/auth/token-verifier';
@@ -20,6 +21,7 @@ import { ConfigModule } from './config/config.module';
 import { Role, StreamstackConfig } from './config/config.schema';
 import { DatabaseModule } from './database.module';
 import { GatewayModule } from './gateway/gateway.module';
+import { GATEWAY_MIGRATIONS } from './gateway/migrations/1764000000000-gateway-schema';
 import { NodeModule } from './node/node.module';
 
 /** What every process has, whatever its roles: config, database, transport, HTTP plumbing. */
@@ -31,7 +33,7 @@ export class CoreModule implements NestModule {
       global: true,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, synchronize: options.synchronize }),
+        DatabaseModule.forRoot({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, synchronize: options.synchronize, migrations: roleMigrations(config.roles) }),
         TransportModule.forRoot({
           kind: config.transport,
           natsServers: config.natsServers,
@@ -62,12 +64,16 @@ export class CoreModule implements NestModule {
   }
 }
 
-const ROLE_MODULES: Record<Role, (config: StreamstackConfig) => Type<unknown> | DynamicModule> = {
-  gateway: () => GatewayModule,
-  agent: (config) => AgentModule.forRoot(config),
-  ams: () => AmsModule,
-  node: (config) => NodeModule.forRoot(config),
+/** What each role brings to a process: its module, and the migrations of the tables it owns. */
+const ROLES: Record<Role, { module: (config: StreamstackConfig) => Type<unknown> | DynamicModule; migrations: (new () => unknown)[] }> = {
+  gateway: { module: () => GatewayModule, migrations: GATEWAY_MIGRATIONS },
+  agent: { module: (config) => AgentModule.forRoot(config), migrations: [] },
+  ams: { module: () => AmsModule, migrations: AMS_MIGRATIONS },
+  node: { module: (config) => NodeModule.forRoot(config), migrations: [] },
 };
+
+/** The migrations of the tables the given roles own, oldest first within each role. */
+export const roleMigrations = (roles: Role[]) => roles.flatMap((role) => ROLES[role].migrations);
 
 /** The root module: the core plus the modules of the roles this process runs. */
 @Module({})
@@ -75,7 +81,7 @@ export class AppModule {
   static forRoot(config: StreamstackConfig, options: { synchronize?: boolean } = {}): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.forRoot(config, options), ...config.roles.map((role) => ROLE_MODULES[role](config))],
+      imports: [CoreModule.forRoot(config, options), ...config.roles.map((role) => ROLES[role].module(config))],
     };
   }
 }

@@ -1,20 +1,22 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { buildDataSourceOptions, MIGRATIONS, runMigrationsLocked, TransactionRunner } from '@streamstack/persistence';
+import { buildDataSourceOptions, runMigrationsLocked, TransactionRunner } from '@streamstack/persistence';
 import { DataSource, type DataSourceOptions } from 'typeorm';
 
 export interface DatabaseModuleOptions {
   databaseUrl: string;
   dataDir: string;
   synchronize?: boolean;
+  /** The migrations of the roles this process runs (each role owns its tables' history). */
+  migrations: (new () => unknown)[];
 }
 
 /**
- * The connection without entities: each role registers its own (`TypeOrmModule.forFeature` in its
- * module, collected by `autoLoadEntities`), so a process knows only the tables of the roles it
- * runs. The migrations are one history for the one schema every role's tables live in.
+ * The connection without entities or migrations of its own: each role registers its entities
+ * (`TypeOrmModule.forFeature` in its module, collected by `autoLoadEntities`) and brings its
+ * migrations, so a process knows, and creates, only the tables of the roles it runs.
  */
-export const dataSourceOptions = (o: DatabaseModuleOptions) => buildDataSourceOptions({ ...o, entities: [], migrations: MIGRATIONS });
+export const dataSourceOptions = (o: DatabaseModuleOptions) => buildDataSourceOptions({ ...o, entities: [] });
 
 /** The database connection (migrations run on start), shared by the roles of a process. */
 @Global()

@@ -1,7 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { forUpdate, TransactionRunner } from "@streamstack/persistence";
+import { forUpdate, runMigrationsLocked, TransactionRunner } from "@streamstack/persistence";
+import { roleMigrations } from "../src/app.module";
+import { Role } from "../src/config/config.schema";
+import { dataSourceOptions } from "../src/database.module";
 import { cpus } from "node:os";
 import { DataSource } from "typeorm";
 import { Instance } from "../src/ams/instances/instance.entity";
@@ -40,10 +43,7 @@ describe.each([
     const migrations = await stack.app
       .get(DataSource)
       .query("SELECT name FROM migrations");
-    expect(migrations.map((m: { name: string }) => m.name)).toEqual([
-      "InitialSchema1764000000000",
-      "Sessions1764100000000",
-    ]);
+    expect(migrations.map((m: { name: string }) => m.name)).toEqual(["GatewaySchema1764000000000", "AmsSchema1764000000001"]);
 
     const account = await api("POST", "/1.0/accounts", {
       body: { name: "keeper", role: "client" },
@@ -195,7 +195,7 @@ describe("migrations on a fresh PostgreSQL database", () => {
     );
     try {
       const migrations = await stacks[0].app.get(DataSource).query("SELECT name FROM migrations ORDER BY id");
-      expect(migrations.map((m: { name: string }) => m.name)).toEqual(["InitialSchema1764000000000", "Sessions1764100000000"]);
+      expect(migrations.map((m: { name: string }) => m.name)).toEqual(["GatewaySchema1764000000000", "AmsSchema1764000000001"]);
       for (const { lines } of logs) {
         // TypeOrmModule logs a failed start as "Unable to connect to the database. Retrying".
         expect(lines.filter((l) => /pg_type_typname_nsp_index|Unable to connect|migration/i.test(l))).toEqual([]);
@@ -206,5 +206,66 @@ describe("migrations on a fresh PostgreSQL database", () => {
       await database.drop();
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** Each role owns its tables' migrations: a process creates only the tables of the roles it runs. */
+describe.each([
+  ["SQLite", async () => ({ url: "", drop: async () => undefined })],
+  ["PostgreSQL", freshSchema],
+])("each role's migrations on %s", (_name, makeDatabase) => {
+  let dataDir: string;
+  let database: { url: string; drop(): Promise<void> };
+  beforeEach(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), "streamstack-roles-"));
+    database = await makeDatabase();
+  });
+  afterEach(async () => {
+    await database.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const EVERY_TABLE = ["accounts", "application_versions", "applications", "instances", "nodes", "operations", "sessions"];
+
+  /** Migrates as a process of `roles` would; answers the tables and the migrations on record. */
+  async function migrate(roles: Role[], before?: (ds: DataSource) => Promise<unknown>): Promise<{ tables: string[]; migrations: string[] }> {
+    const ds = await new DataSource(dataSourceOptions({ databaseUrl: database.url, dataDir, migrations: roleMigrations(roles) })).initialize();
+    try {
+      await before?.(ds);
+      await runMigrationsLocked(ds);
+      const runner = ds.createQueryRunner();
+      const tables: string[] = [];
+      for (const table of EVERY_TABLE) if (await runner.hasTable(table)) tables.push(table);
+      await runner.release();
+      const migrations = ((await ds.query("SELECT name FROM migrations ORDER BY id")) as { name: string }[]).map((m) => m.name);
+      return { tables, migrations };
+    } finally {
+      await ds.destroy();
+    }
+  }
+
+  it("creates the gateway's tables for a gateway, AMS's for AMS, and none for a node or an agent", async () => {
+    expect(await migrate(["node", "agent"])).toEqual({ tables: [], migrations: [] });
+    expect(await migrate(["gateway"])).toEqual({ tables: ["accounts", "sessions"], migrations: ["GatewaySchema1764000000000"] });
+    expect(await migrate(["ams"])).toEqual({
+      tables: EVERY_TABLE,
+      migrations: ["GatewaySchema1764000000000", "AmsSchema1764000000001"],
+    });
+  });
+
+  it("takes over a database made by the one shared history of before, keeping its rows", async () => {
+    // That history made the same tables under other names: recreate its record of itself.
+    await migrate(["gateway", "ams"]);
+    const shared = await migrate([], async (ds) => {
+      await ds.query("DELETE FROM migrations");
+      await ds.query("INSERT INTO migrations (timestamp, name) VALUES (1764000000000, 'InitialSchema1764000000000'), (1764100000000, 'Sessions1764100000000')");
+      await ds.query("INSERT INTO applications (name, created_at, updated_at) VALUES ('kept', 'x', 'x')");
+    });
+    expect(shared.migrations).toEqual(["InitialSchema1764000000000", "Sessions1764100000000"]);
+    const after = await migrate(["gateway", "ams"], async (ds) => {
+      expect(await ds.query("SELECT name FROM applications")).toEqual([{ name: "kept" }]);
+    });
+    expect(after.migrations).toEqual(["InitialSchema1764000000000", "Sessions1764100000000", "GatewaySchema1764000000000", "AmsSchema1764000000001"]);
+    expect(after.tables).toEqual(EVERY_TABLE);
   });
 });

@@ -1,4 +1,4 @@
-import type { ValueTransformer } from 'typeorm';
+import type { TableColumnOptions, ValueTransformer } from 'typeorm';
 
 /**
  * Column helpers that mean the same on SQLite and PostgreSQL. Timestamps are ISO-8601 strings
@@ -10,3 +10,11 @@ export const bigintAsNumber: ValueTransformer = {
 };
 
 export const nowIso = () => new Date().toISOString();
+
+/**
+ * Migration column shapes, written with TypeORM's Table API so that one migration serves SQLite
+ * and PostgreSQL: ids are 32-character strings, timestamps ISO-8601 text.
+ */
+export const varcharColumn = (name: string, length = 255, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({ name, type: 'varchar', length: String(length), ...extra });
+export const idColumn = (name = 'id'): TableColumnOptions => varcharColumn(name, 32, { isPrimary: true });
+export const timestampColumns = (): TableColumnOptions[] => [varcharColumn('created_at', 32), varcharColumn('updated_at', 32)];

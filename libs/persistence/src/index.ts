@@ -1,6 +1,5 @@
 export * from './columns';
 export * from './data-source-options';
 export * from './ids';
-export * from './migrations';
 export * from './transaction-runner';
 export * from './migrate';

@@ -1,34 +1,16 @@
-import { MigrationInterface, QueryRunner, Table, TableColumnOptions } from 'typeorm';
+import { idColumn, timestampColumns, varcharColumn as text } from '@streamstack/persistence';
+import { MigrationInterface, QueryRunner, Table } from 'typeorm';
 
-// Written with TypeORM's Table API so that one migration serves SQLite and PostgreSQL.
-const id = (name = 'id'): TableColumnOptions => ({ name, type: 'varchar', length: '32', isPrimary: true });
-const text = (name: string, length = 255, extra: Partial<TableColumnOptions> = {}): TableColumnOptions => ({
-  name,
-  type: 'varchar',
-  length: String(length),
-  ...extra,
-});
-const timestamps: TableColumnOptions[] = [text('created_at', 32), text('updated_at', 32)];
-
-export class InitialSchema1764000000000 implements MigrationInterface {
-  name = 'InitialSchema1764000000000';
+/**
+ * AMS's tables: applications and their versions, nodes, instances, operations. `ifNotExist`:
+ * databases made before each role had its own migrations already have them (from
+ * InitialSchema1764000000000, which the migrations table still lists).
+ */
+export class AmsSchema1764000000001 implements MigrationInterface {
+  name = 'AmsSchema1764000000001';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.createTable(
-      new Table({
-        name: 'accounts',
-        columns: [
-          id(),
-          text('name', 64, { isUnique: true }),
-          text('role', 16),
-          text('token_hash', 64, { isUnique: true }),
-          text('created_at', 32),
-        ],
-      }),
-    );
-    await q.createTable(
-      new Table({ name: 'applications', columns: [text('name', 64, { isPrimary: true }), ...timestamps] }),
-    );
+    await q.createTable(new Table({ name: 'applications', columns: [text('name', 64, { isPrimary: true }), ...timestampColumns()] }), true);
     await q.createTable(
       new Table({
         name: 'application_versions',
@@ -42,6 +24,7 @@ export class InitialSchema1764000000000 implements MigrationInterface {
         ],
         foreignKeys: [{ columnNames: ['app'], referencedTableName: 'applications', referencedColumnNames: ['name'], onDelete: 'CASCADE' }],
       }),
+      true,
     );
     await q.createTable(
       new Table({
@@ -56,12 +39,13 @@ export class InitialSchema1764000000000 implements MigrationInterface {
           text('last_seen', 32),
         ],
       }),
+      true,
     );
     await q.createTable(
       new Table({
         name: 'instances',
         columns: [
-          id(),
+          idColumn(),
           text('app', 64),
           { name: 'app_version', type: 'integer' },
           text('node', 64, { isNullable: true }),
@@ -73,29 +57,25 @@ export class InitialSchema1764000000000 implements MigrationInterface {
           { name: 'enable_streaming', type: 'boolean', default: false },
           text('session_id', 32, { isNullable: true }),
           { name: 'user_data', type: 'text', isNullable: true },
-          ...timestamps,
+          ...timestampColumns(),
         ],
         indices: [{ columnNames: ['app'] }, { columnNames: ['node'] }],
       }),
+      true,
     );
     await q.createTable(
       new Table({
         name: 'operations',
-        columns: [
-          id(),
-          text('description'),
-          text('status', 16),
-          { name: 'resources', type: 'text' },
-          { name: 'err', type: 'text', default: "''" },
-          ...timestamps,
-        ],
+        columns: [idColumn(), text('description'), text('status', 16), { name: 'resources', type: 'text' }, { name: 'err', type: 'text', default: "''" }, ...timestampColumns()],
       }),
+      true,
     );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['operations', 'instances', 'nodes', 'application_versions', 'applications', 'accounts']) {
-      await q.dropTable(t);
-    }
+    for (const t of ['operations', 'instances', 'nodes', 'application_versions', 'applications']) await q.dropTable(t);
   }
 }
+
+/** AMS's migrations, oldest first. */
+export const AMS_MIGRATIONS = [AmsSchema1764000000001];
