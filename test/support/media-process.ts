@@ -57,6 +57,7 @@ export async function startTestStream(
 ): Promise<TestStream> {
   const { width = 320, height = 240, fps = 30 } = overrides;
   const source = await startFrameSource({ width, height, fps });
+  const channelDir = mkdtempSync(join(tmpdir(), 'ss-channels-'));
   const config: StreamerConfig = {
     width,
     height,
@@ -66,6 +67,7 @@ export async function startTestStream(
     audio: { bitrateKbps: 64, sampleRate: 48000, channels: 2 },
     iceServers: [],
     bindAddress: '127.0.0.1',
+    dataChannelDir: channelDir,
     ...overrides,
   };
   const streamer = await StreamerProcess.start(config, opts);
@@ -78,6 +80,7 @@ export async function startTestStream(
     async stop() {
       await streamer.stop();
       await source.stop();
+      rmSync(channelDir, { recursive: true, force: true });
     },
   };
 }

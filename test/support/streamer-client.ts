@@ -65,6 +65,8 @@ export class TestClientPeer {
   readonly rtcp: Array<{ kind: string; fb: RtcpFeedback; at: number }> = [];
   readonly fromInstance: InstanceSignal[] = [];
   readonly channelMessages: Array<{ channel: string; data: string | Buffer }> = [];
+  /** The instance's `{type, data}` notices on the control channel. */
+  readonly notices: Array<{ type: string; data: Record<string, unknown> }> = [];
   readonly states: string[] = [];
   offerSdp = '';
   answerSdp = '';
@@ -84,6 +86,7 @@ export class TestClientPeer {
     this.pc.onStateChange(this.guard((s: string) => this.push(this.states, s)));
     this.pc.onTrack(this.guard((t: Track) => this.onTrack(t)));
     this.control = this.own(this.pc.createDataChannel('control'));
+    this.control.onMessage(this.guard((m: string | Buffer | ArrayBuffer) => this.push(this.notices, JSON.parse(typeof m === 'string' ? m : Buffer.from(m as ArrayBuffer).toString('utf8')))));
     for (const name of opts.dataChannels ?? []) {
       const dc = this.own(this.pc.createDataChannel(name));
       dc.onMessage(this.guard((m: string | Buffer | ArrayBuffer) => this.push(this.channelMessages, { channel: name, data: typeof m === 'string' ? m : Buffer.from(m as ArrayBuffer) })));

@@ -36,7 +36,10 @@ export interface StreamerProcessEvents {
   fatal: [reason: string];
   input: [event: InputEvent];
   'client-state': [generation: number, state: ClientState, reason: string | undefined];
-  data: [channel: string, data: Buffer, text: boolean];
+  /** The driver set the clipboard. */
+  clipboard: [text: string];
+  /** The driver asked for a display of this size. */
+  resize: [width: number, height: number];
   log: [level: StreamerLogLevel, message: string];
   exit: [exit: StreamerExit];
 }
@@ -163,10 +166,9 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
     this.post({ kind: 'signal', generation, message, ...(spectator ? { spectator } : {}) });
   }
 
-  /** Bytes for a user-named data channel of the current client. */
-  sendData(channel: string, data: Buffer | string): void {
-    const text = typeof data === 'string';
-    this.post({ kind: 'data', channel, data: Buffer.from(data).toString('base64'), ...(text ? { text: true } : {}) });
+  /** The display now has this size: the media process captures it so. */
+  resizeSource(width: number, height: number): void {
+    this.post({ kind: 'source-size', width, height });
   }
 
   /** A `{type, data}` notice for the client's control channel. */
@@ -227,8 +229,11 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
       case 'client-state':
         this.emit('client-state', msg.generation as number, msg.state as ClientState, typeof msg.reason === 'string' ? msg.reason : undefined);
         return;
-      case 'data':
-        this.emit('data', String(msg.channel), Buffer.from(String(msg.data), 'base64'), msg.text === true);
+      case 'clipboard':
+        if (typeof msg.text === 'string') this.emit('clipboard', msg.text);
+        return;
+      case 'resize':
+        if (Number.isInteger(msg.width) && Number.isInteger(msg.height)) this.emit('resize', msg.width as number, msg.height as number);
         return;
       case 'log':
         this.emit('log', msg.level as StreamerLogLevel, String(msg.message));

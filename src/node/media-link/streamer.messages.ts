@@ -56,6 +56,8 @@ export interface StreamerConfig {
   nackBufferPackets?: number;
   /** A source that sends no frame this long while someone watches fails the instance. Default 10 s. */
   sourceStallMs?: number;
+  /** Where the driver's user-named channels get their Unix sockets (PROTOCOL.md §5a). */
+  dataChannelDir?: string;
   /** libdatachannel's own log level (to stderr). Default: none. */
   rtcLogLevel?: 'Verbose' | 'Debug' | 'Info' | 'Warning' | 'Error' | 'Fatal';
 }
@@ -142,10 +144,10 @@ export type StreamerInbound =
   | { kind: 'config'; config: StreamerConfig }
   /** `spectator`: a view-only peer beside the driver (it never replaces the driver's generation). */
   | { kind: 'signal'; generation: number; message: ClientSignal; spectator?: boolean }
-  /** Bytes for a user-named data channel of the current peer (base64; `text` = send as a string). */
-  | { kind: 'data'; channel: string; data: string; text?: boolean }
-  /** A `{type, data}` notice for the client on the control channel (`show-ime`, ...). */
+  /** A `{type, data}` notice for the driver on the control channel (`show-ime`, ...). */
   | { kind: 'control'; message: { type: string; data?: unknown } }
+  /** The display now has this size: capture it so (the encoder follows, from an IDR). */
+  | { kind: 'source-size'; width: number; height: number }
   | { kind: 'stop' };
 
 /** Streamer -> parent. */
@@ -159,7 +161,10 @@ export type StreamerOutbound =
   | { kind: 'fatal'; reason: string }
   | { kind: 'input'; event: InputEvent }
   | { kind: 'client-state'; generation: number; state: ClientState; reason?: string }
-  | { kind: 'data'; channel: string; data: string; text?: boolean }
+  /** The driver set the clipboard to this text (reassembled from its pieces, at most 1 MiB). */
+  | { kind: 'clipboard'; text: string }
+  /** The driver asked for a display of this size (not yet checked against the screen limits). */
+  | { kind: 'resize'; width: number; height: number }
   | { kind: 'log'; level: StreamerLogLevel; message: string };
 
 // ---------------------------------------------------------------- checks
@@ -235,6 +240,7 @@ export function parseStreamerConfig(raw: unknown): StreamerConfig {
   if (c.connectTimeoutMs !== undefined && !(Number.isInteger(c.connectTimeoutMs) && (c.connectTimeoutMs as number) > 0)) {
     throw new Error('config.connectTimeoutMs must be a positive integer');
   }
+  if (c.dataChannelDir !== undefined && !isText(c.dataChannelDir)) throw new Error('config.dataChannelDir must be a directory path');
   if (c.sourceStallMs !== undefined && !isPositiveInt(c.sourceStallMs)) throw new Error('config.sourceStallMs must be a positive integer');
   if (c.nackBufferPackets !== undefined && !(Number.isInteger(c.nackBufferPackets) && (c.nackBufferPackets as number) > 0)) {
     throw new Error('config.nackBufferPackets must be a positive integer');
@@ -251,12 +257,12 @@ export function parseInbound(msg: unknown): StreamerInbound | null {
     case 'signal':
       if (!Number.isSafeInteger(msg.generation) || !isObject(msg.message) || typeof msg.message.type !== 'string') return null;
       return { kind: 'signal', generation: msg.generation as number, message: msg.message as ClientSignal, spectator: msg.spectator === true };
-    case 'data':
-      if (typeof msg.channel !== 'string' || typeof msg.data !== 'string') return null;
-      return { kind: 'data', channel: msg.channel, data: msg.data, text: msg.text === true };
     case 'control':
       if (!isObject(msg.message) || typeof msg.message.type !== 'string') return null;
       return { kind: 'control', message: { type: msg.message.type, data: msg.message.data ?? {} } };
+    case 'source-size':
+      if (!isPositiveInt(msg.width) || !isPositiveInt(msg.height)) return null;
+      return { kind: 'source-size', width: msg.width, height: msg.height };
     case 'stop':
       return { kind: 'stop' };
     default:

@@ -26,7 +26,20 @@ describe('parseControlMessage', () => {
     expect(parseControlMessage('{"type":"stream::disconnect","data":{}}')).toEqual({ kind: 'disconnect' });
   });
 
+  it('knows clipboard::set pieces and screen::resize', () => {
+    expect(parseControlMessage('{"type":"clipboard::set","data":{"text":"héllo"}}')).toEqual({ kind: 'clipboard', text: 'héllo', more: false });
+    expect(parseControlMessage('{"type":"clipboard::set","data":{"text":"","more":true}}')).toEqual({ kind: 'clipboard', text: '', more: true });
+    expect(parseControlMessage('{"type":"screen::resize","data":{"width":1024,"height":768}}')).toEqual({ kind: 'resize', width: 1024, height: 768 });
+  });
+
   it.each([
+    ['{"type":"clipboard::set","data":{}}', /data.text must be a string/],
+    ['{"type":"clipboard::set","data":{"text":1}}', /data.text must be a string/],
+    ['{"type":"clipboard::set","data":{"text":"a","more":"yes"}}', /data.more must be a boolean/],
+    ['{"type":"screen::resize","data":{"width":0,"height":0}}', /data.width must be a whole number of pixels, at least 1/],
+    ['{"type":"screen::resize","data":{"width":800.5,"height":600}}', /data.width/],
+    ['{"type":"screen::resize","data":{"width":800,"height":"600"}}', /data.height/],
+    ['{"type":"screen::resize","data":{"width":800,"height":1e9}}', /data.height/],
     ['{not json', /JSON/],
     ['null', /object/],
     ['[1]', /object/],
@@ -43,7 +56,7 @@ describe('parseControlMessage', () => {
     ['{"type":"input::mouse-move","data":{"x":1e300,"y":0}}', /within/],
     ['{"type":"input::gamepad-axes","data":{"id":0,"index":0,"value":2}}', /within/],
     ['{"type":"input::touch-end","data":{}}', /missing/],
-    [`{"type":"input::key","data":{"code":30,"pressed":true,"pad":"${'x'.repeat(5000)}"}}`, /larger than/],
+    [`{"type":"input::key","data":{"code":30,"pressed":true,"pad":"${'x'.repeat(70_000)}"}}`, /larger than/],
   ])('rejects %s', (raw, reason) => {
     const result = parseControlMessage(raw);
     expect(result.kind).toBe('invalid');

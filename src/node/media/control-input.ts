@@ -8,8 +8,12 @@ import type { InputEvent, InputEventType } from '../media-link/streamer.messages
 // Key codes are the Anbox SDK's table (PROTOCOL.md §5).
 import { SDK_KEY_MAX } from '../sources/sdk-keys';
 
-/** Control messages are tiny; anything larger is not one of ours. */
-export const CONTROL_MESSAGE_MAX_BYTES = 4096;
+/**
+ * Input messages are tiny; the largest of ours is a piece of clipboard text (the SDK sends at
+ * most CLIPBOARD_CHUNK_CHARS characters a message, at most 6 bytes each once JSON-escaped).
+ */
+export const CLIPBOARD_CHUNK_CHARS = 8192;
+export const CONTROL_MESSAGE_MAX_BYTES = 64 * 1024;
 
 type FieldKind = 'number' | 'int' | 'uint' | 'bool';
 interface FieldSpec {
@@ -41,6 +45,10 @@ const COORDINATE_LIMIT = 1_000_000;
 export type ControlMessage =
   | { kind: 'input'; event: InputEvent }
   | { kind: 'disconnect' }
+  /** A piece of clipboard text for the application; `more`: the text goes on in the next one. */
+  | { kind: 'clipboard'; text: string; more: boolean }
+  /** The client asks for a display of this size (checked against the screen limits by the runtime). */
+  | { kind: 'resize'; width: number; height: number }
   | { kind: 'invalid'; reason: string };
 
 export function isInputEventType(type: string): type is InputEventType {
@@ -62,6 +70,8 @@ export function parseControlMessage(raw: string | Buffer | ArrayBuffer): Control
   const { type, data } = value as { type?: unknown; data?: unknown };
   if (typeof type !== 'string') return { kind: 'invalid', reason: 'needs a string "type"' };
   if (type === 'stream::disconnect') return { kind: 'disconnect' };
+  if (type === 'clipboard::set') return parseClipboard(data);
+  if (type === 'screen::resize') return parseResize(data);
   if (!isInputEventType(type)) return { kind: 'invalid', reason: `unknown type ${JSON.stringify(type.slice(0, 64))}` };
   const fields = data ?? {};
   if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) return { kind: 'invalid', reason: `${type}: data must be an object` };
@@ -88,4 +98,20 @@ function checkField(v: unknown, spec: FieldSpec): string | null {
   const max = spec.max ?? (spec.kind === 'uint' ? 0xffff : COORDINATE_LIMIT);
   if (v < min || v > max) return `must be within ${min}..${max}`;
   return null;
+}
+
+function parseClipboard(data: unknown): ControlMessage {
+  const d = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+  if (typeof d.text !== 'string') return { kind: 'invalid', reason: 'clipboard::set: data.text must be a string' };
+  if (d.more !== undefined && typeof d.more !== 'boolean') return { kind: 'invalid', reason: 'clipboard::set: data.more must be a boolean' };
+  return { kind: 'clipboard', text: d.text, more: d.more === true };
+}
+
+function parseResize(data: unknown): ControlMessage {
+  const d = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+  for (const key of ['width', 'height'] as const) {
+    const v = d[key];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 0xffff) return { kind: 'invalid', reason: `screen::resize: data.${key} must be a whole number of pixels, at least 1` };
+  }
+  return { kind: 'resize', width: d.width as number, height: d.height as number };
 }

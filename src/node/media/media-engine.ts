@@ -59,6 +59,8 @@ export interface EngineHost {
 
 export class MediaEngine {
   private source: RawSource | null = null;
+  /** The size the source delivers now (an x11 display can be resized); the encoder follows it. */
+  private sourceSize: { width: number; height: number };
   private video: VideoEncoder | null = null;
   private opus: OpusEncoder | null = null;
   private readonly sinks = new Set<MediaSink>();
@@ -89,6 +91,7 @@ export class MediaEngine {
     this.limits = rateLimits(config);
     this.audioKbps = config.audio.bitrateKbps;
     this.decision = { targetKbps: config.video.startKbps, fps: config.fps, scale: 1 };
+    this.sourceSize = { width: config.width, height: config.height };
   }
 
   /**
@@ -147,6 +150,12 @@ export class MediaEngine {
     this.source?.setActive(video, audio);
   }
 
+  /** The display was resized: capture at its new size (the encoder follows the first frame of it). */
+  resizeSource(width: number, height: number): Promise<void> {
+    if (!this.source) return Promise.reject(new Error('the source is not open'));
+    return this.source.resize(width, height);
+  }
+
   /** Forces an IDR on the next frame (new peers at once; receivers' requests rate-limited). */
   requestKeyframe(reason: KeyframeReason): void {
     const sinceLast = performance.now() - this.lastKeyframeAt;
@@ -171,8 +180,13 @@ export class MediaEngine {
   // ------------------------------------------------------------------ video
 
   private onFrame(frame: VideoFrame): void {
+    if (this.closed || !this.video) return;
+    if (frame.width !== this.sourceSize.width || frame.height !== this.sourceSize.height) {
+      // The display was resized: the encoder follows (its first frame at the new size is an IDR).
+      this.sourceSize = { width: frame.width, height: frame.height };
+      this.resize(this.decision.scale);
+    }
     const video = this.video;
-    if (this.closed || !video) return;
     this.lastFrameAt = performance.now();
     if (this.stallWarned) this.host.log('info', 'the source delivers frames again');
     this.stallWarned = false;
@@ -188,7 +202,7 @@ export class MediaEngine {
       this.deferredKeyframe = false;
       this.forceKeyframe = true;
     }
-    const i420 = video.width === this.config.width ? frame.i420 : scaleI420(frame.i420, this.config.width, this.config.height, video.width, video.height);
+    const i420 = video.width === frame.width && video.height === frame.height ? frame.i420 : scaleI420(frame.i420, frame.width, frame.height, video.width, video.height);
     const force = this.forceKeyframe;
     this.forceKeyframe = false;
     const units = video.encode(i420, force);
@@ -263,8 +277,8 @@ export class MediaEngine {
 
   /** Reopens the encoder at `scale` of the source size (its first frame is an IDR). */
   private resize(scale: number): void {
-    const width = Math.max(2, Math.round(this.config.width * scale) & ~1);
-    const height = Math.max(2, Math.round(this.config.height * scale) & ~1);
+    const width = Math.max(2, Math.round(this.sourceSize.width * scale) & ~1);
+    const height = Math.max(2, Math.round(this.sourceSize.height * scale) & ~1);
     const old = this.video;
     if (old && old.width === width && old.height === height) return;
     this.video = this.openVideo(width, height);

@@ -10,8 +10,11 @@ import { FRAME_HEADER_BYTES, i420Bytes, openFrameReader, type FrameHeader } from
 import type { MediaSource } from '../media-link/streamer.messages';
 
 export interface VideoFrame {
-  /** Packed I420 planes of the source's width x height; valid only during the call (the buffer is reused). */
+  /** Packed I420 planes of width x height; valid only during the call (the buffer is reused). */
   i420: Buffer;
+  /** The source's size when it made this frame (an x11 display can be resized). */
+  width: number;
+  height: number;
   /** Wall-clock ms when it was captured. */
   captureMs: number;
 }
@@ -28,6 +31,8 @@ export interface SourceEvents {
 export interface RawSource {
   open(): Promise<void>;
   setActive(video: boolean, audio: boolean): void;
+  /** The display changed size: capture it at the new one. Rejects for a source of fixed size. */
+  resize(width: number, height: number): Promise<void>;
   close(): void;
 }
 
@@ -40,6 +45,8 @@ const PCM_BYTES_PER_MS = (48_000 * 2 * 2) / 1000;
 /** One read of the audio socket: 100 ms of PCM at most. */
 const PCM_READ_BYTES = 100 * PCM_BYTES_PER_MS;
 const CONNECT_TIMEOUT_MS = 5000;
+/** How long a failed x11 read waits for the capture at the display's new size. */
+const RESIZE_GRACE_MS = 2000;
 
 export function openSource(source: MediaSource, size: { width: number; height: number; fps: number }, events: SourceEvents): RawSource {
   return source.kind === 'test-pattern' ? new TestPatternSource(source, size, events) : new X11Source(source, size, events);
@@ -51,6 +58,7 @@ class TestPatternSource implements RawSource {
   private audio: net.Socket | null = null;
   /** The frame read last; it goes to the engine, which encodes it before returning. */
   private readonly frame: Buffer;
+  private readonly size: { width: number; height: number };
   /** Frames drawn before this (wall clock) waited in the socket while nobody read: dropped. */
   private videoSince = 0;
   /** Since when audio is wanted (0: not), and how much has been passed on since. */
@@ -64,6 +72,11 @@ class TestPatternSource implements RawSource {
     private readonly events: SourceEvents,
   ) {
     this.frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + i420Bytes(size.width, size.height));
+    this.size = { width: size.width, height: size.height };
+  }
+
+  resize(): Promise<void> {
+    return Promise.reject(new Error('the test pattern is drawn at its instance\'s size'));
   }
 
   async open(): Promise<void> {
@@ -134,13 +147,15 @@ class TestPatternSource implements RawSource {
   private onVideoFrame(header: FrameHeader): void {
     // A frame drawn before we asked for video waited while nobody watched: not worth showing.
     if (header.captureMs < this.videoSince) return;
-    this.events.video({ i420: this.frame.subarray(FRAME_HEADER_BYTES), captureMs: header.captureMs });
+    this.events.video({ i420: this.frame.subarray(FRAME_HEADER_BYTES), captureMs: header.captureMs, ...this.size });
   }
 }
 
 /** Captures an X display in-process (node-av's x11grab) and its PulseAudio monitor with parec. */
 class X11Source implements RawSource {
   private capture: import('./av/x11-capture').X11Capture | null = null;
+  /** A capture at the display's new size, taken over between two reads. */
+  private nextCapture: import('./av/x11-capture').X11Capture | null = null;
   private parec: ChildProcess | null = null;
   private videoActive = false;
   private wake: (() => void) | null = null;
@@ -148,15 +163,40 @@ class X11Source implements RawSource {
 
   constructor(
     private readonly source: Extract<MediaSource, { kind: 'x11' }>,
-    private readonly size: { width: number; height: number; fps: number },
+    private size: { width: number; height: number; fps: number },
     private readonly events: SourceEvents,
   ) {}
 
   async open(): Promise<void> {
+    this.capture = await this.openCapture(this.size.width, this.size.height);
+    void this.grabLoop();
+  }
+
+  async resize(width: number, height: number): Promise<void> {
+    const capture = await this.openCapture(width, height);
+    if (this.closed) return void (await capture.close());
+    await this.nextCapture?.close();
+    this.nextCapture = capture;
+    this.size = { ...this.size, width, height };
+    this.wake?.();
+  }
+
+  /**
+   * A read failed. The display may have just shrunk under the capture (X says BadMatch): the
+   * runtime resizes the display, then asks for a capture at its new size, so wait a moment for
+   * that one (undefined); otherwise the error stands.
+   */
+  private async captureAfterResize(error: Error): Promise<undefined> {
+    const end = performance.now() + RESIZE_GRACE_MS;
+    while (!this.nextCapture && !this.closed && performance.now() < end) await new Promise((r) => setTimeout(r, 10));
+    if (this.nextCapture || this.closed) return undefined;
+    throw error;
+  }
+
+  private async openCapture(width: number, height: number) {
     // Loaded here, not at the top: the test pattern never needs node-av's capture.
     const { X11Capture } = await import('./av/x11-capture');
-    this.capture = await X11Capture.open({ display: this.source.display, width: this.size.width, height: this.size.height, fps: this.size.fps });
-    void this.grabLoop();
+    return X11Capture.open({ display: this.source.display, width, height, fps: this.size.fps });
   }
 
   setActive(video: boolean, audio: boolean): void {
@@ -173,25 +213,33 @@ class X11Source implements RawSource {
   }
 
   private async grabLoop(): Promise<void> {
-    const cap = this.capture!;
     try {
       while (!this.closed) {
+        if (this.nextCapture) {
+          // Between reads: nothing of the old capture is in flight.
+          await this.capture?.close();
+          this.capture = this.nextCapture;
+          this.nextCapture = null;
+        }
         if (!this.videoActive) {
           await new Promise<void>((resolve) => (this.wake = resolve));
           this.wake = null;
           continue;
         }
-        const i420 = await cap.read();
+        const cap = this.capture!;
+        const i420 = await cap.read().catch((e: Error) => this.captureAfterResize(e));
+        if (i420 === undefined) continue; // the display shrank under the capture: the next one takes over
         if (i420 === null) {
           if (!this.closed) this.events.fatal(`the X display ${this.source.display} ended`);
           return;
         }
-        if (this.videoActive && !this.closed) this.events.video({ i420, captureMs: Date.now() });
+        if (this.videoActive && !this.closed && !this.nextCapture) this.events.video({ i420, captureMs: Date.now(), width: cap.width, height: cap.height });
       }
     } catch (e) {
       if (!this.closed) this.events.fatal(`capturing ${this.source.display} failed: ${(e as Error).message}`);
     } finally {
-      await cap.close();
+      await this.capture?.close();
+      await this.nextCapture?.close();
     }
   }
 

@@ -28,7 +28,7 @@ import {
   type RtcConfig,
 } from 'node-datachannel';
 import type { EncodedVideo } from './av/video-encoder';
-import { parseControlMessage } from './control-input';
+import { parseControlMessage, type ControlMessage } from './control-input';
 import type { MediaSink } from './media-engine';
 import { RateController, rateLimits, type RateDecision } from './rate-controller';
 import { parseRtcp } from './rtcp';
@@ -88,6 +88,16 @@ const SENT_REPORT_MS = 1000;
 export interface PeerSettings {
   video: boolean;
   audio: boolean;
+  /** The user-named channels the client announced (settings.data_channels). */
+  dataChannels: string[];
+}
+
+/** What becomes of a user-named channel's traffic (channel-link.ts's ChannelLink). */
+export interface ChannelSink {
+  fromClient(data: Buffer): void;
+  /** Its bufferedAmount went below the low mark. */
+  drained(): void;
+  close(): void;
 }
 
 export interface PeerEvents {
@@ -99,7 +109,12 @@ export interface PeerEvents {
   /** The link share (kb/s) its audio takes now: a REMB covers audio and video. */
   audioKbps(): number;
   input(event: InputEvent): void;
-  data(channel: string, data: Buffer, text: boolean): void;
+  /** The client asked for a clipboard change or a display size. */
+  request(request: Extract<ControlMessage, { kind: 'clipboard' | 'resize' }>): void;
+  /** The control channel opened: notices can go out. */
+  controlOpened(): void;
+  /** A user-named channel opened: where its traffic goes, or null to close it (the reason is logged there). */
+  channel(name: string, channel: DataChannel): ChannelSink | null;
   /** The peer ended by itself (client left, ICE failed, timeout, bad answer); it is closed already. */
   ended(reason: string): void;
   log(level: StreamerLogLevel, message: string): void;
@@ -117,7 +132,7 @@ interface MediaTrack {
 }
 
 export function settingsFromMessage(message: Extract<ClientSignal, { type: 'settings' }>): PeerSettings {
-  return { video: message.enable_video !== false, audio: message.enable_speaker !== false };
+  return { video: message.enable_video !== false, audio: message.enable_speaker !== false, dataChannels: message.data_channels ?? [] };
 }
 
 /**
@@ -163,7 +178,7 @@ export function withholdCandidates(sdp: string, withheld: Array<{ candidate: str
 export class StreamerPeer implements MediaSink {
   private pc: PeerConnection | null = null;
   private readonly tracks: MediaTrack[] = [];
-  private readonly channels = new Map<string, DataChannel>();
+  private readonly links: ChannelSink[] = [];
   /** Everything with native callbacks, closed explicitly on the way out. */
   private readonly owned: Array<Track | DataChannel> = [];
   private control: DataChannel | null = null;
@@ -344,18 +359,6 @@ export class StreamerPeer implements MediaSink {
     return { generation: this.generation, targetKbps: s.targetKbps, estimateKbps: s.estimateKbps, lossFraction: s.lossFraction, rttMs: s.rttMs };
   }
 
-  /** Bytes from the application for a user-named channel; false if there is no such open channel. */
-  sendData(channel: string, data: Buffer, text: boolean): boolean {
-    const dc = this.channels.get(channel);
-    if (!dc || this.closed || !dc.isOpen()) return false;
-    try {
-      return text ? dc.sendMessage(data.toString('utf8')) : dc.sendMessageBinary(data);
-    } catch (e) {
-      this.log('warn', `data for channel ${JSON.stringify(channel)} not sent: ${(e as Error).message}`);
-      return false;
-    }
-  }
-
   /** A `{type, data}` notice on the control channel. */
   sendControl(message: { type: string; data?: unknown }): boolean {
     if (!this.control || this.closed || !this.control.isOpen()) return false;
@@ -397,7 +400,7 @@ export class StreamerPeer implements MediaSink {
     // Drop every reference so the native objects can go.
     this.pc = null;
     this.control = null;
-    this.channels.clear();
+    for (const link of this.links.splice(0)) link.close();
     this.tracks.length = 0;
     this.events.wantsChanged();
     if (wasConnected) this.events.clientState('disconnected');
@@ -543,15 +546,22 @@ export class StreamerPeer implements MediaSink {
     if (label === 'control') {
       this.control = dc;
       dc.onMessage(this.guard('control', (msg: string | Buffer | ArrayBuffer) => this.onControl(msg)));
+      this.events.controlOpened();
     } else {
-      this.channels.set(label, dc);
+      const link = this.settings.dataChannels.includes(label) ? this.events.channel(label, dc) : null;
+      if (!link) {
+        if (!this.settings.dataChannels.includes(label)) this.log('warn', `closing data channel ${JSON.stringify(label.slice(0, 40))}: not announced in settings.data_channels`);
+        dc.close();
+        return;
+      }
+      this.links.push(link);
       dc.onMessage(
         this.guard('data', (msg: string | Buffer | ArrayBuffer) => {
-          if (this.closed) return;
-          const text = typeof msg === 'string';
-          this.events.data(label, text ? Buffer.from(msg, 'utf8') : Buffer.from(msg as ArrayBuffer), text);
+          if (!this.closed) link.fromClient(typeof msg === 'string' ? Buffer.from(msg, 'utf8') : Buffer.from(msg as ArrayBuffer));
         }),
       );
+      dc.onBufferedAmountLow(this.guard('drained', () => link.drained()));
+      dc.onClosed(this.guard('channel closed', () => link.close()));
     }
     this.log('info', `client data channel ${JSON.stringify(label)} open`);
   }
@@ -560,6 +570,7 @@ export class StreamerPeer implements MediaSink {
     if (this.closed) return;
     const parsed = parseControlMessage(msg);
     if (parsed.kind === 'input') this.events.input(parsed.event);
+    else if (parsed.kind === 'clipboard' || parsed.kind === 'resize') this.events.request(parsed);
     else if (parsed.kind === 'disconnect') this.end('the client sent stream::disconnect');
     else if (this.invalidControl++ % INVALID_CONTROL_LOG_EVERY === 0) {
       this.log('warn', `ignored control message (${this.invalidControl} so far): ${parsed.reason}`);

@@ -8,9 +8,14 @@
  * a message of an older generation is stale and ignored. A spectator's generation (`spectator`
  * on the IPC message) adds a view-only peer beside the driver, fed by the same encoder: its
  * input and data are ignored, and it never replaces the driver.
+ *
+ * The driver's user-named data channels reach the application through Unix sockets in
+ * `config.dataChannelDir` (channel-link.ts), one per open channel.
  */
+import type { DataChannel } from 'node-datachannel';
+import { ChannelLink, channelNameProblem } from './channel-link';
 import type { MediaEngine } from './media-engine';
-import { settingsFromMessage, StreamerPeer } from './streamer-peer';
+import { type ChannelSink, settingsFromMessage, StreamerPeer } from './streamer-peer';
 import {
   STREAMER_MAX_API_VERSION,
   type ClientSignal,
@@ -36,11 +41,18 @@ interface Slot {
   spectator: boolean;
   peer: StreamerPeer | null;
   earlyCandidates: Array<Extract<ClientSignal, { type: 'candidate' }>>;
+  /** The pieces of the clipboard text its client is sending; null while dropping an oversized one. */
+  clipboard: string[] | null;
 }
 
+/** The largest clipboard text a client may set (PROTOCOL.md §5), in UTF-8 bytes. */
+export const CLIPBOARD_MAX_BYTES = 1024 * 1024;
+
 export class Streamer {
-  private driver: Slot = { generation: -1, spectator: false, peer: null, earlyCandidates: [] };
+  private driver: Slot = { generation: -1, spectator: false, peer: null, earlyCandidates: [], clipboard: [] };
   private readonly spectators = new Map<number, Slot>();
+  /** The driver's open channels to the application, by name. */
+  private readonly links = new Map<string, ChannelLink>();
   private stopped = false;
 
   constructor(
@@ -54,13 +66,11 @@ export class Streamer {
     switch (msg.kind) {
       case 'signal':
         return this.onSignal(msg.generation, msg.message, msg.spectator === true);
-      case 'data': {
-        const sent = this.driver.peer?.sendData(msg.channel, Buffer.from(msg.data, 'base64'), msg.text === true) ?? false;
-        if (!sent) this.host.log('debug', `data for channel ${JSON.stringify(msg.channel)} dropped: no such open channel`);
-        return;
-      }
       case 'control':
         if (!(this.driver.peer?.sendControl(msg.message) ?? false)) this.host.log('debug', `control notice ${msg.message.type} dropped: no open control channel`);
+        return;
+      case 'source-size':
+        this.engine.resizeSource(msg.width, msg.height).catch((e: Error) => this.host.log('warn', `capturing at ${msg.width}x${msg.height}: ${e.message}`));
         return;
       case 'config':
         this.host.log('warn', 'ignoring a config message: the streamer is configured already');
@@ -90,7 +100,7 @@ export class Streamer {
           this.sendSignal(generation, { type: 'error', message: `at most ${MAX_SPECTATORS} spectators` });
           return null;
         }
-        slot = { generation, spectator: true, peer: null, earlyCandidates: [] };
+        slot = { generation, spectator: true, peer: null, earlyCandidates: [], clipboard: [] };
         this.spectators.set(generation, slot);
       }
       return slot;
@@ -146,8 +156,16 @@ export class Streamer {
       audioKbps: () => this.engine.audioOnTheWireKbps,
       // A spectator watches: what it sends never reaches the application.
       input: (event) => (spectator ? this.host.log('debug', `g${generation}: spectator input ignored`) : this.host.send({ kind: 'input', event })),
-      data: (channel, data, text) => {
-        if (!spectator) this.host.send({ kind: 'data', channel, data: data.toString('base64'), ...(text ? { text: true } : {}) });
+      request: (request) => {
+        if (spectator) return this.host.log('debug', `g${generation}: spectator's ${request.kind} ignored`);
+        if (request.kind === 'resize') return this.host.send({ kind: 'resize', width: request.width, height: request.height });
+        this.onClipboardPiece(slot, request.text, request.more);
+      },
+      controlOpened: () => peer.sendControl({ type: 'stream::role', data: { role: spectator ? 'spectator' : 'driver' } }),
+      channel: (name, channel) => {
+        if (!spectator) return this.link(name, channel);
+        this.host.log('info', `g${generation}: closing a spectator's channel ${JSON.stringify(name.slice(0, 40))}: only the driver's reach the application`);
+        return null;
       },
       ended: (reason) => {
         this.engine.removeSink(peer);
@@ -170,9 +188,45 @@ export class Streamer {
     });
   }
 
+  /** Reassembles a client's clipboard text from its pieces; passes it on when whole, if not too long. */
+  private onClipboardPiece(slot: Slot, text: string, more: boolean): void {
+    if (slot.clipboard) {
+      slot.clipboard.push(text);
+      const bytes = slot.clipboard.reduce((n, piece) => n + Buffer.byteLength(piece), 0);
+      if (bytes > CLIPBOARD_MAX_BYTES) {
+        this.host.log('warn', `g${slot.generation}: clipboard text over ${CLIPBOARD_MAX_BYTES} bytes ignored`);
+        slot.clipboard = null;
+      }
+    }
+    if (more) return;
+    if (slot.clipboard) this.host.send({ kind: 'clipboard', text: slot.clipboard.join('') });
+    slot.clipboard = [];
+  }
+
+  /** Joins a driver's channel to the application, replacing an earlier client's of that name. */
+  private link(name: string, channel: DataChannel): ChannelSink | null {
+    const problem = channelNameProblem(name);
+    const dir = this.config.dataChannelDir;
+    if (problem || !dir) {
+      this.host.log('warn', `closing data channel: ${problem ?? 'this instance has no directory for channel sockets'}`);
+      return null;
+    }
+    this.links.get(name)?.close();
+    const link = new ChannelLink(name, dir, channel, (level, message) => this.host.log(level, message));
+    this.links.set(name, link);
+    return {
+      fromClient: (data) => link.fromClient(data),
+      drained: () => link.drained(),
+      close: () => {
+        link.close();
+        if (this.links.get(name) === link) this.links.delete(name);
+      },
+    };
+  }
+
   private replaceDriver(generation: number, reason: string, options: { linger?: boolean } = {}): void {
     const old = this.driver;
-    this.driver = { generation, spectator: false, peer: null, earlyCandidates: [] };
+    this.driver = { generation, spectator: false, peer: null, earlyCandidates: [], clipboard: [] };
     this.closeSlot(old, reason, options);
   }
 

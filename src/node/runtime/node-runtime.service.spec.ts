@@ -568,8 +568,8 @@ describe('NodeRuntime (real processes)', () => {
     it('streams the display, injects input through XTest, and stops cleanly', async () => {
       const signalling = new RuntimeSignalling(runtime, 'session-x11', logFile('x11-main', 'streamer'));
       const info = await runtime.start(x11('x11-main', 'session-x11'));
-      // display, [audio], app, input, streamer
-      expect(info.pids.length).toBe(withAudio ? 5 : 4);
+      // display, desktop, [audio], app, input, streamer
+      expect(info.pids.length).toBe(withAudio ? 6 : 5);
       const client = new TestClientPeer(signalling, 1);
       try {
         await client.connect();
@@ -609,9 +609,83 @@ describe('NodeRuntime (real processes)', () => {
       for (const pid of info.pids) expect(isAlive(pid)).toBe(false);
     });
 
+    /** The size of the stream from the keyframe at or after `from` (ffprobe reads its SPS). */
+    async function streamSize(packets: ReceivedRtp[]): Promise<string> {
+      const start = packets.findIndex((p) => isH264KeyframeStart(payloadOf(p)));
+      if (start < 0) return 'no keyframe';
+      const depacketizer = new H264Depacketizer();
+      const annexB = Buffer.concat(packets.slice(start).map((p) => depacketizer.push(payloadOf(p))));
+      const { stdout } = await new Promise<{ stdout: string }>((resolvePromise, reject) => {
+        const child = execFile('ffprobe', ['-v', 'error', '-f', 'h264', '-i', 'pipe:0', '-select_streams', 'v', '-show_entries', 'stream=width,height', '-of', 'csv=p=0:s=x'], (err, out) => (err ? reject(err) : resolvePromise({ stdout: out })));
+        child.stdin?.end(annexB);
+      });
+      return stdout.trim();
+    }
+
+    it('resizes the display for the driver (coalescing bursts, refusing sizes beyond the limits), carries the clipboard both ways, and says once that gamepads go nowhere', async () => {
+      const signalling = new RuntimeSignalling(runtime, 'session-desk', logFile('x11-desk', 'streamer'));
+      await runtime.start(x11('x11-desk', 'session-desk'));
+      const client = new TestClientPeer(signalling, 1);
+      const display = (runtime as unknown as { instances: Map<string, { source: { media: { display: string } } }> }).instances.get('x11-desk')!.source.media.display;
+      const env = { PATH: process.env.PATH, DISPLAY: display };
+      const clipboardText = () =>
+        new Promise<string>((resolvePromise) => execFile('xclip', ['-selection', 'clipboard', '-out'], { env, timeout: 2000 }, (err, out) => resolvePromise(err ? '' : out)));
+      // The application copies: xclip's fork owns the selection (and keeps its stdio: not execFile).
+      const appCopies = (text: string) =>
+        new Promise<void>((resolvePromise) => {
+          const child = spawn('xclip', ['-selection', 'clipboard', '-in'], { env, stdio: ['pipe', 'ignore', 'ignore'] });
+          child.on('exit', () => resolvePromise());
+          child.stdin.end(text);
+        });
+      try {
+        await client.connect();
+        await client.waitFor(() => client.notices.some((n) => n.type === 'stream::role'), 5000, 'its role');
+        expect(client.notices.find((n) => n.type === 'stream::role')!.data).toEqual({ role: 'driver' });
+        await client.waitFor(() => client.received.video.some((p) => p.header.marker), 10_000, 'video');
+        expect(await streamSize(client.received.video)).toBe(`${XW}x${XH}`);
+
+        let from = client.received.video.length;
+        client.sendControl({ type: 'screen::resize', data: { width: 401, height: 300 } });
+        await client.waitFor(() => client.received.video.slice(from).some((p) => isH264KeyframeStart(payloadOf(p))), 10_000, 'a keyframe at the new size');
+        await client.waitFor(() => client.received.video.slice(from).filter((p) => p.header.marker).length >= 3, 10_000, 'frames at the new size');
+        // Made even for the encoder.
+        expect(await streamSize(client.received.video.slice(from))).toBe('400x300');
+
+        // A burst of fifty: the display ends at the last size asked for.
+        for (let i = 0; i < 50; i++) client.sendControl({ type: 'screen::resize', data: { width: 320 + 2 * i, height: 240 } });
+        client.sendControl({ type: 'screen::resize', data: { width: 10_000, height: 10_000 } });
+        client.sendControl({ type: 'screen::resize', data: { width: 0, height: 0 } });
+        await new Promise((r) => setTimeout(r, 1500));
+        from = client.received.video.length;
+        client.sendPli();
+        await client.waitFor(() => client.received.video.slice(from).some((p) => isH264KeyframeStart(payloadOf(p))), 10_000, 'a keyframe after the burst');
+        await client.waitFor(() => client.received.video.slice(from).filter((p) => p.header.marker).length >= 3, 10_000, 'frames after the burst');
+        expect(await streamSize(client.received.video.slice(from))).toBe('418x240');
+        expect(runtime.list().map((i) => i.instance_id)).toContain('x11-desk');
+
+        client.sendControl({ type: 'clipboard::set', data: { text: 'from ', more: true } });
+        client.sendControl({ type: 'clipboard::set', data: { text: 'the client' } });
+        for (let tries = 0; (await clipboardText()) !== 'from the client'; tries++) {
+          if (tries > 100) throw new Error('the clipboard was not set');
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        await appCopies('copied by the app');
+        await client.waitFor(() => client.notices.some((n) => n.type === 'clipboard::changed'), 5000, 'clipboard::changed');
+        expect(client.notices.filter((n) => n.type === 'clipboard::changed').map((n) => n.data)).toEqual([{ text: 'copied by the app' }]);
+
+        for (let i = 0; i < 3; i++) client.sendControl({ type: 'input::gamepad-button', data: { id: 0, index: 0, pressed: i % 2 === 0 } });
+        await client.waitFor(() => client.notices.some((n) => n.type === 'gamepad::unsupported'), 5000, 'gamepad::unsupported');
+        await new Promise((r) => setTimeout(r, 200));
+        expect(client.notices.filter((n) => n.type === 'gamepad::unsupported')).toHaveLength(1);
+      } finally {
+        client.close();
+      }
+      await runtime.stop('x11-desk');
+    });
+
     it('runs without a session: no media process', async () => {
       const info = await runtime.start(x11('x11-plain'));
-      expect(info.pids.length).toBe(withAudio ? 4 : 3);
+      expect(info.pids.length).toBe(withAudio ? 5 : 4);
       expect(info.pids.map(roleOf)).not.toContain('streamer');
       await runtime.stop('x11-plain');
       for (const pid of info.pids) expect(isAlive(pid)).toBe(false);

@@ -10,11 +10,12 @@ import type { ClientSignal, MediaStats, StreamerConfig, VideoEncoderChoice } fro
 import { startTestPattern } from '../sources/test-pattern/start-test-pattern';
 import type { SandboxMode } from '../sandbox/bwrap';
 import { startX11 } from '../sources/x11';
-import type { SourceContext } from '../sources/source-context';
+import type { SourceContext, StartedSource } from '../sources/source-context';
 import { sendConfig } from '../supervisor/child-config';
 import { lastLines, readTail } from '../supervisor/log-tail';
 import { ProcessExit, ProcessGroup, SupervisedProcess } from '../supervisor/process-group';
 import { WarmSpares } from '../supervisor/warm-spares';
+import { DriverRequests } from './driver-requests';
 import {
   AUDIO_BITRATE_KBPS,
   AUDIO_CHANNELS,
@@ -27,6 +28,7 @@ import {
   REASON_OUTPUT_BYTES,
   REASON_OUTPUT_LINES,
   UNIX_SOCKET_PATH_MAX,
+  CHANNEL_DIR,
 } from './runtime.constants';
 import { NODE_RUNTIME_OPTIONS } from './runtime.types';
 import type {
@@ -46,10 +48,11 @@ type InstanceState = 'starting' | 'running' | 'stopping' | 'failed';
 
 /**
  * Process roles, upstream first: when several die together the first one is the cause.
- * test-pattern: frame-source (+ streamer). x11: display (Xvfb), audio (PulseAudio), app (the
- * manifest's command), input (xdotool) (+ streamer). The streamer is the media process.
+ * test-pattern: frame-source (+ streamer). x11: display (Xvfb), desktop (its size and
+ * clipboard), audio (PulseAudio), network (pasta, for network: outbound), app (the manifest's
+ * command), input (xdotool) (+ streamer). The streamer is the media process.
  */
-const ROLES = ['display', 'audio', 'app', 'frame-source', 'input', 'streamer'] as const;
+const ROLES = ['display', 'desktop', 'audio', 'network', 'app', 'frame-source', 'input', 'streamer'] as const;
 
 interface Instance {
   id: string;
@@ -63,6 +66,8 @@ interface Instance {
   streamer: StreamerProcess | null;
   /** Hands an input event to the application (IPC for test-pattern, xdotool for x11). */
   deliverInput: ((event: { type: string; data: unknown }) => void) | null;
+  /** What the instance shows, once started. */
+  source: StartedSource | null;
   state: InstanceState;
   /** Rejects once the instance can no longer work (a process died, or it is being stopped). */
   broken: Promise<never>;
@@ -176,6 +181,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       streamerLoaded?.catch(() => undefined);
       const source = req.kind === 'x11' ? await startX11(ctx, { command: req.command ?? '', appDir: req.app_dir, env: req.env, network: req.network }) : await startTestPattern(ctx);
       inst.deliverInput = source.deliverInput;
+      inst.source = source;
       if (streamerLoaded && req.session_id) {
         const config: StreamerConfig = {
           ...display,
@@ -183,6 +189,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
           video: { encoder: this.videoEncoder, ...video },
           audio: { bitrateKbps: AUDIO_BITRATE_KBPS, sampleRate: AUDIO_SAMPLE_RATE, channels: AUDIO_CHANNELS },
           iceServers: this.ice.servers,
+          dataChannelDir: join(inst.socketDir, CHANNEL_DIR),
           ...(this.ice.bindAddress ? { bindAddress: this.ice.bindAddress } : {}),
           ...(this.ice.portRange ? { portRange: this.ice.portRange } : {}),
         };
@@ -277,6 +284,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       sessionId: null,
       streamer: null,
       deliverInput: null,
+      source: null,
       state: 'starting',
       broken,
       breakWith,
@@ -294,6 +302,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       instanceId: inst.id,
       workDir: inst.workDir,
       socketDir: inst.socketDir,
+      channelDir: join(inst.socketDir, CHANNEL_DIR),
       group: inst.group,
       ...display,
       within: (work, what) => this.within(inst, work, what),
@@ -309,10 +318,12 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private async prepareSockets(inst: Instance): Promise<void> {
-    if (Buffer.byteLength(join(inst.workDir, 'video.sock')) > UNIX_SOCKET_PATH_MAX) {
+    // The longest socket path: a data channel's (PROTOCOL.md §5a: names up to 32 characters).
+    if (Buffer.byteLength(join(inst.workDir, CHANNEL_DIR, 'c'.repeat(32))) > UNIX_SOCKET_PATH_MAX) {
       inst.socketDir = await mkdtemp(join(tmpdir(), 'streamstack-'));
       inst.ownsSocketDir = true;
     }
+    await mkdir(join(inst.socketDir, CHANNEL_DIR), { recursive: true, mode: 0o700 });
   }
 
   private loadStreamer(inst: Instance): Promise<SupervisedProcess> {
@@ -329,12 +340,21 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     inst.streamer = streamer;
     const tell = (ev: StreamerEvent) => this.streamerListeners.forEach((l) => l(ev));
     streamer.on('signal', (generation, message) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'signal', generation, message }));
+    const requests = new DriverRequests(streamer, inst.source!, (level, message) => this.logger[level === 'info' ? 'log' : level](`instance ${inst.id}: ${message}`));
+    streamer.on('resize', (width, height) => requests.resize(width, height));
+    streamer.on('clipboard', (text) => requests.setClipboard(text));
     streamer.on('client-state', (generation, state, reason) => {
       // A viewer is connected: the node is past the work it waited for; ready the next spares.
-      if (state === 'connected') this.spares.replenish();
+      if (state === 'connected') {
+        this.spares.replenish();
+        requests.newDriver();
+      }
       tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state, ...(reason ? { reason } : {}) });
     });
-    streamer.on('input', (event) => inst.deliverInput?.(event));
+    streamer.on('input', (event) => {
+      requests.input(event.type);
+      inst.deliverInput?.(event);
+    });
     streamer.on('stats', (stats) => this.statsListeners.forEach((l) => l(inst.id, stats)));
     streamer.on('fatal', (reason) => this.onMediaFailure(inst, proc, reason));
     streamer.on('log', (level, message) => this.logger[level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'debug'](`instance ${inst.id} streamer: ${message}`));
@@ -419,7 +439,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       if (inst.ownsSocketDir) await rm(inst.socketDir, { recursive: true, force: true });
       else {
         // A SIGKILLed frame source cannot remove its sockets and frame file.
-        await Promise.all(['video.sock', frameFileOf('video.sock'), 'audio.sock', 'pulse.sock'].map((f) => rm(join(inst.socketDir, f), { force: true })));
+        await Promise.all([CHANNEL_DIR, 'video.sock', frameFileOf('video.sock'), 'audio.sock', 'pulse.sock'].map((f) => rm(join(inst.socketDir, f), { recursive: true, force: true })));
       }
       if (this.instances.get(inst.id) === inst) this.instances.delete(inst.id);
     })();

@@ -16,5 +16,7 @@ export const REASON_OUTPUT_LINES = 4;
 export const REASON_OUTPUT_BYTES = 4096;
 /** sun_path is 108 bytes on Linux; longer socket paths move to a short temp dir. */
 export const UNIX_SOCKET_PATH_MAX = 100;
+/** In an instance's socket dir: the data channels' sockets (the application's STREAMSTACK_DATA_CHANNELS). */
+export const CHANNEL_DIR = 'channels';
 /** Instance ids become directory names. */
 export const INSTANCE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;

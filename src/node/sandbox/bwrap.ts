@@ -13,6 +13,7 @@ export const SANDBOX = {
   home: '/home/app',
   app: '/app',
   pulseSocket: '/run/streamstack/pulse',
+  channels: '/run/streamstack/channels',
   path: '/usr/local/bin:/usr/bin:/bin',
 } as const;
 
@@ -30,6 +31,8 @@ export interface SandboxSpec {
   display: string;
   /** The PulseAudio socket to bind in, if any. */
   pulseSocket: string | null;
+  /** The data channels' socket directory (PROTOCOL.md §5a). */
+  channelDir: string;
   /** `/etc/passwd` and `/etc/group` of the sandbox, naming its one user. */
   passwdFile: string;
   groupFile: string;
@@ -53,9 +56,9 @@ export interface SandboxedCommand {
 
 /**
  * The environment the application sees (DESIGN.md "Instance sandbox"): its display, its sound
- * server, its home, PATH and LANG; nothing else.
+ * server, its data channels' directory, its home, PATH and LANG, and the manifest's own; nothing else.
  */
-export function applicationEnv(spec: Pick<SandboxSpec, 'display' | 'pulseSocket' | 'env'>, sandboxed: boolean, homeDir: string): Record<string, string> {
+export function applicationEnv(spec: Pick<SandboxSpec, 'display' | 'pulseSocket' | 'channelDir' | 'env'>, sandboxed: boolean, homeDir: string): Record<string, string> {
   const env: Record<string, string> = {
     PATH: sandboxed ? SANDBOX.path : (process.env.PATH ?? SANDBOX.path),
     LANG: process.env.LANG ?? 'C.UTF-8',
@@ -63,6 +66,7 @@ export function applicationEnv(spec: Pick<SandboxSpec, 'display' | 'pulseSocket'
     ...spec.env,
     DISPLAY: spec.display,
     HOME: sandboxed ? SANDBOX.home : homeDir,
+    STREAMSTACK_DATA_CHANNELS: sandboxed ? SANDBOX.channels : spec.channelDir,
   };
   if (spec.pulseSocket) env.PULSE_SERVER = `unix:${sandboxed ? SANDBOX.pulseSocket : spec.pulseSocket}`;
   return env;
@@ -86,6 +90,7 @@ export function bwrapCommand(bwrap: string, spec: SandboxSpec): SandboxedCommand
   const displayNumber = spec.display.replace(/^:/, '').split('.')[0];
   args.push('--bind', `/tmp/.X11-unix/X${displayNumber}`, `/tmp/.X11-unix/X${displayNumber}`);
   if (spec.pulseSocket) args.push('--bind', spec.pulseSocket, SANDBOX.pulseSocket);
+  args.push('--bind', spec.channelDir, SANDBOX.channels);
   if (spec.network === 'outbound') {
     if (spec.resolvConf) args.push('--ro-bind', spec.resolvConf, '/etc/resolv.conf');
     args.push('--ro-bind-try', '/etc/hosts', '/etc/hosts', '--info-fd', '3', '--block-fd', '4');

@@ -9,6 +9,8 @@ export interface SourceContext {
   workDir: string;
   /** Where unix sockets go (the work dir, or a short temp dir when its path is too long). */
   socketDir: string;
+  /** Where the data channels' sockets appear (PROTOCOL.md §5a): the application's STREAMSTACK_DATA_CHANNELS. */
+  channelDir: string;
   group: ProcessGroup;
   width: number;
   height: number;
@@ -24,8 +26,22 @@ export interface SourceContext {
   resources?: { cpus: number; memory: number };
 }
 
+/** An x11 display's size and clipboard (the desktop helper). */
+export interface DesktopControl {
+  /** Resizes the display; resolves with its new size. */
+  resize(width: number, height: number): Promise<{ width: number; height: number }>;
+  /** Makes `text` the application's clipboard. */
+  setClipboard(text: string): void;
+  /** Called with the text each time the application copies. */
+  onClipboard(listener: (text: string) => void): void;
+}
+
 /** A started source: where the media process reads it, and how input reaches the application. */
 export interface StartedSource {
   media: MediaSource;
   deliverInput(event: { type: string; data: unknown }): void;
+  /** x11 only: what changes its display's size and carries its clipboard. */
+  desktop?: DesktopControl;
+  /** The display's size changed: input coordinates follow it. */
+  resized?(width: number, height: number): void;
 }

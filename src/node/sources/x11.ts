@@ -2,11 +2,12 @@ import { existsSync } from 'node:fs';
 import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { DomainError, invalid, type NetworkMode } from '@streamstack/contracts';
+import { DomainError, invalid, Limits, type NetworkMode } from '@streamstack/contracts';
 import { applicationEnv, bwrapCommand, passwdLines, sandboxProblem } from '../sandbox/bwrap';
 import { limitCommand } from '../sandbox/cgroups';
 import { connectOutbound, resolvConf } from '../sandbox/outbound-network';
 import { childEnv } from '../supervisor/child-env';
+import { startDesktop } from './desktop/start-desktop';
 import { findOnPath } from '../supervisor/executables';
 import type { SourceContext, StartedSource } from './source-context';
 import { SDK_KEYSYMS } from './sdk-keys';
@@ -43,9 +44,15 @@ export class XdotoolInput {
   private touch: unknown = null;
 
   constructor(
-    private readonly width: number,
-    private readonly height: number,
+    private width: number,
+    private height: number,
   ) {}
+
+  /** The display changed size: coordinates are clamped to the new one. */
+  resize(width: number, height: number): void {
+    this.width = width;
+    this.height = height;
+  }
 
   commands(event: { type: string; data: unknown }): string[] {
     const d = (typeof event.data === 'object' && event.data !== null ? event.data : {}) as Record<string, unknown>;
@@ -119,10 +126,12 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
   if (bwrap && network === 'outbound' && !pasta) throw new DomainError('unavailable', 'this application asks for network: outbound, which needs pasta on PATH (Debian: apt-get install passt)');
   const log = (role: string) => join(ctx.workDir, `${role}.log`);
 
+  // Xvfb's screen can shrink and grow back only within the size it started at: start at the
+  // largest, and the desktop helper sets the instance's size before anything draws.
   const server = ctx.group.spawn({
     name: 'display',
     command: xvfb,
-    args: ['-displayfd', '3', '-screen', '0', `${ctx.width}x${ctx.height}x24`, '-nolisten', 'tcp', '-noreset'],
+    args: ['-displayfd', '3', '-screen', '0', `${Limits.screen.maxWidth}x${Limits.screen.maxHeight}x24`, '-nolisten', 'tcp', '-noreset'],
     env: childEnv(),
     cwd: ctx.workDir,
     logFile: log('display'),
@@ -131,6 +140,7 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
   const fd3 = server.child.stdio[3] as Readable | null;
   if (!fd3) throw new Error('Xvfb has no display fd');
   const display = `:${await ctx.within(readDisplayNumber(fd3), 'Xvfb did not report a display')}`;
+  const desktop = await startDesktop(ctx, display);
 
   let pulseSocket: string | null = null;
   const pulseaudio = findOnPath('pulseaudio');
@@ -175,10 +185,10 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
       writeFile(groupFile, lines.group, { mode: 0o644 }),
       network === 'outbound' && writeFile(resolvFile, resolvConf(), { mode: 0o644 }),
     ]);
-    const sandbox = { command, homeDir, appDir, display, pulseSocket, passwdFile, groupFile, env: spec.env, network, resolvConf: resolvFile };
+    const sandbox = { command, homeDir, appDir, display, pulseSocket, channelDir: ctx.channelDir, passwdFile, groupFile, env: spec.env, network, resolvConf: resolvFile };
     app = { ...bwrapCommand(bwrap, sandbox), cwd: ctx.workDir };
   } else {
-    app = { command: '/bin/sh', args: ['-c', command], env: applicationEnv({ display, pulseSocket, env: spec.env }, false, homeDir), cwd: appDir ?? homeDir };
+    app = { command: '/bin/sh', args: ['-c', command], env: applicationEnv({ display, pulseSocket, channelDir: ctx.channelDir, env: spec.env }, false, homeDir), cwd: appDir ?? homeDir };
   }
   // The manifest's resources become the application's limits (not the display's or the media process's).
   const limited = ctx.resources ? limitCommand(ctx.instanceId, ctx.resources, app.command, app.args) : null;
@@ -214,6 +224,8 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
       const lines = translate.commands(event);
       if (lines.length && stdin?.writable) stdin.write(`${lines.join('\n')}\n`);
     },
+    desktop,
+    resized: (width, height) => translate.resize(width, height),
   };
 }
 
