@@ -43,7 +43,7 @@ describe.each([
     const migrations = await stack.app
       .get(DataSource)
       .query("SELECT name FROM migrations");
-    expect(migrations.map((m: { name: string }) => m.name)).toEqual(["GatewaySchema1764000000000", "AmsSchema1764000000001"]);
+    expect(migrations.map((m: { name: string }) => m.name)).toEqual(["GatewaySchema1764000000000", "AmsSchema1764000000001", "SessionSpectators1764200000000"]);
 
     const account = await api("POST", "/1.0/accounts", {
       body: { name: "keeper", role: "client" },
@@ -195,7 +195,7 @@ describe("migrations on a fresh PostgreSQL database", () => {
     );
     try {
       const migrations = await stacks[0].app.get(DataSource).query("SELECT name FROM migrations ORDER BY id");
-      expect(migrations.map((m: { name: string }) => m.name)).toEqual(["GatewaySchema1764000000000", "AmsSchema1764000000001"]);
+      expect(migrations.map((m: { name: string }) => m.name)).toEqual(["GatewaySchema1764000000000", "AmsSchema1764000000001", "SessionSpectators1764200000000"]);
       for (const { lines } of logs) {
         // TypeOrmModule logs a failed start as "Unable to connect to the database. Retrying".
         expect(lines.filter((l) => /pg_type_typname_nsp_index|Unable to connect|migration/i.test(l))).toEqual([]);
@@ -246,10 +246,10 @@ describe.each([
 
   it("creates the gateway's tables for a gateway, AMS's for AMS, and none for a node or an agent", async () => {
     expect(await migrate(["node", "agent"])).toEqual({ tables: [], migrations: [] });
-    expect(await migrate(["gateway"])).toEqual({ tables: ["accounts", "sessions"], migrations: ["GatewaySchema1764000000000"] });
+    expect(await migrate(["gateway"])).toEqual({ tables: ["accounts", "sessions"], migrations: ["GatewaySchema1764000000000", "SessionSpectators1764200000000"] });
     expect(await migrate(["ams"])).toEqual({
       tables: EVERY_TABLE,
-      migrations: ["GatewaySchema1764000000000", "AmsSchema1764000000001"],
+      migrations: ["GatewaySchema1764000000000", "SessionSpectators1764200000000", "AmsSchema1764000000001"],
     });
   });
 
@@ -258,6 +258,7 @@ describe.each([
     await migrate(["gateway", "ams"]);
     const shared = await migrate([], async (ds) => {
       await ds.query("DELETE FROM migrations");
+      await ds.query("ALTER TABLE sessions DROP COLUMN spectators"); // came later
       await ds.query("INSERT INTO migrations (timestamp, name) VALUES (1764000000000, 'InitialSchema1764000000000'), (1764100000000, 'Sessions1764100000000')");
       await ds.query("INSERT INTO applications (name, created_at, updated_at) VALUES ('kept', 'x', 'x')");
     });
@@ -265,7 +266,7 @@ describe.each([
     const after = await migrate(["gateway", "ams"], async (ds) => {
       expect(await ds.query("SELECT name FROM applications")).toEqual([{ name: "kept" }]);
     });
-    expect(after.migrations).toEqual(["InitialSchema1764000000000", "Sessions1764100000000", "GatewaySchema1764000000000", "AmsSchema1764000000001"]);
+    expect(after.migrations).toEqual(["InitialSchema1764000000000", "Sessions1764100000000", "GatewaySchema1764000000000", "AmsSchema1764000000001", "SessionSpectators1764200000000"]);
     expect(after.tables).toEqual(EVERY_TABLE);
   });
 });

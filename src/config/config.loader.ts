@@ -33,6 +33,7 @@ export const CONFIG_KEYS: ConfigKey[] = [
   { key: 'cpuAllocationRate', env: 'STREAMSTACK_CPU_ALLOCATION_RATE', default: '4', help: 'node CPU overcommit factor' },
   { key: 'memoryAllocationRate', env: 'STREAMSTACK_MEMORY_ALLOCATION_RATE', default: '2', help: 'node memory overcommit factor' },
   { key: 'sessionRatePerAccount', env: 'STREAMSTACK_SESSION_RATE_PER_ACCOUNT', default: '120', help: 'session creations and joins a minute per client account (admins are not limited)' },
+  { key: 'sessionMaxSpectators', env: 'STREAMSTACK_SESSION_MAX_SPECTATORS', default: '4', help: 'gateway: view-only peers a session may have beside its driver (0 to 16)' },
   { key: 'sessionRatePerAddress', env: 'STREAMSTACK_SESSION_RATE_PER_ADDRESS', default: '300', help: "session creations and joins a minute per client address (admins' requests not counted)" },
   { key: 'rpcTimeoutMs', env: 'STREAMSTACK_RPC_TIMEOUT_MS', default: '5000', help: 'timeout of requests between roles' },
   { key: 'warmSpares', env: 'STREAMSTACK_WARM_SPARES', flag: 'warm-spares', default: 'true', help: 'node: keep a booted frame source and streamer waiting, so that instances start faster' },

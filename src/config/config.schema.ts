@@ -156,6 +156,12 @@ export class StreamstackConfig {
   @Min(1)
   sessionRatePerAddress: number;
 
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(16)
+  sessionMaxSpectators: number;
+
   @Transform(({ value }: { value: unknown }) => ({ true: true, false: false })[String(value) as 'true' | 'false'] ?? value)
   @IsBoolean({ message: 'must be true or false' })
   warmSpares: boolean;

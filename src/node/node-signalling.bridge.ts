@@ -22,10 +22,10 @@ export class NodeSignallingBridge implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     this.runtime.onStreamerEvent((ev) => {
       if (ev.kind === 'signal') {
-        const signal: RelayedSignal = { session_id: ev.session_id, generation: ev.generation, message: ev.message };
+        const signal: RelayedSignal = { session_id: ev.session_id, generation: ev.generation, ...(ev.spectator ? { spectator: true } : {}), message: ev.message };
         this.rpc.emit(signalPattern(ev.session_id, 'to-client'), signal);
       } else {
-        const state: ClientStateEvent = { session_id: ev.session_id, generation: ev.generation, state: ev.state, ...(ev.reason ? { reason: ev.reason } : {}) };
+        const state: ClientStateEvent = { session_id: ev.session_id, generation: ev.generation, state: ev.state, ...(ev.reason ? { reason: ev.reason } : {}), ...(ev.spectator ? { spectator: true } : {}) };
         this.rpc.emit(Patterns.gatewayClientState, state);
       }
     });
@@ -38,6 +38,6 @@ export class NodeSignallingBridge implements OnApplicationBootstrap {
    */
   @EventPattern('signal.*.to-instance')
   toInstance(@Payload() signal: RelayedSignal) {
-    this.runtime.signal(signal.session_id, signal.generation, signal.message as ClientSignal);
+    this.runtime.signal(signal.session_id, signal.generation, signal.message as ClientSignal, signal.spectator === true);
   }
 }

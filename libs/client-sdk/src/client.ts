@@ -49,7 +49,18 @@ export interface ClientEvents {
   message: { type: string; data?: unknown };
   /** A message from the application on a user-named data channel. */
   'channel-message': { channel: string; data: string | ArrayBuffer };
+  /** The application copied this text (`clipboard::changed`, joined from its pieces). */
+  clipboard: { text: string };
+  /** What this client is in its session: the one who drives, or one who watches. */
+  role: { role: StreamRole };
 }
+
+export type StreamRole = 'driver' | 'spectator';
+
+/** The largest clipboard text either way (PROTOCOL.md §5), in UTF-8 bytes. */
+export const CLIPBOARD_MAX_BYTES = 1024 * 1024;
+/** Clipboard text goes in pieces of this many characters (a data channel message has a size limit). */
+const CLIPBOARD_PIECE_CHARS = 8192;
 
 type Listener<T> = (payload: T) => void;
 
@@ -79,6 +90,11 @@ export class StreamstackClient {
   private currentState: ClientState = 'idle';
   private currentSession: Session | null = null;
   private latestStats: StreamStats | null = null;
+  private currentRole: StreamRole | null = null;
+  /** Joined as a spectator: input stays here. */
+  private spectating = false;
+  /** Pieces of a `clipboard::changed` text still coming. */
+  private clipboardPieces: string[] = [];
   private settle: { resolve: (s: Session) => void; reject: (e: StreamError) => void } | null = null;
 
   constructor(options: ClientOptions) {
@@ -116,6 +132,11 @@ export class StreamstackClient {
     return this.currentSession;
   }
 
+  /** `driver` or `spectator`, once the instance has said (null before). */
+  get role(): StreamRole | null {
+    return this.currentRole;
+  }
+
   /** The stats of the last interval (null before the first). */
   get stats(): StreamStats | null {
     return this.latestStats;
@@ -146,12 +167,16 @@ export class StreamstackClient {
     }
   }
 
-  /** Streams an existing session (it must be joinable); ends the signalling of its earlier client. */
-  async join(sessionId: string, options: { screen?: Partial<Screen> } = {}): Promise<Session> {
+  /**
+   * Streams an existing session: takes over a joinable one (its earlier client's signalling
+   * ends), or, with `spectator: true`, watches any live one beside its driver (no input is sent).
+   */
+  async join(sessionId: string, options: { screen?: Partial<Screen>; spectator?: boolean } = {}): Promise<Session> {
     this.begin();
+    this.spectating = options.spectator === true;
     try {
       this.currentSession = await this.liveSession(sessionId);
-      const { url, stun_servers } = await this.api.joinSession(sessionId, options);
+      const { url, stun_servers } = await this.api.joinSession(sessionId, { ...(options.screen ? { screen: options.screen } : {}), ...(this.spectating ? { mode: 'spectator' as const } : {}) });
       return await this.stream({ url, stun_servers });
     } catch (e) {
       throw this.fatal(e);
@@ -164,6 +189,32 @@ export class StreamstackClient {
    */
   sendControl(type: string, data: Record<string, unknown> = {}): boolean {
     return this.peer?.sendControl({ type, data }) ?? false;
+  }
+
+  /**
+   * Makes `text` the application's clipboard (`clipboard::set`, sent in pieces); false when the
+   * stream is not connected. Throws a RangeError over CLIPBOARD_MAX_BYTES.
+   */
+  setClipboard(text: string): boolean {
+    const bytes = new TextEncoder().encode(text).length;
+    if (bytes > CLIPBOARD_MAX_BYTES) throw new RangeError(`clipboard text of ${bytes} bytes: at most ${CLIPBOARD_MAX_BYTES}`);
+    const pieces = Math.max(1, Math.ceil(text.length / CLIPBOARD_PIECE_CHARS));
+    for (let i = 0; i < pieces; i++) {
+      const more = i < pieces - 1;
+      const piece = text.slice(i * CLIPBOARD_PIECE_CHARS, (i + 1) * CLIPBOARD_PIECE_CHARS);
+      if (!this.sendControl('clipboard::set', more ? { text: piece, more } : { text: piece })) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Asks the instance to resize its display (`screen::resize`), to `size` or, by default, to
+   * fill the element (fitScreen()). The next frame comes at the new size; the instance applies
+   * at most a few a second, the last one asked for winning. False when not connected.
+   */
+  resizeRemote(size?: { width: number; height: number }): boolean {
+    const { width, height } = size ?? this.fitScreen();
+    return this.sendControl('screen::resize', { width, height });
   }
 
   /** Sends text or bytes to the application on a user-named channel; false when it is not open. */
@@ -221,6 +272,8 @@ export class StreamstackClient {
     this.currentState = 'connecting';
     this.reconnected = false;
     this.latestStats = null;
+    this.spectating = false;
+    this.currentRole = null;
   }
 
   private async liveSession(id: string): Promise<Session> {
@@ -242,6 +295,7 @@ export class StreamstackClient {
   private openPeer(signalling: Signalling): void {
     this.peer?.close();
     this.lastSample = null; // a new connection counts from zero
+    this.clipboardPieces = [];
     const peer: Peer = new Peer(
       {
         signalling,
@@ -256,11 +310,23 @@ export class StreamstackClient {
         failed: (error, byInstance) => {
           if (this.peer === peer) void this.onPeerFailed(error, byInstance);
         },
-        control: (message) => this.emit('message', message),
+        control: (message) => this.onControl(message),
         channel: (channel, data) => this.emit('channel-message', { channel, data }),
       },
     );
     this.peer = peer;
+  }
+
+  private onControl(message: { type: string; data?: unknown }): void {
+    const data = (message.data ?? {}) as { text?: unknown; more?: unknown; role?: unknown };
+    if (message.type === 'clipboard::changed' && typeof data.text === 'string') {
+      this.clipboardPieces.push(data.text);
+      if (data.more !== true) this.emit('clipboard', { text: this.clipboardPieces.splice(0).join('') });
+    } else if (message.type === 'stream::role' && (data.role === 'driver' || data.role === 'spectator')) {
+      this.currentRole = data.role;
+      this.emit('role', { role: data.role });
+    }
+    this.emit('message', message);
   }
 
   private showVideo(stream: MediaStream): void {
@@ -270,7 +336,7 @@ export class StreamstackClient {
     const shown = () => {
       if (this.currentState === 'closed') return;
       this.currentState = 'ready';
-      this.input ??= new InputForwarder(element, this.video, (type, data) => this.sendControl(type, data), this.options.input);
+      if (!this.spectating) this.input ??= new InputForwarder(element, this.video, (type, data) => this.sendControl(type, data), this.options.input);
       this.emit('ready', { session: this.currentSession! });
       this.settle?.resolve(this.currentSession!);
       this.settle = null;
@@ -309,12 +375,12 @@ export class StreamstackClient {
       // would only take it from them.
       return this.fail(new StreamError('connection-lost', 'another client took over this session'));
     }
-    if (wasReady && this.options.reconnect && !this.reconnected && session?.joinable) {
+    if (wasReady && this.options.reconnect && !this.reconnected && session && (session.joinable || this.spectating)) {
       this.reconnected = true;
       this.currentState = 'reconnecting';
       this.emit('reconnecting', { error });
       try {
-        const { url, stun_servers } = await this.api.joinSession(session.id);
+        const { url, stun_servers } = await this.api.joinSession(session.id, this.spectating ? { mode: 'spectator' } : {});
         if (this.currentState !== 'reconnecting') return;
         this.currentState = 'connecting';
         this.openPeer({ url, stun_servers });

@@ -83,7 +83,8 @@ export class GatewayApi {
     return this.request('POST', '/1.0/sessions', request);
   }
 
-  joinSession(id: string, body: { screen?: Partial<Screen> } = {}): Promise<{ id: string } & Signalling> {
+  /** `mode: 'spectator'` watches beside the driver; the default takes a joinable session over. */
+  joinSession(id: string, body: { screen?: Partial<Screen>; mode?: 'driver' | 'spectator' } = {}): Promise<{ id: string } & Signalling> {
     return this.request('POST', `/1.0/sessions/${encodeURIComponent(id)}/join`, body);
   }
 

@@ -179,12 +179,16 @@ export interface ClientStateEvent {
   state: 'connected' | 'disconnected' | 'failed';
   /** Why, for `failed`: it becomes the session's status_message. */
   reason?: string;
+  /** A spectator's peer (`generation` is its id): it only counts in the session's peers. */
+  spectator?: boolean;
 }
 
 /** What travels on `signal.{session}.to-instance` / `.to-client`. */
 export interface RelayedSignal {
   session_id: string;
-  /** The client generation (bumped by each join) the message belongs to. */
+  /** The client generation (bumped by each join) the message belongs to; a spectator's own id when `spectator`. */
   generation: number;
+  /** A view-only peer beside the driver (PROTOCOL.md §3): its generation never replaces the driver's. */
+  spectator?: boolean;
   message: { type: string; [key: string]: unknown };
 }

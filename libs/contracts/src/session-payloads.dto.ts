@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
+import { IsBoolean, IsDefined, IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min, ValidateIf, ValidateNested } from 'class-validator';
 import {
   ClientStateEvent,
   DisplaySpec,
@@ -61,6 +61,7 @@ export class ClientStateEventDto implements ClientStateEvent {
   @IsInt() @Min(0) generation: number;
   @IsIn(['connected', 'disconnected', 'failed']) state: 'connected' | 'disconnected' | 'failed';
   @IsOptional() @IsString() @MaxLength(1000) reason?: string;
+  @IsOptional() @IsBoolean() spectator?: boolean;
 }
 
 /** gateway -> every gateway `gateway.session.changed`. */

@@ -40,6 +40,8 @@ export interface SessionView {
   status: SessionStatus;
   status_message: string;
   screen: ScreenView;
+  /** Who is connected: the driving client (its peer connection is up) and the view-only ones. */
+  peers: { driver: boolean; spectators: number };
   created_at: string;
   updated_at: string;
 }

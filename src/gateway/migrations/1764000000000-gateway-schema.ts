@@ -1,5 +1,5 @@
 import { idColumn, timestampColumns, varcharColumn as text } from '@streamstack/persistence';
-import { MigrationInterface, QueryRunner, Table } from 'typeorm';
+import { MigrationInterface, QueryRunner, Table, TableColumn } from 'typeorm';
 
 /**
  * The gateway's tables: accounts and sessions. `ifNotExist`: databases made before each role
@@ -52,5 +52,18 @@ export class GatewaySchema1764000000000 implements MigrationInterface {
   }
 }
 
+/** Sessions count their spectators (issue 10). */
+export class SessionSpectators1764200000000 implements MigrationInterface {
+  name = 'SessionSpectators1764200000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await q.addColumn('sessions', new TableColumn({ name: 'spectators', type: 'integer', default: 0 }));
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.dropColumn('sessions', 'spectators');
+  }
+}
+
 /** The gateway's migrations, oldest first. */
-export const GATEWAY_MIGRATIONS = [GatewaySchema1764000000000];
+export const GATEWAY_MIGRATIONS = [GatewaySchema1764000000000, SessionSpectators1764200000000];

@@ -63,6 +63,11 @@ export class CreateSessionDto {
 }
 
 export class JoinSessionDto {
+  @ApiPropertyOptional({ enum: ['driver', 'spectator'], default: 'driver', description: 'spectator: a view-only peer beside the driver (any live session, up to STREAMSTACK_SESSION_MAX_SPECTATORS); driver: take the session over (joinable sessions)' })
+  @IsOptional()
+  @IsIn(['driver', 'spectator'])
+  mode?: 'driver' | 'spectator';
+
   @ApiPropertyOptional({ type: ScreenDto, description: "the new client's screen (informational)" })
   @IsOptional()
   @ValidateNested()

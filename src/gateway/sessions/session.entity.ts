@@ -58,6 +58,10 @@ export class Session {
   @Column({ name: 'client_connected', type: 'boolean', default: false })
   clientConnected: boolean;
 
+  /** View-only peers connected beside the driver (PROTOCOL.md §3), as their instance reports them. */
+  @Column({ type: 'integer', default: 0 })
+  spectators: number;
+
   /** When a client last arrived or left: the clock of the idle and ephemeral rules. */
   @Column({ name: 'last_client_activity_at', type: 'varchar', length: 32 })
   lastClientActivityAt: string;

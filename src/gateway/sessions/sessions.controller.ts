@@ -60,8 +60,8 @@ export class SessionsController {
   @Post(':id/join')
   @UseGuards(SessionThrottleGuard)
   @HttpCode(200)
-  @ApiOperation({ summary: "Join a joinable session: ends the previous client's signalling" })
-  join(@CurrentCaller() caller: Caller, @Param('id') id: string, @Body() _body: JoinSessionDto) {
-    return this.sessions.join(caller, id);
+  @ApiOperation({ summary: "Join a joinable session, ending the previous client's signalling; or watch a live one as a spectator" })
+  join(@CurrentCaller() caller: Caller, @Param('id') id: string, @Body() body: JoinSessionDto) {
+    return this.sessions.join(caller, id, body.mode);
   }
 }

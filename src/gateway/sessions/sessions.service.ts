@@ -18,6 +18,7 @@ import {
 } from '@streamstack/contracts';
 import { forUpdate, newId, TransactionRunner } from '@streamstack/persistence';
 import { RpcClient, unanswered } from '@streamstack/transport';
+import { randomInt } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { FindOptionsWhere, In, Repository } from 'typeorm';
 import { Caller } from '../../common/auth/auth.decorators';
@@ -38,6 +39,8 @@ const RESTARTING = 'its instance is restarting: ';
 /** A termination waiting for its region is tried again this often (by the reaper). */
 export const TERMINATE_RETRY_MS = 5000;
 
+export type JoinMode = 'driver' | 'spectator';
+
 export type SessionWithSignalling = SessionView & { url: string; stun_servers: StunServer[] };
 
 export const toView = (s: Session): SessionView => ({
@@ -53,6 +56,7 @@ export const toView = (s: Session): SessionView => ({
   status: s.status,
   status_message: s.statusMessage,
   screen: s.screen,
+  peers: { driver: s.clientConnected, spectators: s.spectators },
   created_at: s.createdAt,
   updated_at: s.updatedAt,
 });
@@ -220,11 +224,20 @@ export class SessionsService {
     return toView(await this.requireOwned(caller, id));
   }
 
-  /** A new client for a joinable session: the previous client's signalling ends. */
-  async join(caller: Caller, id: string): Promise<{ id: string; url: string; stun_servers: StunServer[] }> {
+  /**
+   * A new client for a joinable session: the previous client's signalling ends. A spectator
+   * (PROTOCOL.md §3) joins any live session beside its driver, up to the per-session cap, with
+   * an id of its own in place of a generation, and disturbs nobody.
+   */
+  async join(caller: Caller, id: string, mode: JoinMode = 'driver'): Promise<{ id: string; url: string; stun_servers: StunServer[] }> {
     const session = await this.requireOwned(caller, id);
-    if (!session.joinable) throw conflict(`session ${id} is not joinable`);
     if (!LIVE.includes(session.status)) throw conflict(`session ${id} is ${session.status}`);
+    if (mode === 'spectator') {
+      if (!this.hasRoomForSpectator(session)) throw conflict(`session ${id} has ${session.spectators} spectators already, its most (STREAMSTACK_SESSION_MAX_SPECTATORS)`);
+      const { url, stun_servers } = this.withSignalling(session, randomInt(1, 2 ** 31));
+      return { id, url, stun_servers };
+    }
+    if (!session.joinable) throw conflict(`session ${id} is not joinable`);
     const updated = (await this.update(id, (s) => {
       s.clientGeneration += 1;
       s.lastClientActivityAt = this.now();
@@ -338,6 +351,7 @@ export class SessionsService {
       // Started again (its node restarted): the session waits for it; its client joins again once it runs.
       await this.update(session.id, (s) => {
         s.statusMessage = `${RESTARTING}${ev.status_message}`;
+        s.spectators = 0; // their peers went with the instance
       });
     } else if (ev.status === 'error' && LIVE.includes(session.status)) {
       await this.fail(session.id, `its instance failed: ${ev.status_message}`);
@@ -348,6 +362,13 @@ export class SessionsService {
 
   /** The instance's streamer saw the client's peer connection come or go. */
   async onClientState(ev: ClientStateEvent): Promise<void> {
+    if (ev.spectator) {
+      if (ev.state === 'failed') return; // it never counted
+      await this.update(ev.session_id, (s) => {
+        s.spectators = Math.max(0, s.spectators + (ev.state === 'connected' ? 1 : -1));
+      });
+      return;
+    }
     await this.update(ev.session_id, (s) => {
       if (s.clientGeneration !== ev.generation) return false; // an older client's peer
       s.clientConnected = ev.state === 'connected';
@@ -445,9 +466,18 @@ export class SessionsService {
     });
   }
 
-  private withSignalling(s: Session): SessionWithSignalling {
+  /**
+   * Whether one more spectator may watch `session` now. Connected spectators count (their
+   * instance reports them); the media process caps what joins at once beyond that.
+   */
+  hasRoomForSpectator(session: Session): boolean {
+    return session.spectators < this.config.sessionMaxSpectators;
+  }
+
+  /** The session with a signalling url for its driver, or for spectator `spectator`. */
+  private withSignalling(s: Session, spectator?: number): SessionWithSignalling {
     const base = this.config.publicUrl.replace(/^http/, 'ws');
-    const ticket = this.tickets.issue(s.id, s.clientGeneration, 'client');
+    const ticket = spectator === undefined ? this.tickets.issue(s.id, s.clientGeneration, 'client') : this.tickets.issue(s.id, spectator, 'client', { spectator: true });
     return {
       ...toView(s),
       url: `${base}/1.0/signaling/client?ticket=${ticket}`,

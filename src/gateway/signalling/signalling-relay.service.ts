@@ -29,7 +29,9 @@ export const CLOSE_ENDED = 4002;
 
 interface ClientLink {
   sessionId: string;
+  /** The driver's client generation, or a spectator's own id. */
   generation: number;
+  spectator: boolean;
   socket: WebSocket;
   order: SignallingOrder;
   strikes: number;
@@ -38,14 +40,17 @@ interface ClientLink {
 }
 
 /**
- * The gateway's half of signalling (PROTOCOL.md §4): one client socket per session, every
- * message validated and checked for order before it is relayed over `signal.{session}.*`.
- * Nothing it could not validate is forwarded, in either direction.
+ * The gateway's half of signalling (PROTOCOL.md §4): one driving client socket per session
+ * and up to the cap of spectators' sockets, every message validated and checked for order
+ * before it is relayed over `signal.{session}.*`. Nothing it could not validate is forwarded,
+ * in either direction.
  */
 @Injectable()
 export class SignallingRelay implements OnModuleInit {
   private readonly logger = new Logger('signalling');
   private readonly links = new Map<string, ClientLink>();
+  /** Spectators' sockets, by session and spectator id. */
+  private readonly spectators = new Map<string, Map<number, ClientLink>>();
   /** Instance-side sockets: a streamer outside this stack's node runtime, one per session. */
   private readonly instanceSockets = new Map<string, { socket: WebSocket; strikes: number }>();
   /** Ticket nonces that opened a socket already: a ticket opens one socket. */
@@ -79,13 +84,14 @@ export class SignallingRelay implements OnModuleInit {
     });
     this.sessions.signals.on('ended', (id) => {
       this.links.get(id)?.socket.close(CLOSE_ENDED, 'the session ended');
+      for (const link of this.spectators.get(id)?.values() ?? []) link.socket.close(CLOSE_ENDED, 'the session ended');
       this.instanceSockets.get(id)?.socket.close(CLOSE_ENDED, 'the session ended');
     });
   }
 
   /** A message from the instance's streamer for the client. */
   fromInstance(signal: RelayedSignal): void {
-    const link = this.links.get(signal.session_id);
+    const link = signal.spectator ? this.spectators.get(signal.session_id)?.get(signal.generation) : this.links.get(signal.session_id);
     if (!link || link.generation !== signal.generation) return; // that client is gone
     try {
       this.toClient(link, validateInstanceMessage(signal.message as Record<string, unknown>));
@@ -134,21 +140,38 @@ export class SignallingRelay implements OnModuleInit {
     if (session.status !== 'created' && session.status !== 'active') {
       throw new DomainError('conflict', `session ${session.id} is ${session.status}`);
     }
-    if (ticket.g !== session.clientGeneration) throw new DomainError('forbidden', 'another client has joined the session since this ticket was issued');
+    const spectator = ticket.v === 1;
+    if (!spectator && ticket.g !== session.clientGeneration) throw new DomainError('forbidden', 'another client has joined the session since this ticket was issued');
+    if (spectator && !this.sessions.hasRoomForSpectator(session)) throw new DomainError('conflict', `session ${session.id} has as many spectators as it may`);
     this.pruneTickets();
     if (this.usedTickets.has(ticket.n)) throw new DomainError('conflict', 'this ticket has opened a signalling socket already; join the session again');
     this.usedTickets.set(ticket.n, ticket.e);
-    return { sessionId: session.id, generation: ticket.g, order: new SignallingOrder(), strikes: 0, queue: session.status === 'active' ? null : [] };
+    return { sessionId: session.id, generation: ticket.g, spectator, order: new SignallingOrder(), strikes: 0, queue: session.status === 'active' ? null : [] };
   }
 
   private attach(socket: WebSocket, init: Omit<ClientLink, 'socket'>, _req: IncomingMessage): void {
     const link: ClientLink = { ...init, socket };
+    if (link.spectator) return this.attachSpectator(link);
     this.links.get(link.sessionId)?.socket.close(CLOSE_REPLACED, 'another client joined the session');
     this.links.set(link.sessionId, link);
     socket.on('message', (data, isBinary) => this.fromClient(link, isBinary ? null : data.toString()));
     socket.on('close', () => {
       if (this.links.get(link.sessionId) === link) this.links.delete(link.sessionId);
       void this.sessions.onClientSocketClosed(link.sessionId, link.generation).catch(() => undefined);
+    });
+  }
+
+  /** A spectator beside the driver: it replaces nobody. */
+  private attachSpectator(link: ClientLink): void {
+    const { sessionId, generation, socket } = link;
+    let watching = this.spectators.get(sessionId);
+    if (!watching) this.spectators.set(sessionId, (watching = new Map()));
+    watching.set(generation, link);
+    socket.on('message', (data, isBinary) => this.fromClient(link, isBinary ? null : data.toString()));
+    socket.on('close', () => {
+      if (watching.get(generation) !== link) return;
+      watching.delete(generation);
+      if (watching.size === 0) this.spectators.delete(sessionId);
     });
   }
 
@@ -180,18 +203,20 @@ export class SignallingRelay implements OnModuleInit {
   }
 
   private flush(sessionId: string): void {
-    const link = this.links.get(sessionId);
-    if (!link?.queue) return;
-    const queued = link.queue;
-    link.queue = null;
-    for (const message of queued) this.toInstance(link, message);
+    for (const link of [this.links.get(sessionId), ...(this.spectators.get(sessionId)?.values() ?? [])]) {
+      if (!link?.queue) continue;
+      const queued = link.queue;
+      link.queue = null;
+      for (const message of queued) this.toInstance(link, message);
+    }
   }
 
   /** To the instance's streamer over the transport, and to an instance-side socket if one is open. */
   private toInstance(link: ClientLink, message: ClientMessage): void {
-    const signal: RelayedSignal = { session_id: link.sessionId, generation: link.generation, message };
+    const signal: RelayedSignal = { session_id: link.sessionId, generation: link.generation, ...(link.spectator ? { spectator: true } : {}), message };
     this.rpc.emit(signalPattern(link.sessionId, 'to-instance'), signal);
-    this.instanceSockets.get(link.sessionId)?.socket.send(JSON.stringify(message));
+    // An external instance-side peer speaks with one client: the driver.
+    if (!link.spectator) this.instanceSockets.get(link.sessionId)?.socket.send(JSON.stringify(message));
   }
 
   private pruneTickets(): void {

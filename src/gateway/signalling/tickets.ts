@@ -23,6 +23,8 @@ export interface Ticket {
   e: number;
   /** nonce: a ticket opens one socket */
   n: string;
+  /** a spectator's ticket: `g` is its own id, not a client generation */
+  v?: 1;
 }
 
 /**
@@ -41,9 +43,9 @@ export class TicketService {
     this.key = loadOrCreateKey(join(config.dataDir, 'signalling.key'));
   }
 
-  issue(sessionId: string, generation: number, role: TicketRole): string {
+  issue(sessionId: string, generation: number, role: TicketRole, options: { spectator?: boolean } = {}): string {
     const ttl = role === 'instance' ? INSTANCE_TICKET_TTL_MS : TICKET_TTL_MS;
-    const ticket: Ticket = { s: sessionId, g: generation, r: role, e: this.clock.now() + ttl, n: randomBytes(9).toString('base64url') };
+    const ticket: Ticket = { s: sessionId, g: generation, r: role, e: this.clock.now() + ttl, n: randomBytes(9).toString('base64url'), ...(options.spectator ? { v: 1 } : {}) };
     const body = Buffer.from(JSON.stringify(ticket)).toString('base64url');
     return `${body}.${this.sign(body)}`;
   }

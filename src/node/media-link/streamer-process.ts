@@ -30,12 +30,12 @@ export interface StreamerExit {
 }
 
 export interface StreamerProcessEvents {
-  signal: [generation: number, message: InstanceSignal];
+  signal: [generation: number, message: InstanceSignal, spectator: boolean];
   stats: [stats: MediaStats];
   /** Its media path broke for good (source gone, encoder failed). */
   fatal: [reason: string];
   input: [event: InputEvent];
-  'client-state': [generation: number, state: ClientState, reason: string | undefined];
+  'client-state': [generation: number, state: ClientState, reason: string | undefined, spectator: boolean];
   /** The driver set the clipboard. */
   clipboard: [text: string];
   /** The driver asked for a display of this size. */
@@ -215,7 +215,7 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
         this.readyResolve();
         return;
       case 'signal':
-        this.emit('signal', msg.generation as number, msg.message as InstanceSignal);
+        this.emit('signal', msg.generation as number, msg.message as InstanceSignal, msg.spectator === true);
         return;
       case 'stats':
         this.emit('stats', msg.stats as MediaStats);
@@ -227,7 +227,7 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
         this.emit('input', msg.event as InputEvent);
         return;
       case 'client-state':
-        this.emit('client-state', msg.generation as number, msg.state as ClientState, typeof msg.reason === 'string' ? msg.reason : undefined);
+        this.emit('client-state', msg.generation as number, msg.state as ClientState, typeof msg.reason === 'string' ? msg.reason : undefined, msg.spectator === true);
         return;
       case 'clipboard':
         if (typeof msg.text === 'string') this.emit('clipboard', msg.text);

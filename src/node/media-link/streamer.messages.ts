@@ -154,13 +154,13 @@ export type StreamerInbound =
 export type StreamerOutbound =
   /** Its source is open and its encoders are loaded (`encoder`: the video encoder chosen). */
   | { kind: 'ready'; pid: number; encoder: string }
-  | { kind: 'signal'; generation: number; message: InstanceSignal }
+  | { kind: 'signal'; generation: number; spectator?: boolean; message: InstanceSignal }
   /** Once a second while someone watches: the encoder and each peer's rate control. */
   | { kind: 'stats'; stats: MediaStats }
   /** The media path broke for good (source gone, encoder failed): the instance has failed. */
   | { kind: 'fatal'; reason: string }
   | { kind: 'input'; event: InputEvent }
-  | { kind: 'client-state'; generation: number; state: ClientState; reason?: string }
+  | { kind: 'client-state'; generation: number; state: ClientState; reason?: string; spectator?: boolean }
   /** The driver set the clipboard to this text (reassembled from its pieces, at most 1 MiB). */
   | { kind: 'clipboard'; text: string }
   /** The driver asked for a display of this size (not yet checked against the screen limits). */

@@ -33,7 +33,8 @@ export interface StreamerHost {
 
 const MAX_EARLY_CANDIDATES = 100;
 
-export const MAX_SPECTATORS = 8;
+/** A backstop in the media process; the gateway's per-session cap (STREAMSTACK_SESSION_MAX_SPECTATORS) is lower. */
+export const MAX_SPECTATORS = 16;
 
 /** One signalling generation: its peer once it sent settings, its candidates until then. */
 interface Slot {
@@ -97,7 +98,7 @@ export class Streamer {
       let slot = this.spectators.get(generation);
       if (!slot) {
         if (this.spectators.size >= MAX_SPECTATORS) {
-          this.sendSignal(generation, { type: 'error', message: `at most ${MAX_SPECTATORS} spectators` });
+          this.sendSignal(generation, { type: 'error', message: `at most ${MAX_SPECTATORS} spectators` }, true);
           return null;
         }
         slot = { generation, spectator: true, peer: null, earlyCandidates: [], clipboard: [] };
@@ -119,17 +120,17 @@ export class Streamer {
     if (!slot) return;
     switch (message.type) {
       case 'discover':
-        this.sendSignal(generation, { type: 'resp:discover', max_api_version: STREAMER_MAX_API_VERSION, fps: this.config.fps, capabilities: [] });
+        this.sendSignal(generation, { type: 'resp:discover', max_api_version: STREAMER_MAX_API_VERSION, fps: this.config.fps, capabilities: [] }, spectator);
         return;
       case 'settings':
         return this.onSettings(slot, message);
       case 'answer':
-        if (typeof message.sdp !== 'string') return this.sendSignal(generation, { type: 'error', message: 'answer without an sdp' });
-        if (!slot.peer) return this.sendSignal(generation, { type: 'error', message: 'answer before any offer' });
+        if (typeof message.sdp !== 'string') return this.sendSignal(generation, { type: 'error', message: 'answer without an sdp' }, spectator);
+        if (!slot.peer) return this.sendSignal(generation, { type: 'error', message: 'answer before any offer' }, spectator);
         slot.peer.setAnswer(message.sdp);
         return;
       case 'candidate':
-        if (typeof message.candidate !== 'string') return this.sendSignal(generation, { type: 'error', message: 'candidate without a candidate string' });
+        if (typeof message.candidate !== 'string') return this.sendSignal(generation, { type: 'error', message: 'candidate without a candidate string' }, spectator);
         if (slot.peer) slot.peer.addRemoteCandidate(message);
         else if (slot.earlyCandidates.length < MAX_EARLY_CANDIDATES) slot.earlyCandidates.push(message);
         return;
@@ -137,20 +138,21 @@ export class Streamer {
         this.host.log('warn', `g${generation}: the client reported an error: ${String(message.message).slice(0, 300)}`);
         return;
       default:
-        this.sendSignal(generation, { type: 'error', message: `unexpected message type ${JSON.stringify((message as { type: unknown }).type)}` });
+        this.sendSignal(generation, { type: 'error', message: `unexpected message type ${JSON.stringify((message as { type: unknown }).type)}` }, spectator);
     }
   }
 
   private onSettings(slot: Slot, message: Extract<ClientSignal, { type: 'settings' }>): void {
     const { generation, spectator } = slot;
     if (slot.peer) {
-      this.sendSignal(generation, { type: 'error', message: 'settings were sent already' });
+      this.sendSignal(generation, { type: 'error', message: 'settings were sent already' }, spectator);
       return;
     }
     const settings = settingsFromMessage(message);
     const peer = new StreamerPeer(generation, this.config, settings, {
-      signal: (m) => this.sendSignal(generation, m),
-      clientState: (state, reason) => this.host.send({ kind: 'client-state', generation, state, ...(reason ? { reason } : {}) }),
+      signal: (m) => this.sendSignal(generation, m, spectator),
+      // A spectator's comings and goings only count in its session's peers.
+      clientState: (state, reason) => this.host.send({ kind: 'client-state', generation, state, ...(reason ? { reason } : {}), ...(spectator ? { spectator } : {}) }),
       keyframe: (reason) => this.engine.requestKeyframe(reason),
       wantsChanged: () => this.engine.sinksChanged(),
       audioKbps: () => this.engine.audioOnTheWireKbps,
@@ -181,7 +183,7 @@ export class Streamer {
     for (const c of slot.earlyCandidates.splice(0)) peer.addRemoteCandidate(c);
     peer.start().catch((e: Error) => {
       this.host.log('error', `g${generation}: could not make an offer: ${e.message}`);
-      if (!peer.isClosed) this.sendSignal(generation, { type: 'error', message: `the instance could not create an offer: ${e.message}` });
+      if (!peer.isClosed) this.sendSignal(generation, { type: 'error', message: `the instance could not create an offer: ${e.message}` }, spectator);
       peer.close('no offer');
       this.engine.removeSink(peer);
       if (slot.peer === peer) slot.peer = null;
@@ -238,7 +240,7 @@ export class Streamer {
     if (peer) this.engine.removeSink(peer);
   }
 
-  private sendSignal(generation: number, message: InstanceSignal): void {
-    this.host.send({ kind: 'signal', generation, message });
+  private sendSignal(generation: number, message: InstanceSignal, spectator = false): void {
+    this.host.send({ kind: 'signal', generation, ...(spectator ? { spectator } : {}), message });
   }
 }

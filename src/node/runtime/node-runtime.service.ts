@@ -140,10 +140,10 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
    * A client's signalling message for the streamer of the instance serving `sessionId`;
    * false when no instance here serves it (another node's, or gone).
    */
-  signal(sessionId: string, generation: number, message: ClientSignal): boolean {
+  signal(sessionId: string, generation: number, message: ClientSignal, spectator = false): boolean {
     const inst = [...this.instances.values()].find((i) => i.sessionId === sessionId && i.state === 'running');
     if (!inst?.streamer) return false;
-    inst.streamer.signal(generation, message);
+    inst.streamer.signal(generation, message, spectator);
     return true;
   }
 
@@ -339,17 +339,15 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     inst.sessionId = sessionId;
     inst.streamer = streamer;
     const tell = (ev: StreamerEvent) => this.streamerListeners.forEach((l) => l(ev));
-    streamer.on('signal', (generation, message) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'signal', generation, message }));
+    streamer.on('signal', (generation, message, spectator) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'signal', generation, ...(spectator ? { spectator } : {}), message }));
     const requests = new DriverRequests(streamer, inst.source!, (level, message) => this.logger[level === 'info' ? 'log' : level](`instance ${inst.id}: ${message}`));
     streamer.on('resize', (width, height) => requests.resize(width, height));
     streamer.on('clipboard', (text) => requests.setClipboard(text));
-    streamer.on('client-state', (generation, state, reason) => {
+    streamer.on('client-state', (generation, state, reason, spectator) => {
       // A viewer is connected: the node is past the work it waited for; ready the next spares.
-      if (state === 'connected') {
-        this.spares.replenish();
-        requests.newDriver();
-      }
-      tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state, ...(reason ? { reason } : {}) });
+      if (state === 'connected') this.spares.replenish();
+      if (state === 'connected' && !spectator) requests.newDriver();
+      tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state, ...(reason ? { reason } : {}), ...(spectator ? { spectator } : {}) });
     });
     streamer.on('input', (event) => {
       requests.input(event.type);

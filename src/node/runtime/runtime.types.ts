@@ -35,8 +35,8 @@ export const NODE_RUNTIME_OPTIONS = Symbol('NODE_RUNTIME_OPTIONS');
 
 /** What an instance's streamer says for the gateway. */
 export type StreamerEvent = { instance_id: string; session_id: string } & (
-  | { kind: 'signal'; generation: number; message: { type: string; [key: string]: unknown } }
-  | { kind: 'client-state'; generation: number; state: 'connected' | 'disconnected' | 'failed'; reason?: string }
+  | { kind: 'signal'; generation: number; spectator?: boolean; message: { type: string; [key: string]: unknown } }
+  | { kind: 'client-state'; generation: number; state: 'connected' | 'disconnected' | 'failed'; reason?: string; spectator?: boolean }
 );
 
 export type StreamerEventListener = (ev: StreamerEvent) => void;

@@ -1,0 +1,136 @@
+/**
+ * Driving a real application from Chromium through the SDK (issue 10): a sandboxed x11
+ * application that echoes its data channel with socat, the clipboard both ways, the display
+ * resized from the page, and spectators beside the driver. The whole stack in this process.
+ */
+import { execFile, spawn } from 'node:child_process';
+import type { Page } from 'playwright-core';
+import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
+import { findOnPath } from '../src/node/supervisor/executables';
+import { ADMIN_TOKEN, eventually, RunningApp, startApp } from './support/app';
+import { launchBrowser, TestBrowser } from './support/browser';
+import { client } from './support/http';
+
+declare const window: any; // evaluated in the page
+declare const document: any;
+
+jest.setTimeout(90_000);
+
+const tools = ['Xvfb', 'xdotool', 'xclip', 'socat', 'bwrap', 'xev'].every((t) => findOnPath(t));
+
+/** The application: xev shows a window; socat joins the `echo` channel to cat, reconnecting until the channel is open. */
+const ECHO_APP = {
+  name: 'echo',
+  kind: 'x11',
+  command: 'while :; do socat UNIX-CONNECT:"$STREAMSTACK_DATA_CHANNELS/echo" EXEC:cat 2>/dev/null; sleep 0.1; done & exec xev -geometry 400x300+0+0',
+  display: { width: 640, height: 480, fps: 30 },
+};
+
+(tools ? describe : describe.skip)('driving an x11 application from Chromium (SDK)', () => {
+  let stack: RunningApp;
+  let chromium: TestBrowser;
+  let token: string;
+  const pages: Page[] = [];
+
+  beforeAll(async () => {
+    [stack, chromium] = await Promise.all([startApp({ STREAMSTACK_SESSION_MAX_SPECTATORS: '1' }), launchBrowser()]);
+    const admin = client(stack.url, ADMIN_TOKEN);
+    expect((await admin('POST', '/ams/1.0/applications', { body: ECHO_APP })).status).toBe(201);
+    token = (await admin('POST', '/1.0/accounts', { body: { name: 'driver', role: 'client' } })).body.metadata.token;
+  });
+  afterAll(async () => {
+    for (const p of pages) await p.close().catch(() => undefined);
+    await chromium?.close();
+    await stack?.close();
+  });
+
+  /** A page with the SDK loaded, its events collected in window.events. */
+  async function sdkPage(): Promise<Page> {
+    const page = await chromium.browser.newPage({ viewport: { width: 800, height: 600 } });
+    pages.push(page);
+    await page.goto(stack.url);
+    await page.addScriptTag({ url: '/sdk/streamstack.js' });
+    await page.evaluate((t) => {
+      const element = document.createElement('div');
+      element.style.cssText = 'width: 800px; height: 600px';
+      document.body.replaceChildren(element);
+      window.received = [];
+      window.receivedText = () => window.received.map((m: any) => (typeof m === 'string' ? m : new TextDecoder().decode(m))).join('');
+      window.events = [];
+      const c = (window.sdk = new window.Streamstack.StreamstackClient({ token: t, element, dataChannels: ['echo'], speaker: false }));
+      c.on('channel-message', (m: any) => window.received.push(typeof m.data === 'string' ? m.data : new Uint8Array(m.data)));
+      for (const e of ['role', 'clipboard', 'message', 'error', 'closed']) c.on(e, (p: any) => window.events.push({ e, p }));
+    }, token);
+    return page;
+  }
+
+  const displayOf = (sessionId: string): string => {
+    const runtime = stack.app.get(NodeRuntime) as unknown as { instances: Map<string, { sessionId: string; source: { media: { display: string } } }> };
+    return [...runtime.instances.values()].find((i) => i.sessionId === sessionId)!.source.media.display;
+  };
+
+  it('echoes text and a 60 KiB binary message through the application, carries the clipboard both ways, resizes the display, and lets a spectator watch', async () => {
+    const driver = await sdkPage();
+    const session = await driver.evaluate(async () => (await window.sdk.connect({ app: 'echo' })).id);
+    await driver.waitForFunction(() => window.events.some((x: any) => x.e === 'role'));
+    expect(await driver.evaluate(() => window.sdk.role)).toBe('driver');
+
+    // Data channel: the application's socat sends back what it reads.
+    await driver.waitForFunction(() => window.sdk.send('echo', 'hello application'), undefined, { timeout: 20_000, polling: 200 });
+    await driver.waitForFunction(() => window.receivedText().includes('hello application'), undefined, { timeout: 10_000 });
+    const echoed = await driver.evaluate(async () => {
+      const bytes = new Uint8Array(60 * 1024).map((_, i) => (i * 31) & 0xff);
+      window.received = [];
+      window.sdk.send('echo', bytes);
+      const deadline = Date.now() + 10_000;
+      const total = () => window.received.reduce((n: number, m: any) => n + (typeof m === 'string' ? new TextEncoder().encode(m).length : m.length), 0);
+      while (total() < bytes.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const all = new Uint8Array(total());
+      let at = 0;
+      for (const m of window.received) {
+        const part = typeof m === 'string' ? new TextEncoder().encode(m) : m;
+        all.set(part, at);
+        at += part.length;
+      }
+      return { length: all.length, same: all.length === bytes.length && all.every((b: number, i: number) => b === bytes[i]) };
+    });
+    expect(echoed).toEqual({ length: 60 * 1024, same: true });
+
+    // Clipboard: the page sets it, the application (xclip on its display) reads it; and back.
+    const display = displayOf(session);
+    const env = { PATH: process.env.PATH, DISPLAY: display };
+    expect(await driver.evaluate(() => window.sdk.setClipboard('set by the page ✓'))).toBe(true);
+    await eventually(() => new Promise<boolean>((resolve) => execFile('xclip', ['-selection', 'clipboard', '-out'], { env, timeout: 2000 }, (err, out) => resolve(!err && out === 'set by the page ✓'))), 10_000, 100);
+    const copy = spawn('xclip', ['-selection', 'clipboard', '-in'], { env, stdio: ['pipe', 'ignore', 'ignore'] });
+    copy.stdin.end('x'.repeat(20_000) + ' copied by the application');
+    await driver.waitForFunction(() => window.events.some((x: any) => x.e === 'clipboard'), undefined, { timeout: 10_000 });
+    expect(await driver.evaluate(() => window.events.filter((x: any) => x.e === 'clipboard').map((x: any) => x.p.text.length))).toEqual([20_026]);
+    await expect(driver.evaluate(() => window.sdk.setClipboard('x'.repeat(1024 * 1024 + 1)))).rejects.toThrow(/at most 1048576/);
+
+    // Resize: the video comes at the new size.
+    expect(await driver.evaluate(() => window.sdk.resizeRemote({ width: 800, height: 600 }))).toBe(true);
+    await driver.waitForFunction(() => window.sdk.video.videoWidth === 800 && window.sdk.video.videoHeight === 600, undefined, { timeout: 15_000 });
+
+    // A spectator: the same picture, its role said, its input ignored; the driver goes on.
+    const watcher = await sdkPage();
+    await watcher.evaluate(async (id) => window.sdk.join(id, { spectator: true }), session);
+    await watcher.waitForFunction(() => window.sdk.role === 'spectator' && window.sdk.video.videoWidth === 800);
+    const admin = client(stack.url, ADMIN_TOKEN);
+    await eventually(async () => (await admin('GET', `/1.0/sessions/${session}`)).body.metadata.peers.spectators === 1, 5000);
+    expect((await admin('GET', `/1.0/sessions/${session}`)).body.metadata.peers).toEqual({ driver: true, spectators: 1 });
+    // Its control messages go nowhere: a resize from it changes nothing.
+    await watcher.evaluate(() => window.sdk.sendControl('screen::resize', { width: 640, height: 480 }));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await driver.evaluate(() => [window.sdk.video.videoWidth, window.sdk.state])).toEqual([800, 'ready']);
+    // The cap is one: a second spectator is refused, and nothing changes.
+    const refused = await admin('POST', `/1.0/sessions/${session}/join`, { body: { mode: 'spectator' } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatch(/1 spectators already, its most \(STREAMSTACK_SESSION_MAX_SPECTATORS\)/);
+    expect((await admin('POST', `/1.0/sessions/${session}/join`, { body: { mode: 'audience' } })).status).toBe(400);
+
+    await watcher.evaluate(() => window.sdk.disconnect());
+    await eventually(async () => (await admin('GET', `/1.0/sessions/${session}`)).body.metadata.peers.spectators === 0, 5000);
+    expect(await driver.evaluate(() => window.sdk.state)).toBe('ready');
+    await driver.evaluate(() => window.sdk.end());
+  });
+});
