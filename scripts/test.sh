@@ -3,11 +3,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages the tests drive (nats-server, coturn, Chromium, X and xev, xclip for the clipboard, PulseAudio and parec;
+# Debian packages the tests drive (nats-server, coturn, Chromium, X and xev, xclip for the clipboard, xterm for the sample applications, PulseAudio and parec;
 # the ffmpeg CLI only as the tests' own decoder: the product encodes in-process with node-av;
 # bubblewrap for the instance sandbox and passt's pasta for its `network: outbound`, socat for the
 # applications that probe it).
-packages=(ffmpeg nats-server coturn chromium xvfb xdotool xclip x11-utils pulseaudio pulseaudio-utils zip bubblewrap passt socat)
+packages=(ffmpeg nats-server coturn chromium xvfb xdotool xclip xterm x11-utils pulseaudio pulseaudio-utils zip bubblewrap passt socat)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -189,6 +189,12 @@ describe('the dashboard and the client SDK in Chromium (issue 8)', () => {
     expect(stats).toMatch(/Round trip\d+(\.\d)? ms/);
     expect(stats).toMatch(/Decode\d+(\.\d+)? ms/);
     await shot(page, 'stream-stats');
+    await page.click('button:has-text("Clipboard")');
+    await page.waitForSelector('.clipboard textarea');
+    await page.fill('.clipboard textarea', 'pasted from the dashboard');
+    await page.click('button:has-text("Send to its clipboard")');
+    await page.waitForSelector('.clipboard p:has-text("Sent")');
+    await shot(page, 'stream-clipboard');
 
     const [session] = (await admin('GET', '/1.0/sessions?status=active')).body.metadata;
     expect(session.app).toBe(APP);
@@ -285,6 +291,16 @@ describe('the dashboard and the client SDK in Chromium (issue 8)', () => {
     await a.waitForFunction(() => window.sdkClient.state === 'closed', undefined, { timeout: 10_000 });
     await b.waitForTimeout(2000);
     expect(await a.evaluate(() => window.sdkEvents)).toEqual(['ready', 'error:connection-lost:another client took over this session', 'closed']);
+    expect(await b.evaluate(() => [window.sdkClient.state, window.sdkEvents])).toEqual(['ready', ['ready']]);
+    // The dashboard watches it beside the driver.
+    const watcher = await open('/');
+    await signIn(watcher, aliceToken);
+    await watcher.click('button:has-text("Sessions")');
+    await watcher.click(`button[data-watch="${id}"]`);
+    await watcher.waitForSelector('.badge:has-text("watching")', { timeout: 15_000 });
+    await framesShowing(watcher);
+    await eventually(async () => (await admin('GET', `/1.0/sessions/${id}`)).body.metadata.peers.spectators === 1, 10_000, 200);
+    await shot(watcher, 'watching');
     expect(await b.evaluate(() => [window.sdkClient.state, window.sdkEvents])).toEqual(['ready', ['ready']]);
     await b.evaluate(() => window.sdkClient.end());
     expect((await admin('GET', `/1.0/sessions/${id}`)).body.metadata.status).toMatch(/terminat/);

@@ -4,6 +4,9 @@
  * resized from the page, and spectators beside the driver. The whole stack in this process.
  */
 import { execFile, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { readSample } from '../src/cli/remote/app.command';
 import type { Page } from 'playwright-core';
 import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
 import { findOnPath } from '../src/node/supervisor/executables';
@@ -16,11 +19,12 @@ declare const document: any;
 
 jest.setTimeout(90_000);
 
-const tools = ['Xvfb', 'xdotool', 'xclip', 'socat', 'bwrap', 'xev'].every((t) => findOnPath(t));
+const tools = ['Xvfb', 'xdotool', 'xclip', 'xterm', 'socat', 'bwrap', 'xev'].every((t) => findOnPath(t));
+const ARTIFACTS = join(__dirname, '..', 'test-artifacts', 'driving');
 
 /** The application: xev shows a window; socat joins the `echo` channel to cat, reconnecting until the channel is open. */
 const ECHO_APP = {
-  name: 'echo',
+  name: 'socat-echo',
   kind: 'x11',
   command: 'while :; do socat UNIX-CONNECT:"$STREAMSTACK_DATA_CHANNELS/echo" EXEC:cat 2>/dev/null; sleep 0.1; done & exec xev -geometry 400x300+0+0',
   display: { width: 640, height: 480, fps: 30 },
@@ -71,7 +75,7 @@ const ECHO_APP = {
 
   it('echoes text and a 60 KiB binary message through the application, carries the clipboard both ways, resizes the display, and lets a spectator watch', async () => {
     const driver = await sdkPage();
-    const session = await driver.evaluate(async () => (await window.sdk.connect({ app: 'echo' })).id);
+    const session = await driver.evaluate(async () => (await window.sdk.connect({ app: 'socat-echo' })).id);
     await driver.waitForFunction(() => window.events.some((x: any) => x.e === 'role'));
     expect(await driver.evaluate(() => window.sdk.role)).toBe('driver');
 
@@ -132,5 +136,66 @@ const ECHO_APP = {
     await eventually(async () => (await admin('GET', `/1.0/sessions/${session}`)).body.metadata.peers.spectators === 0, 5000);
     expect(await driver.evaluate(() => window.sdk.state)).toBe('ready');
     await driver.evaluate(() => window.sdk.end());
+  });
+
+  /** The mean luma of the page's current video frame, per band of rows (to see where it changed). */
+  const frameBands = (page: Page): Promise<number[]> =>
+    page.evaluate(() => {
+      const v = window.sdk.video;
+      const c = document.createElement('canvas');
+      [c.width, c.height] = [v.videoWidth, v.videoHeight];
+      const g = c.getContext('2d');
+      g.drawImage(v, 0, 0);
+      const px = g.getImageData(0, 0, c.width, c.height).data;
+      const bands = new Array(8).fill(0);
+      for (let i = 0; i < px.length; i += 4) bands[Math.floor((i / 4 / c.width) * 8 / c.height)] += px[i] + px[i + 1] + px[i + 2];
+      return bands.map((b: number) => Math.round(b / ((c.width * c.height) / 8) / 3));
+    });
+  const changed = (a: number[], b: number[]) => a.some((v, i) => Math.abs(v - b[i]) >= 1);
+
+  it('runs the samples: the terminal takes typing, the drawing program paints where the pointer drags, the echo echoes', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    for (const name of ['terminal', 'draw', 'echo']) {
+      const { body, contentType } = await readSample(name);
+      const res = await fetch(`${stack.url}/ams/1.0/applications`, { method: 'POST', body: body as Buffer, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': contentType! } });
+      expect(res.status).toBe(201);
+    }
+
+    const terminal = await sdkPage();
+    await terminal.evaluate(async () => window.sdk.connect({ app: 'terminal' }));
+    await new Promise((r) => setTimeout(r, 1500)); // xterm draws its prompt
+    const before = await frameBands(terminal);
+    await terminal.screenshot({ path: join(ARTIFACTS, 'terminal-before.png') });
+    await terminal.mouse.click(400, 300);
+    await terminal.keyboard.type('echo streamstack was here; ls /app\n', { delay: 20 });
+    await eventually(async () => changed(before, await frameBands(terminal)), 10_000, 200);
+    await new Promise((r) => setTimeout(r, 1500)); // the command's output
+    await terminal.screenshot({ path: join(ARTIFACTS, 'terminal-typed.png') });
+    await terminal.evaluate(() => window.sdk.end());
+
+    const draw = await sdkPage();
+    await draw.evaluate(async () => window.sdk.connect({ app: 'draw' }));
+    await new Promise((r) => setTimeout(r, 1500));
+    const blank = await frameBands(draw);
+    await draw.screenshot({ path: join(ARTIFACTS, 'draw-before.png') });
+    // Drag a stroke across the lower half of the element.
+    await draw.mouse.move(150, 420);
+    await draw.mouse.down();
+    for (let x = 150; x <= 650; x += 10) await draw.mouse.move(x, 420 + Math.round(40 * Math.sin(x / 40)));
+    await draw.mouse.up();
+    await eventually(async () => changed(blank, await frameBands(draw)), 10_000, 200);
+    const painted = await frameBands(draw);
+    await draw.screenshot({ path: join(ARTIFACTS, 'draw-stroke.png') });
+    // The stroke is in the lower half: the bands there brightened, the top ones did not change much.
+    expect(painted.slice(4).some((v, i) => v > blank[4 + i])).toBe(true);
+    await draw.evaluate(() => window.sdk.end());
+
+    const echo = await sdkPage();
+    await echo.evaluate(async () => window.sdk.connect({ app: 'echo' }));
+    await echo.waitForFunction(() => window.sdk.send('echo', 'hello from the sample test'), undefined, { timeout: 20_000, polling: 200 });
+    await echo.waitForFunction(() => window.receivedText().includes('hello from the sample test'), undefined, { timeout: 10_000 });
+    await new Promise((r) => setTimeout(r, 500));
+    await echo.screenshot({ path: join(ARTIFACTS, 'echo.png') });
+    await echo.evaluate(() => window.sdk.end());
   });
 });

@@ -79,7 +79,7 @@ export function App() {
       </header>
       <main class="content">
         {tab === 'applications' && <Applications account={account} onStart={(app, screen) => setTarget({ app, screen })} />}
-        {tab === 'sessions' && <Sessions account={account} onJoin={(id) => setTarget({ join: id })} />}
+        {tab === 'sessions' && <Sessions account={account} onJoin={(id, spectator) => setTarget({ join: id, spectator })} />}
         {tab === 'fleet' && account.admin && <Fleet account={account} />}
         {tab === 'accounts' && account.admin && <Accounts account={account} />}
       </main>

@@ -1,5 +1,8 @@
 import { Command, Option, SubCommand } from 'nest-commander';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { create as createTar } from 'tar';
 import { parse as parseYaml } from 'yaml';
 import { formatBytes, formatScreen, formatTime, printFields, printJson, printTable, terminal } from './output';
 import { enc, Flags, printResult, RemoteCommand, RemoteContext, UsageError, VerbCommand } from './remote-command';
@@ -72,6 +75,28 @@ export async function readApplicationSource(file: string): Promise<ApplicationSo
   return { body: manifest };
 }
 
+/** examples/samples of this checkout: found upwards from here (src/cli/remote, or dist/src/cli/remote). */
+export function samplesDir(): string {
+  for (let dir = __dirname; dir !== dirname(dir); dir = dirname(dir)) {
+    const candidate = join(dir, 'examples', 'samples');
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('examples/samples is not next to this streamstack');
+}
+
+/** The sample applications (examples/samples/<name>/manifest.yaml and their files). */
+export const sampleNames = (): string[] => readdirSync(samplesDir()).filter((name) => existsSync(join(samplesDir(), name, 'manifest.yaml'))).sort();
+
+/** A sample as the package the server takes: its folder, as a .tar.gz. */
+export async function readSample(name: string): Promise<ApplicationSource> {
+  const names = sampleNames();
+  if (!names.includes(name)) throw new UsageError(`no sample named ${JSON.stringify(name)}: the samples are ${names.join(', ')}`);
+  const dir = join(samplesDir(), name);
+  const chunks: Buffer[] = [];
+  for await (const chunk of createTar({ gzip: true, cwd: dir, portable: true }, readdirSync(dir))) chunks.push(chunk as Buffer);
+  return { body: Buffer.concat(chunks), contentType: 'application/gzip' };
+}
+
 function printApplicationSummary(app: ApplicationView, verb: string): void {
   terminal.out(`Application ${app.name} ${verb}: version ${app.latest_version} (${app.kind}).`);
   if (app.published_version === app.latest_version) return;
@@ -84,13 +109,20 @@ function printApplicationSummary(app: ApplicationView, verb: string): void {
 
 @SubCommand({
   name: 'create',
-  arguments: '<file>',
+  arguments: '[file]',
   argsDescription: { file: 'manifest.json, manifest.yaml, or a package (.tar.gz, .tgz, .zip) holding manifest.yaml' },
-  description: 'Create an application from a manifest or a package',
+  description: 'Create an application from a manifest, a package, or one of the samples (--sample terminal|draw|echo)',
 })
 export class AppCreateCommand extends RemoteCommand {
-  protected async execute([file]: string[], _flags: Flags, ctx: RemoteContext): Promise<void> {
-    const source = await readApplicationSource(file);
+  @Option({ flags: '--sample <name>', description: 'a sample application from examples/samples: terminal, draw or echo' })
+  parseSample(value: string): string {
+    return value;
+  }
+
+  protected async execute([file]: string[], flags: Flags, ctx: RemoteContext): Promise<void> {
+    const sample = typeof flags.sample === 'string' ? flags.sample : undefined;
+    if ((file === undefined) === (sample === undefined)) throw new UsageError('give a manifest or package file, or --sample <name> (not both)');
+    const source = sample ? await readSample(sample) : await readApplicationSource(file);
     const app = await ctx.client.request<ApplicationView>('POST', '/ams/1.0/applications', source.body, source.contentType);
     printResult(ctx, app, () => printApplicationSummary(app, 'created'));
   }

@@ -1,3 +1,4 @@
+import { Parser } from 'tar';
 import { Module } from '@nestjs/common';
 import { CommandFactory, CommandRunnerService } from 'nest-commander';
 import { randomBytes } from 'node:crypto';
@@ -381,6 +382,25 @@ describe('streamstack remote verbs', () => {
       expect(api.requests[0].method).toBe('PATCH');
       expect(JSON.parse(api.requests[0].body.toString())).toEqual({ name: 'demo', kind: 'test-pattern' });
       expect(run.out).toContain('version 2');
+    });
+
+    it('uploads a sample as a package of its folder (--sample), and names the samples when asked for one that is not', async () => {
+      const run = await cli('app', 'create', '--sample', 'draw', '--url', api.url);
+      expect(run.code).toBe(0);
+      const [req] = api.requests;
+      expect(req.headers['content-type']).toBe('application/gzip');
+      const files: string[] = [];
+      await new Promise<void>((resolve, reject) => {
+        const parser = new Parser({ onReadEntry: (e) => (files.push(e.path), e.resume()) });
+        parser.on('end', resolve).on('error', reject);
+        parser.end(req.body);
+      });
+      expect(files.sort()).toEqual(['draw.js', 'manifest.yaml']);
+      const unknown = await cli('app', 'create', '--sample', 'chess', '--url', api.url);
+      expect(unknown.err).toBe('error: no sample named "chess": the samples are draw, echo, terminal');
+      const both = await cli('app', 'create', 'm.json', '--sample', 'draw', '--url', api.url);
+      expect(both.err).toMatch(/give a manifest or package file, or --sample <name> \(not both\)/);
+      expect(api.requests).toHaveLength(1);
     });
 
     it('reports a missing file or an unknown extension without calling the server', async () => {

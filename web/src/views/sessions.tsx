@@ -7,7 +7,7 @@ import { Empty, ProblemBox, Section, Spinner, Status, Table, when } from '../ui'
 
 const LIVE = ['created', 'active'];
 
-export function Sessions({ account, onJoin }: { account: Account; onJoin: (id: string) => void }) {
+export function Sessions({ account, onJoin }: { account: Account; onJoin: (id: string, spectator: boolean) => void }) {
   const sessions = useLoad(() => account.api.sessions({ limit: 100 }), 3000);
   const [problem, setProblem] = useState<Problem | null>(null);
   const end = async (id: string) => {
@@ -34,6 +34,7 @@ export function Sessions({ account, onJoin }: { account: Account; onJoin: (id: s
             { label: 'Status', cell: (s) => <Status value={s.status} /> },
             { label: 'Screen', cell: (s) => `${s.screen.width} × ${s.screen.height}` },
             { label: 'Node', cell: (s) => s.node ?? '—' },
+            { label: 'Peers', cell: (s) => `${s.peers.driver ? 'driver' : 'no driver'}${s.peers.spectators ? ` + ${s.peers.spectators} watching` : ''}` },
             { label: 'Started', cell: (s) => when(s.created_at) },
             {
               label: 'Actions',
@@ -41,10 +42,13 @@ export function Sessions({ account, onJoin }: { account: Account; onJoin: (id: s
                 LIVE.includes(s.status) ? (
                   <span class="actions">
                     {s.joinable && (
-                      <button class="button" onClick={() => onJoin(s.id)}>
+                      <button class="button" onClick={() => onJoin(s.id, false)}>
                         Join
                       </button>
                     )}
+                    <button class="button" data-watch={s.id} onClick={() => onJoin(s.id, true)} title="View only, beside whoever drives it">
+                      Watch
+                    </button>
                     <button class="button danger" data-end={s.id} onClick={() => void end(s.id)}>
                       End
                     </button>

@@ -6,7 +6,7 @@ import { ProblemBox, Spinner } from '../ui';
 import type { ScreenChoice } from './applications';
 
 /** What to stream: a new session of an application, or an existing session. */
-export type StreamTarget = { app: string; screen: ScreenChoice } | { join: string };
+export type StreamTarget = { app: string; screen: ScreenChoice } | { join: string; spectator?: boolean };
 
 const STAT_ROWS: { label: string; show: (s: StreamStats) => string }[] = [
   { label: 'Resolution', show: (s) => `${s.width} × ${s.height}` },
@@ -29,6 +29,10 @@ export function StreamView({ account, target, onLeave }: { account: Account; tar
   const [problem, setProblem] = useState<Problem | null>(null);
   const [stats, setStats] = useState<StreamStats | null>(null);
   const [showStats, setShowStats] = useState(false);
+  const [showClipboard, setShowClipboard] = useState(false);
+  const [remoteClip, setRemoteClip] = useState<string | null>(null);
+  const [role, setRole] = useState<string | null>(null);
+  const fitsWindow = 'app' in target && target.screen === 'fit';
   const title = 'app' in target ? target.app : client.current?.session?.app ?? 'session';
 
   useEffect(() => {
@@ -37,6 +41,12 @@ export function StreamView({ account, target, onLeave }: { account: Account; tar
     c.on('ready', () => setPhase('ready'));
     c.on('reconnecting', () => setPhase('reconnecting'));
     c.on('stats', setStats);
+    c.on('role', ({ role }) => setRole(role));
+    // The application copied: offer it here, and put it on the local clipboard where the page may.
+    c.on('clipboard', ({ text }) => {
+      setRemoteClip(text);
+      navigator.clipboard?.writeText(text).catch(() => undefined);
+    });
     c.on('closed', ({ error }) => {
       setPhase('closed');
       if (error) setProblem(problemOf(error));
@@ -44,9 +54,20 @@ export function StreamView({ account, target, onLeave }: { account: Account; tar
     const started =
       'app' in target
         ? c.connect({ app: target.app, screen: target.screen === 'fit' ? 'fit' : { ...target.screen, fps: 30 } })
-        : c.join(target.join);
+        : c.join(target.join, { spectator: target.spectator === true });
     started.catch(() => undefined); // reported through `closed`
-    return () => void c.disconnect();
+    // A screen sized to the window follows it (the instance takes a few resizes a second at most).
+    let resizeTimer: ReturnType<typeof setTimeout> | undefined;
+    const onResize = () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => c.state === 'ready' && c.resizeRemote(), 300);
+    };
+    if (fitsWindow) window.addEventListener('resize', onResize);
+    return () => {
+      window.removeEventListener('resize', onResize);
+      clearTimeout(resizeTimer);
+      void c.disconnect();
+    };
   }, [account, target]);
 
   const leave = () => {
@@ -73,16 +94,24 @@ export function StreamView({ account, target, onLeave }: { account: Account; tar
           ← Back
         </button>
         <span class="stream-title">{title}</span>
+        {role === 'spectator' && <span class="badge">watching</span>}
         <span class="spacer" />
+        {role !== 'spectator' && (
+          <button class={`button ghost${showClipboard ? ' on' : ''}`} onClick={() => setShowClipboard(!showClipboard)} aria-pressed={showClipboard}>
+            Clipboard
+          </button>
+        )}
         <button class={`button ghost${showStats ? ' on' : ''}`} onClick={() => setShowStats(!showStats)} aria-pressed={showStats}>
           Stats
         </button>
         <button class="button ghost" onClick={fullscreen}>
           Fullscreen
         </button>
-        <button class="button danger" onClick={() => void end()}>
-          End<span class="wide-only"> session</span>
-        </button>
+        {role !== 'spectator' && (
+          <button class="button danger" onClick={() => void end()}>
+            End<span class="wide-only"> session</span>
+          </button>
+        )}
       </div>
       <div class="stream-stage" ref={stage} data-phase={phase} />
       {phase === 'starting' && (
@@ -113,6 +142,7 @@ export function StreamView({ account, target, onLeave }: { account: Account; tar
           )}
         </div>
       )}
+      {showClipboard && <ClipboardPanel client={client.current} remote={remoteClip} />}
       {showStats && (
         <dl class="stats" aria-label="Stream statistics">
           {stats ? (
@@ -129,6 +159,35 @@ export function StreamView({ account, target, onLeave }: { account: Account; tar
           )}
         </dl>
       )}
+    </div>
+  );
+}
+
+/** Text to the application's clipboard, and what it copied last. */
+function ClipboardPanel({ client, remote }: { client: StreamstackClient | null; remote: string | null }) {
+  const [text, setText] = useState('');
+  const [note, setNote] = useState<string | null>(null);
+  const send = () => {
+    try {
+      setNote(client?.setClipboard(text) ? 'Sent: paste it in the application.' : 'Not connected.');
+    } catch (e) {
+      setNote((e as Error).message);
+    }
+  };
+  return (
+    <div class="clipboard" aria-label="Clipboard">
+      <label>
+        To the application
+        <textarea value={text} onInput={(e) => setText((e.target as HTMLTextAreaElement).value)} rows={3} />
+      </label>
+      <button class="button primary" onClick={send} disabled={!text}>
+        Send to its clipboard
+      </button>
+      {note && <p class="muted">{note}</p>}
+      <label>
+        Copied in the application
+        <textarea value={remote ?? ''} readOnly rows={3} placeholder="Nothing yet" />
+      </label>
     </div>
   );
 }
