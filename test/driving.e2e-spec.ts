@@ -4,7 +4,7 @@
  * resized from the page, and spectators beside the driver. The whole stack in this process.
  */
 import { execFile, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSample } from '../src/cli/remote/app.command';
 import type { Page } from 'playwright-core';
@@ -197,5 +197,38 @@ const ECHO_APP = {
     await new Promise((r) => setTimeout(r, 500));
     await echo.screenshot({ path: join(ARTIFACTS, 'echo.png') });
     await echo.evaluate(() => window.sdk.end());
+  });
+
+  it("plays the driver's microphone into the application's default source", async () => {
+    const admin = client(stack.url, ADMIN_TOKEN);
+    // It records what PulseAudio gives it by default: PULSE_SOURCE, the driver's microphone.
+    const recorder = { ...ECHO_APP, name: 'recorder', command: 'parec --raw --format=s16le --rate=48000 --channels=1 > "$HOME/mic.raw" & exec xev -geometry 200x200+0+0' };
+    expect((await admin('POST', '/ams/1.0/applications', { body: recorder })).status).toBe(201);
+    // Chromium's fake microphone: a beep every second.
+    const withMic = await launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
+    try {
+      const page = await withMic.browser.newPage();
+      await page.goto(stack.url);
+      await page.addScriptTag({ url: '/sdk/streamstack.js' });
+      const session = await page.evaluate(async (t) => {
+        const element = document.createElement('div');
+        document.body.replaceChildren(element);
+        window.sdk = new window.Streamstack.StreamstackClient({ token: t, element, microphone: true });
+        return window.sdk.connect({ app: 'recorder' });
+      }, token);
+      const recording = `${stack.dataDir}/instances/${session.instance_id}/home/mic.raw`;
+      const loudest = () => {
+        const pcm = readFileSync(recording);
+        let max = 0;
+        for (let i = 0; i + 1 < pcm.length; i += 2) max = Math.max(max, Math.abs(pcm.readInt16LE(i)));
+        return { bytes: pcm.length, max };
+      };
+      await eventually(async () => loudest().max > 1000, 15_000, 250);
+      // It goes on: a second of it and more (48 kHz mono s16).
+      await eventually(async () => loudest().bytes > 96_000, 10_000, 250);
+      await page.evaluate(() => window.sdk.end());
+    } finally {
+      await withMic.close();
+    }
   });
 });

@@ -16,6 +16,8 @@ export interface ClientOptions {
   dataChannels?: string[];
   /** Play the application's sound (default true). */
   speaker?: boolean;
+  /** Send the microphone to the application (default false; the page asks the user for it). */
+  microphone?: boolean;
   /** Which input to forward (default: mouse, keyboard, touch and gamepad). */
   input?: InputOptions;
   /** How often `stats` is emitted, ms (default 1000; 0: never). */
@@ -93,6 +95,8 @@ export class StreamstackClient {
   private currentRole: StreamRole | null = null;
   /** Joined as a spectator: input stays here. */
   private spectating = false;
+  /** The microphone's track while streaming with `microphone: true`. */
+  private mic: MediaStreamTrack | null = null;
   /** Pieces of a `clipboard::changed` text still coming. */
   private clipboardPieces: string[] = [];
   private settle: { resolve: (s: Session) => void; reject: (e: StreamError) => void } | null = null;
@@ -108,6 +112,7 @@ export class StreamstackClient {
       element: options.element,
       dataChannels: options.dataChannels ?? [],
       speaker: options.speaker ?? true,
+      microphone: options.microphone ?? false,
       input: options.input ?? {},
       statsIntervalMs: options.statsIntervalMs ?? 1000,
       reconnect: options.reconnect ?? true,
@@ -285,7 +290,17 @@ export class StreamstackClient {
   }
 
   /** Opens a connection; the promise settles on the first frame, or on the attempt's failure. */
-  private stream(signalling: Signalling): Promise<Session> {
+  private async stream(signalling: Signalling): Promise<Session> {
+    if (this.options.microphone && !this.spectating && !this.mic) {
+      // Asked once per stream; refused or absent, the stream goes on without it.
+      this.mic = await navigator.mediaDevices
+        ?.getUserMedia({ audio: { echoCancellation: true, noiseSuppression: true } })
+        .then((s) => s.getAudioTracks()[0] ?? null)
+        .catch((e: Error) => {
+          console.warn(`streamstack: no microphone (${e.message}): streaming without it`);
+          return null;
+        }) ?? null;
+    }
     return new Promise<Session>((resolve, reject) => {
       this.settle = { resolve, reject };
       this.openPeer(signalling);
@@ -301,6 +316,7 @@ export class StreamstackClient {
         signalling,
         dataChannels: this.options.dataChannels,
         speaker: this.options.speaker,
+        microphone: this.spectating ? null : this.mic,
         timeoutMs: this.options.connectTimeoutMs,
         iceTransportPolicy: this.options.iceTransportPolicy,
       },
@@ -413,6 +429,8 @@ export class StreamstackClient {
     this.input = null;
     this.peer?.close();
     this.peer = null;
+    this.mic?.stop();
+    this.mic = null;
     this.video.srcObject = null;
     this.audio.srcObject = null;
     this.settle?.reject(error ?? new StreamError('connection-lost', 'disconnected before the first frame'));

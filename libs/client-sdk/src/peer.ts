@@ -6,6 +6,8 @@ export interface PeerOptions {
   /** User-named channels (PROTOCOL.md §5a), opened beside `control`. */
   dataChannels: string[];
   speaker: boolean;
+  /** The microphone's track to send (enable_microphone), or null. */
+  microphone: MediaStreamTrack | null;
   /** How long the signalling may take before it counts as failed (the instance may still be starting). */
   timeoutMs: number;
   /** `relay`: only through the TURN servers (networks that allow nothing else). */
@@ -134,7 +136,7 @@ export class Peer {
           api_version: 2,
           data_channels: this.options.dataChannels,
           enable_speaker: this.options.speaker,
-          enable_microphone: false,
+          enable_microphone: this.options.microphone !== null,
           enable_video: true,
           enable_camera: false,
           video: { preferred_decoder_codecs: ['H264'] },
@@ -143,6 +145,12 @@ export class Peer {
       case 'offer': {
         await this.pc.setRemoteDescription({ type: 'offer', sdp: b64decode(msg.sdp ?? '') });
         this.remoteSet = true;
+        // The offer's audio m-line receives too when we asked to send the microphone: answer with it.
+        const audio = this.pc.getTransceivers().find((t) => t.receiver.track.kind === 'audio');
+        if (audio && this.options.microphone) {
+          audio.direction = this.options.speaker ? 'sendrecv' : 'sendonly';
+          await audio.sender.replaceTrack(this.options.microphone);
+        }
         for (const c of this.pendingCandidates.splice(0)) await this.addCandidate(c);
         const answer = await this.pc.createAnswer();
         await this.pc.setLocalDescription(answer);

@@ -11,7 +11,7 @@ export type MediaSource =
   /** The frame source's unix sockets: framed I420 video (frame-wire.ts) and s16le PCM. */
   | { kind: 'test-pattern'; videoSocket: string; audioSocket: string }
   /** An X display (captured with x11grab) and, when there is one, a PulseAudio monitor (parec). */
-  | { kind: 'x11'; display: string; pulseServer: string | null; pulseSource: string };
+  | { kind: 'x11'; display: string; pulseServer: string | null; pulseSource: string; /** Where the driver's microphone plays (its monitor is the application's default source). */ micSink?: string };
 
 export const VIDEO_ENCODER_NAMES = ['auto', 'libx264', 'h264_nvenc', 'h264_vaapi', 'h264_qsv'] as const;
 export type VideoEncoderChoice = (typeof VIDEO_ENCODER_NAMES)[number];
@@ -182,6 +182,7 @@ function checkSource(s: unknown): void {
     if (!isText(s.display) || !/^:\d+$/.test(s.display)) throw new Error('config.source.display must be an X display like ":12"');
     if (s.pulseServer !== null && !isText(s.pulseServer)) throw new Error('config.source.pulseServer must be a string or null');
     if (!isText(s.pulseSource)) throw new Error('config.source.pulseSource must be a source name');
+    if (s.micSink !== undefined && !isText(s.micSink)) throw new Error('config.source.micSink must be a sink name');
   } else {
     throw new Error('config.source.kind must be "test-pattern" or "x11"');
   }

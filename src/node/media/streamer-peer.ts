@@ -88,6 +88,8 @@ const SENT_REPORT_MS = 1000;
 export interface PeerSettings {
   video: boolean;
   audio: boolean;
+  /** The client sends its microphone (enable_microphone): the audio m-line receives too. */
+  microphone: boolean;
   /** The user-named channels the client announced (settings.data_channels). */
   dataChannels: string[];
 }
@@ -113,6 +115,8 @@ export interface PeerEvents {
   request(request: Extract<ControlMessage, { kind: 'clipboard' | 'resize' }>): void;
   /** The control channel opened: notices can go out. */
   controlOpened(): void;
+  /** An RTP packet of the client's microphone (Opus). */
+  microphone(rtp: Buffer): void;
   /** A user-named channel opened: where its traffic goes, or null to close it (the reason is logged there). */
   channel(name: string, channel: DataChannel): ChannelSink | null;
   /** The peer ended by itself (client left, ICE failed, timeout, bad answer); it is closed already. */
@@ -125,14 +129,19 @@ interface MediaTrack {
   mid: string;
   ssrc: number;
   track: Track;
+  /** We send on it (a microphone-only audio m-line only receives). */
+  sends: boolean;
   /** The packetizer's configuration: its `timestamp` is set before each frame is sent. */
   rtp: RtpPacketizationConfig;
   open: boolean;
   packets: number;
 }
 
+/** RTP, not RTCP (RFC 5761: RTCP packet types 192-223 sit where RTP has marker and payload type). */
+const isRtp = (msg: Buffer): boolean => msg.length >= 12 && (msg[1] < 192 || msg[1] > 223);
+
 export function settingsFromMessage(message: Extract<ClientSignal, { type: 'settings' }>): PeerSettings {
-  return { video: message.enable_video !== false, audio: message.enable_speaker !== false, dataChannels: message.data_channels ?? [] };
+  return { video: message.enable_video !== false, audio: message.enable_speaker !== false, microphone: message.enable_microphone === true, dataChannels: message.data_channels ?? [] };
 }
 
 /**
@@ -230,7 +239,7 @@ export class StreamerPeer implements MediaSink {
   }
 
   get wantsAudio(): boolean {
-    return !this.closed && this.tracks.some((t) => t.kind === 'audio' && t.open);
+    return !this.closed && this.tracks.some((t) => t.kind === 'audio' && t.open && t.sends);
   }
 
   get isClosed(): boolean {
@@ -263,7 +272,7 @@ export class StreamerPeer implements MediaSink {
       return s;
     };
     if (this.settings.video) this.addTrack('video', String(this.tracks.length), newSsrc());
-    if (this.settings.audio) this.addTrack('audio', String(this.tracks.length), newSsrc());
+    if (this.settings.audio || this.settings.microphone) this.addTrack('audio', String(this.tracks.length), newSsrc());
     const dtlsSetup = c.dtlsSetup ?? DEFAULT_DTLS_SETUP;
     this.own(pc.createDataChannel('streamstack', { negotiated: true, id: hiddenChannelId(dtlsSetup) }));
 
@@ -421,7 +430,8 @@ export class StreamerPeer implements MediaSink {
       media.addSSRC(ssrc, this.cname, `${this.msid}-v`, `${this.msid}-video`);
       track = pc.addTrack(media);
     } else {
-      const media = new Audio(mid, 'SendOnly');
+      const direction = !this.settings.microphone ? 'SendOnly' : this.settings.audio ? 'SendRecv' : 'RecvOnly';
+      const media = new Audio(mid, direction);
       media.addOpusCodec(pt, OPUS_FMTP);
       media.addSSRC(ssrc, this.cname, `${this.msid}-a`, `${this.msid}-audio`);
       track = pc.addTrack(media);
@@ -435,9 +445,10 @@ export class StreamerPeer implements MediaSink {
     reporter.addToChain(new RtcpNackResponder(this.config.nackBufferPackets ?? NACK_BUFFER_PACKETS));
     packetizer.addToChain(reporter);
     track.setMediaHandler(packetizer);
-    // RTCP from the receiver (after the handlers saw it): PLI/FIR -> keyframe, REMB/RR -> rate.
-    track.onMessage(this.guard('rtcp', (msg: Buffer) => this.onRtcp(kind, msg)));
-    const entry: MediaTrack = { kind, mid, ssrc, track, rtp, open: false, packets: 0 };
+    // RTCP from the receiver (after the handlers saw it): PLI/FIR -> keyframe, REMB/RR -> rate;
+    // on a receiving audio m-line, RTP too: the client's microphone.
+    track.onMessage(this.guard('rtcp', (msg: Buffer) => (!video && this.settings.microphone && isRtp(msg) ? this.events.microphone(msg) : this.onRtcp(kind, msg))));
+    const entry: MediaTrack = { kind, mid, ssrc, track, sends: video || this.settings.audio, rtp, open: false, packets: 0 };
     // Sent before the track is open (SRTP ready), packets are lost: the engine starts this
     // peer's video with a keyframe forced when it opens.
     track.onOpen(

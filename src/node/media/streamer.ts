@@ -14,6 +14,7 @@
  */
 import type { DataChannel } from 'node-datachannel';
 import { ChannelLink, channelNameProblem } from './channel-link';
+import { MicrophonePlayer } from './microphone';
 import type { MediaEngine } from './media-engine';
 import { type ChannelSink, settingsFromMessage, StreamerPeer } from './streamer-peer';
 import {
@@ -54,6 +55,8 @@ export class Streamer {
   private readonly spectators = new Map<number, Slot>();
   /** The driver's open channels to the application, by name. */
   private readonly links = new Map<string, ChannelLink>();
+  /** The driver's microphone into the application, from its first packet (player null: nowhere to play it). */
+  private microphone: { generation: number; player: MicrophonePlayer | null } | null = null;
   private stopped = false;
 
   constructor(
@@ -87,6 +90,8 @@ export class Streamer {
     if (this.stopped) return;
     this.stopped = true;
     this.replaceDriver(this.driver.generation, 'the streamer is stopping');
+    this.microphone?.player?.close();
+    this.microphone = null;
     for (const slot of this.spectators.values()) this.closeSlot(slot, 'the streamer is stopping');
     this.spectators.clear();
   }
@@ -163,6 +168,9 @@ export class Streamer {
         if (request.kind === 'resize') return this.host.send({ kind: 'resize', width: request.width, height: request.height });
         this.onClipboardPiece(slot, request.text, request.more);
       },
+      microphone: (rtp) => {
+        if (!spectator) this.microphoneOf(generation)?.onRtp(rtp);
+      },
       controlOpened: () => peer.sendControl({ type: 'stream::role', data: { role: spectator ? 'spectator' : 'driver' } }),
       channel: (name, channel) => {
         if (!spectator) return this.link(name, channel);
@@ -188,6 +196,26 @@ export class Streamer {
       this.engine.removeSink(peer);
       if (slot.peer === peer) slot.peer = null;
     });
+  }
+
+  /** The player for driver `generation`'s microphone (a new driver gets a new one), or null where it has nowhere to go. */
+  private microphoneOf(generation: number): MicrophonePlayer | null {
+    if (this.microphone?.generation === generation) return this.microphone.player;
+    this.microphone?.player?.close();
+    this.microphone = null;
+    if (generation !== this.driver.generation) return null;
+    const source = this.config.source;
+    let player: MicrophonePlayer | null = null;
+    if (source.kind !== 'x11' || !source.pulseServer || !source.micSink) this.host.log('info', `g${generation}: the client sends a microphone this instance has no input for`);
+    else {
+      try {
+        player = new MicrophonePlayer(source.pulseServer, source.micSink, (level, message) => this.host.log(level, message));
+      } catch (e) {
+        this.host.log('warn', `g${generation}: no microphone: ${(e as Error).message}`);
+      }
+    }
+    this.microphone = { generation, player };
+    return player;
   }
 
   /** Reassembles a client's clipboard text from its pieces; passes it on when whole, if not too long. */
@@ -228,6 +256,10 @@ export class Streamer {
 
   private replaceDriver(generation: number, reason: string, options: { linger?: boolean } = {}): void {
     const old = this.driver;
+    if (this.microphone && this.microphone.generation !== generation) {
+      this.microphone.player?.close();
+      this.microphone = null;
+    }
     this.driver = { generation, spectator: false, peer: null, earlyCandidates: [], clipboard: [] };
     this.closeSlot(old, reason, options);
   }

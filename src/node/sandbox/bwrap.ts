@@ -31,6 +31,8 @@ export interface SandboxSpec {
   display: string;
   /** The PulseAudio socket to bind in, if any. */
   pulseSocket: string | null;
+  /** The PulseAudio source the driver's microphone plays into: the application's default one. */
+  micSource?: string;
   /** The data channels' socket directory (PROTOCOL.md §5a). */
   channelDir: string;
   /** `/etc/passwd` and `/etc/group` of the sandbox, naming its one user. */
@@ -58,7 +60,7 @@ export interface SandboxedCommand {
  * The environment the application sees (DESIGN.md "Instance sandbox"): its display, its sound
  * server, its data channels' directory, its home, PATH and LANG, and the manifest's own; nothing else.
  */
-export function applicationEnv(spec: Pick<SandboxSpec, 'display' | 'pulseSocket' | 'channelDir' | 'env'>, sandboxed: boolean, homeDir: string): Record<string, string> {
+export function applicationEnv(spec: Pick<SandboxSpec, 'display' | 'pulseSocket' | 'micSource' | 'channelDir' | 'env'>, sandboxed: boolean, homeDir: string): Record<string, string> {
   const env: Record<string, string> = {
     PATH: sandboxed ? SANDBOX.path : (process.env.PATH ?? SANDBOX.path),
     LANG: process.env.LANG ?? 'C.UTF-8',
@@ -68,7 +70,10 @@ export function applicationEnv(spec: Pick<SandboxSpec, 'display' | 'pulseSocket'
     HOME: sandboxed ? SANDBOX.home : homeDir,
     STREAMSTACK_DATA_CHANNELS: sandboxed ? SANDBOX.channels : spec.channelDir,
   };
-  if (spec.pulseSocket) env.PULSE_SERVER = `unix:${sandboxed ? SANDBOX.pulseSocket : spec.pulseSocket}`;
+  if (spec.pulseSocket) {
+    env.PULSE_SERVER = `unix:${sandboxed ? SANDBOX.pulseSocket : spec.pulseSocket}`;
+    if (spec.micSource) env.PULSE_SOURCE = spec.micSource; // what it records by default
+  }
   return env;
 }
 

@@ -163,7 +163,7 @@ const withAudio = Boolean(findOnPath('pulseaudio') && findOnPath('pactl'));
       display: 'ok',
       ...(withAudio ? { sound: 'ok' } : {}),
     });
-    const allowed = ['DISPLAY', 'HOME', 'LANG', 'OLDPWD', 'PATH', 'PULSE_SERVER', 'PWD', 'SHLVL', 'STREAMSTACK_DATA_CHANNELS', '_'];
+    const allowed = ['DISPLAY', 'HOME', 'LANG', 'OLDPWD', 'PATH', 'PULSE_SERVER', 'PULSE_SOURCE', 'PWD', 'SHLVL', 'STREAMSTACK_DATA_CHANNELS', '_'];
     expect(a.env.trim().split(' ').filter((k) => !allowed.includes(k))).toEqual([]);
     expect(connections).toBe(0);
     await r.stop('walled');

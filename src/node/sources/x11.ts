@@ -14,6 +14,8 @@ import { SDK_KEYSYMS } from './sdk-keys';
 
 /** The null sink the application plays into; the media process records its monitor. */
 const PULSE_SINK = 'app';
+/** The null sink the driver's microphone plays into; its monitor is the application's default source. */
+const MIC_SINK = 'mic';
 
 /**
  * Xvfb `-displayfd N` picks a free display itself (no guessing, no race with other servers)
@@ -160,6 +162,8 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
         '-L',
         `module-null-sink sink_name=${PULSE_SINK} rate=48000 channels=2`,
         '-L',
+        `module-null-sink sink_name=${MIC_SINK} rate=48000 channels=2 sink_properties=device.description=microphone`,
+        '-L',
         `module-native-protocol-unix socket=${socket} auth-anonymous=1`,
       ],
       // Its own home and runtime dir: nothing shared with other instances or the user.
@@ -171,6 +175,7 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
     pulseSocket = socket;
   }
 
+  const micSource = pulseSocket ? `${MIC_SINK}.monitor` : undefined;
   // The application's own home: private to it, kept with the instance's other files.
   const homeDir = join(ctx.workDir, 'home');
   await mkdir(homeDir, { recursive: true, mode: 0o700 });
@@ -185,10 +190,10 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
       writeFile(groupFile, lines.group, { mode: 0o644 }),
       network === 'outbound' && writeFile(resolvFile, resolvConf(), { mode: 0o644 }),
     ]);
-    const sandbox = { command, homeDir, appDir, display, pulseSocket, channelDir: ctx.channelDir, passwdFile, groupFile, env: spec.env, network, resolvConf: resolvFile };
+    const sandbox = { command, homeDir, appDir, display, pulseSocket, micSource, channelDir: ctx.channelDir, passwdFile, groupFile, env: spec.env, network, resolvConf: resolvFile };
     app = { ...bwrapCommand(bwrap, sandbox), cwd: ctx.workDir };
   } else {
-    app = { command: '/bin/sh', args: ['-c', command], env: applicationEnv({ display, pulseSocket, channelDir: ctx.channelDir, env: spec.env }, false, homeDir), cwd: appDir ?? homeDir };
+    app = { command: '/bin/sh', args: ['-c', command], env: applicationEnv({ display, pulseSocket, micSource, channelDir: ctx.channelDir, env: spec.env }, false, homeDir), cwd: appDir ?? homeDir };
   }
   // The manifest's resources become the application's limits (not the display's or the media process's).
   const limited = ctx.resources ? limitCommand(ctx.instanceId, ctx.resources, app.command, app.args) : null;
@@ -219,7 +224,7 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
   const stdin = input.child.stdin;
   stdin?.on('error', () => undefined); // xdotool gone: reported as its exit
   return {
-    media: { kind: 'x11', display, pulseServer: pulseSocket && `unix:${pulseSocket}`, pulseSource: `${PULSE_SINK}.monitor` },
+    media: { kind: 'x11', display, pulseServer: pulseSocket && `unix:${pulseSocket}`, pulseSource: `${PULSE_SINK}.monitor`, ...(pulseSocket ? { micSink: MIC_SINK } : {}) },
     deliverInput: (event) => {
       const lines = translate.commands(event);
       if (lines.length && stdin?.writable) stdin.write(`${lines.join('\n')}\n`);

@@ -22,8 +22,8 @@ export interface DesktopEvents {
 }
 
 export class Desktop {
-  /** What the client set last: read back when the selection changes, and not echoed. */
-  private lastSet: string | null = null;
+  /** The clipboard's text as the client knows it (it set it, or heard it): never sent back to it. */
+  private known: string | null = null;
   private reading: Promise<void> = Promise.resolve();
   private size = { width: 0, height: 0 };
 
@@ -74,7 +74,7 @@ export class Desktop {
 
   /** Makes `text` the application's clipboard (xclip keeps serving it until the application copies). */
   setClipboard(text: string): Promise<void> {
-    this.lastSet = text;
+    this.known = text;
     return new Promise((resolve, reject) => {
       const xclip = spawn('xclip', ['-selection', 'clipboard', '-in'], { env: { PATH: process.env.PATH, DISPLAY: this.display }, stdio: ['pipe', 'ignore', 'pipe'] });
       let err = '';
@@ -118,8 +118,9 @@ export class Desktop {
       this.events.log('warn', `reading the clipboard: ${e.message}`);
       return null;
     });
-    if (text === null || text === this.lastSet) return;
-    this.lastSet = null;
+    // An owner change can come twice for one copy (xclip's fork takes the selection over).
+    if (text === null || text === this.known) return;
+    this.known = text;
     this.events.clipboard(text);
   }
 
