@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # the ffmpeg CLI only as the tests' own decoder: the product encodes in-process with node-av;
 # bubblewrap for the instance sandbox and passt's pasta for its `network: outbound`, socat for the
 # applications that probe it).
-packages=(ffmpeg nats-server coturn chromium xvfb xdotool xclip xterm x11-utils pulseaudio pulseaudio-utils zip bubblewrap passt socat)
+packages=(ffmpeg nats-server coturn chromium xvfb xdotool xclip xterm evemu-tools x11-utils pulseaudio pulseaudio-utils zip bubblewrap passt socat)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

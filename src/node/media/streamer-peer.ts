@@ -75,6 +75,11 @@ const CLOSE_LINGER_MS = 1000;
 const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const INVALID_CONTROL_LOG_EVERY = 100;
 /**
+ * Input events a client may send a second: a 1000 Hz gaming mouse with a key held stays under
+ * it; beyond it events are dropped (one log line a second) rather than flood xdotool and X.
+ */
+export const INPUT_EVENTS_PER_SECOND = 1200;
+/**
  * Packets kept per track for NACKs: about 0.4 s of video at 3 Mb/s, more at lower rates. A packet
  * older than that is useless to an interactive picture (the receiver has asked for a keyframe by
  * then), and resending it costs the link: with 512, the narrow-link bench's start (720p into a
@@ -208,6 +213,8 @@ export class StreamerPeer implements MediaSink {
   private sentSince = 0;
   private playoutDelayId: number | null = null;
   private invalidControl = 0;
+  /** This second's input events (the rate limit), and how many of them were dropped. */
+  private inputWindow = { start: 0, count: 0, dropped: 0 };
   private readonly counters = { nack: 0, nackedPackets: 0, pli: 0, fir: 0 };
   private readonly cname = `streamstack-${randomBytes(6).toString('hex')}`;
   /**
@@ -580,12 +587,23 @@ export class StreamerPeer implements MediaSink {
   private onControl(msg: string | Buffer | ArrayBuffer): void {
     if (this.closed) return;
     const parsed = parseControlMessage(msg);
-    if (parsed.kind === 'input') this.events.input(parsed.event);
-    else if (parsed.kind === 'clipboard' || parsed.kind === 'resize') this.events.request(parsed);
+    if (parsed.kind === 'input') {
+      if (this.withinInputRate()) this.events.input(parsed.event);
+    } else if (parsed.kind === 'clipboard' || parsed.kind === 'resize') this.events.request(parsed);
     else if (parsed.kind === 'disconnect') this.end('the client sent stream::disconnect');
     else if (this.invalidControl++ % INVALID_CONTROL_LOG_EVERY === 0) {
       this.log('warn', `ignored control message (${this.invalidControl} so far): ${parsed.reason}`);
     }
+  }
+
+  /** Counts an input event against this second's allowance; says whether it may pass. */
+  private withinInputRate(): boolean {
+    const now = performance.now();
+    if (now - this.inputWindow.start >= 1000) this.inputWindow = { start: now, count: 0, dropped: 0 };
+    const w = this.inputWindow;
+    if (w.count++ < INPUT_EVENTS_PER_SECOND) return true;
+    if (w.dropped++ === 0) this.log('warn', `dropping input events beyond ${INPUT_EVENTS_PER_SECOND} a second`);
+    return false;
   }
 
   private adoptNegotiated(answer: string): void {

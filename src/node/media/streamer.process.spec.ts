@@ -152,6 +152,55 @@ describe('streamer process', () => {
     client.close();
   });
 
+  it('drops input beyond its rate with one log line, and keeps the rest in order', async () => {
+    const client = new TestClientPeer(streamer, ++generation);
+    await client.connect();
+    await client.waitFor(() => client.control.isOpen(), 5000, 'the control channel');
+    await new Promise((r) => setTimeout(r, 1000)); // a fresh second of allowance
+    const before = inputs.length;
+    for (let i = 0; i < 3000; i++) client.sendControl({ type: 'input::mouse-move', data: { x: i, y: 0 } });
+    await waitUntil(() => streamer.stderrTail().includes('dropping input events beyond 1200 a second'), 5000);
+    await new Promise((r) => setTimeout(r, 500));
+    const got = inputs.slice(before).map((e) => e.data.x as number);
+    expect(got.length).toBeGreaterThanOrEqual(1200);
+    expect(got.length).toBeLessThan(3000);
+    expect(got.slice(0, 1200)).toEqual([...Array(1200).keys()]);
+    expect(streamer.alive).toBe(true);
+    client.close();
+  });
+
+  it("passes the driver's clipboard on whole (pieces joined), refuses one over 1 MiB, asks for resizes, and ignores a spectator's", async () => {
+    const clipboards: string[] = [];
+    const resizes: string[] = [];
+    streamer.on('clipboard', (text) => clipboards.push(text));
+    streamer.on('resize', (w, h) => resizes.push(`${w}x${h}`));
+    const driver = new TestClientPeer(streamer, ++generation);
+    await driver.connect();
+    await driver.waitFor(() => driver.notices.some((n) => n.type === 'stream::role'), 5000, 'the role');
+    expect(driver.notices.find((n) => n.type === 'stream::role')!.data).toEqual({ role: 'driver' });
+    driver.sendControl({ type: 'clipboard::set', data: { text: 'one ', more: true } });
+    driver.sendControl({ type: 'clipboard::set', data: { text: 'two ', more: true } });
+    driver.sendControl({ type: 'clipboard::set', data: { text: 'three' } });
+    // 1 MiB + 8 KiB in pieces: refused as a whole.
+    const piece = 'x'.repeat(8192);
+    for (let i = 0; i < 129; i++) driver.sendControl({ type: 'clipboard::set', data: { text: piece, more: i < 128 } });
+    driver.sendControl({ type: 'clipboard::set', data: { text: 'after' } });
+    driver.sendControl({ type: 'screen::resize', data: { width: 800, height: 600 } });
+    const spectator = new TestClientPeer(streamer, 5000 + generation, { spectator: true });
+    await spectator.connect();
+    await spectator.waitFor(() => spectator.notices.some((n) => n.type === 'stream::role'), 5000, 'the role');
+    expect(spectator.notices.find((n) => n.type === 'stream::role')!.data).toEqual({ role: 'spectator' });
+    spectator.sendControl({ type: 'clipboard::set', data: { text: 'from a spectator' } });
+    spectator.sendControl({ type: 'screen::resize', data: { width: 640, height: 480 } });
+    await waitUntil(() => clipboards.includes('after') && resizes.length > 0, 5000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(clipboards).toEqual(['one two three', 'after']);
+    expect(resizes).toEqual(['800x600']);
+    expect(streamer.stderrTail()).toMatch(/clipboard text over 1048576 bytes ignored/);
+    driver.close();
+    spectator.close();
+  });
+
   it('forces an IDR on PLI without a restart, once per interval in a PLI storm, and keeps RTP continuous', async () => {
     const client = new TestClientPeer(streamer, ++generation);
     await client.connect();

@@ -2,6 +2,7 @@ import { Limits } from '@streamstack/contracts';
 import { CLIPBOARD_CHUNK_CHARS } from '../media/control-input';
 import type { StreamerProcess } from '../media-link/streamer-process';
 import type { StartedSource } from '../sources/source-context';
+import { gamepadProblem } from '../sources/virtual-gamepad';
 
 /** At most this many resizes a second reach the display; the last one asked for always does. */
 export const RESIZE_MIN_INTERVAL_MS = 250;
@@ -51,11 +52,11 @@ export class DriverRequests {
     this.source.desktop.setClipboard(text);
   }
 
-  /** An input event from the driver: gamepads have nowhere to go on an X display (yet: no uinput here). */
+  /** An input event from the driver: without a virtual gamepad (virtual-gamepad.ts), gamepads have nowhere to go. */
   input(type: string): void {
-    if (!type.startsWith('input::gamepad-') || this.gamepadTold) return;
+    if (!type.startsWith('input::gamepad-') || this.source.gamepad || this.gamepadTold) return;
     this.gamepadTold = true;
-    const reason = 'this instance has no virtual gamepad: its display takes keyboard, mouse and touch only';
+    const reason = `this instance has no virtual gamepad: ${gamepadProblem() ?? 'its source takes none'}`;
     this.log('info', `gamepad input dropped: ${reason}`);
     this.streamer.sendControl({ type: 'gamepad::unsupported', data: { reason } });
   }

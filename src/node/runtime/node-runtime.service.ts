@@ -52,7 +52,7 @@ type InstanceState = 'starting' | 'running' | 'stopping' | 'failed';
  * clipboard), audio (PulseAudio), network (pasta, for network: outbound), app (the manifest's
  * command), input (xdotool) (+ streamer). The streamer is the media process.
  */
-const ROLES = ['display', 'desktop', 'audio', 'network', 'app', 'frame-source', 'input', 'streamer'] as const;
+const ROLES = ['display', 'desktop', 'audio', 'network', 'gamepad', 'app', 'frame-source', 'input', 'streamer'] as const;
 
 interface Instance {
   id: string;

@@ -35,6 +35,8 @@ export interface SandboxSpec {
   micSource?: string;
   /** The data channels' socket directory (PROTOCOL.md §5a). */
   channelDir: string;
+  /** Device nodes of its own to bind in (its virtual gamepad's /dev/input/eventN). */
+  devices?: string[];
   /** `/etc/passwd` and `/etc/group` of the sandbox, naming its one user. */
   passwdFile: string;
   groupFile: string;
@@ -96,6 +98,7 @@ export function bwrapCommand(bwrap: string, spec: SandboxSpec): SandboxedCommand
   args.push('--bind', `/tmp/.X11-unix/X${displayNumber}`, `/tmp/.X11-unix/X${displayNumber}`);
   if (spec.pulseSocket) args.push('--bind', spec.pulseSocket, SANDBOX.pulseSocket);
   args.push('--bind', spec.channelDir, SANDBOX.channels);
+  for (const device of spec.devices ?? []) args.push('--dev-bind', device, device);
   if (spec.network === 'outbound') {
     if (spec.resolvConf) args.push('--ro-bind', spec.resolvConf, '/etc/resolv.conf');
     args.push('--ro-bind-try', '/etc/hosts', '/etc/hosts', '--info-fd', '3', '--block-fd', '4');

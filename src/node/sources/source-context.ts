@@ -44,4 +44,6 @@ export interface StartedSource {
   desktop?: DesktopControl;
   /** The display's size changed: input coordinates follow it. */
   resized?(width: number, height: number): void;
+  /** Gamepad input reaches the application (a virtual gamepad); else the driver is told it does not. */
+  gamepad?: boolean;
 }

@@ -8,6 +8,7 @@ import { limitCommand } from '../sandbox/cgroups';
 import { connectOutbound, resolvConf } from '../sandbox/outbound-network';
 import { childEnv } from '../supervisor/child-env';
 import { startDesktop } from './desktop/start-desktop';
+import { gamepadProblem, startVirtualGamepad } from './virtual-gamepad';
 import { findOnPath } from '../supervisor/executables';
 import type { SourceContext, StartedSource } from './source-context';
 import { SDK_KEYSYMS } from './sdk-keys';
@@ -176,6 +177,8 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
   }
 
   const micSource = pulseSocket ? `${MIC_SINK}.monitor` : undefined;
+  // Before the application: its sandbox binds the pad's device node.
+  const gamepad = gamepadProblem() === null ? await startVirtualGamepad(ctx) : null;
   // The application's own home: private to it, kept with the instance's other files.
   const homeDir = join(ctx.workDir, 'home');
   await mkdir(homeDir, { recursive: true, mode: 0o700 });
@@ -190,7 +193,7 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
       writeFile(groupFile, lines.group, { mode: 0o644 }),
       network === 'outbound' && writeFile(resolvFile, resolvConf(), { mode: 0o644 }),
     ]);
-    const sandbox = { command, homeDir, appDir, display, pulseSocket, micSource, channelDir: ctx.channelDir, passwdFile, groupFile, env: spec.env, network, resolvConf: resolvFile };
+    const sandbox = { command, homeDir, appDir, display, pulseSocket, micSource, channelDir: ctx.channelDir, devices: gamepad ? [gamepad.device] : [], passwdFile, groupFile, env: spec.env, network, resolvConf: resolvFile };
     app = { ...bwrapCommand(bwrap, sandbox), cwd: ctx.workDir };
   } else {
     app = { command: '/bin/sh', args: ['-c', command], env: applicationEnv({ display, pulseSocket, micSource, channelDir: ctx.channelDir, env: spec.env }, false, homeDir), cwd: appDir ?? homeDir };
@@ -226,11 +229,13 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
   return {
     media: { kind: 'x11', display, pulseServer: pulseSocket && `unix:${pulseSocket}`, pulseSource: `${PULSE_SINK}.monitor`, ...(pulseSocket ? { micSink: MIC_SINK } : {}) },
     deliverInput: (event) => {
+      if (gamepad && event.type.startsWith('input::gamepad-')) return gamepad.deliver(event);
       const lines = translate.commands(event);
       if (lines.length && stdin?.writable) stdin.write(`${lines.join('\n')}\n`);
     },
     desktop,
     resized: (width, height) => translate.resize(width, height),
+    gamepad: gamepad !== null,
   };
 }
 
