@@ -31,11 +31,13 @@ describe.each([
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const boot = () =>
-    startApp(
-      { STREAMSTACK_DATA_DIR: dataDir, STREAMSTACK_DATABASE_URL: database.url },
-      { keepData: true },
-    );
+  const boot = async () => {
+    const stack = await startApp({ STREAMSTACK_DATA_DIR: dataDir, STREAMSTACK_DATABASE_URL: database.url }, { keepData: true });
+    // The node registers with AMS a moment after the start (in CI it lost that race once:
+    // the launch found no node and answered 409).
+    await eventually(async () => (await client(stack.url, ADMIN_TOKEN)("GET", "/ams/1.0/nodes")).body.metadata?.length === 1);
+    return stack;
+  };
 
   it("runs the migrations, stores state, and keeps it across a restart", async () => {
     let stack = await boot();

@@ -1,3 +1,4 @@
+import { CLIPBOARD_MAX_BYTES, clipboardPieces, DATA_CHANNEL_NAME } from '../../protocol/src/clipboard';
 import { StreamError } from './errors';
 import { CreateSessionRequest, GatewayApi, Screen, Session, Signalling } from './gateway-api';
 import { InputForwarder, InputOptions } from './input';
@@ -59,14 +60,10 @@ export interface ClientEvents {
 
 export type StreamRole = 'driver' | 'spectator';
 
-/** The largest clipboard text either way (PROTOCOL.md §5), in UTF-8 bytes. */
-export const CLIPBOARD_MAX_BYTES = 1024 * 1024;
-/** Clipboard text goes in pieces of this many characters (a data channel message has a size limit). */
-const CLIPBOARD_PIECE_CHARS = 8192;
+
 
 type Listener<T> = (payload: T) => void;
 
-const CHANNEL_NAME = /^[a-z0-9-]{1,32}$/;
 const LIVE = new Set(['created', 'active']);
 
 /**
@@ -105,7 +102,7 @@ export class StreamstackClient {
     if (!options?.token) throw new StreamError('unauthorised', 'a token is needed to stream');
     if (!options.element) throw new TypeError('options.element: the element to show the stream in');
     for (const name of options.dataChannels ?? []) {
-      if (!CHANNEL_NAME.test(name) || name === 'control') throw new TypeError(`data channel name "${name}": use [a-z0-9-]{1,32}, not "control"`);
+      if (!DATA_CHANNEL_NAME.test(name) || name === 'control') throw new TypeError(`data channel name "${name}": use [a-z0-9-]{1,32}, not "control"`);
     }
     this.options = {
       token: options.token,
@@ -203,13 +200,7 @@ export class StreamstackClient {
   setClipboard(text: string): boolean {
     const bytes = new TextEncoder().encode(text).length;
     if (bytes > CLIPBOARD_MAX_BYTES) throw new RangeError(`clipboard text of ${bytes} bytes: at most ${CLIPBOARD_MAX_BYTES}`);
-    const pieces = Math.max(1, Math.ceil(text.length / CLIPBOARD_PIECE_CHARS));
-    for (let i = 0; i < pieces; i++) {
-      const more = i < pieces - 1;
-      const piece = text.slice(i * CLIPBOARD_PIECE_CHARS, (i + 1) * CLIPBOARD_PIECE_CHARS);
-      if (!this.sendControl('clipboard::set', more ? { text: piece, more } : { text: piece })) return false;
-    }
-    return true;
+    return clipboardPieces(text).every((piece) => this.sendControl('clipboard::set', piece));
   }
 
   /**
@@ -300,6 +291,12 @@ export class StreamstackClient {
           console.warn(`streamstack: no microphone (${e.message}): streaming without it`);
           return null;
         }) ?? null;
+      // Left while the page asked for it: nothing to stream to.
+      if (this.currentState === 'closed') {
+        this.mic?.stop();
+        this.mic = null;
+        throw new StreamError('connection-lost', 'disconnected before the stream started');
+      }
     }
     return new Promise<Session>((resolve, reject) => {
       this.settle = { resolve, reject };

@@ -3,7 +3,8 @@
  * gateway into a page. Served by the gateway at /sdk/streamstack.mjs (ES module),
  * /sdk/streamstack.js (the global `Streamstack`) and /sdk/streamstack.d.ts.
  */
-export { CLIPBOARD_MAX_BYTES, StreamstackClient } from './client';
+export { StreamstackClient } from './client';
+export { CLIPBOARD_MAX_BYTES } from '../../protocol/src/clipboard';
 export type { ClientEvents, ClientOptions, ClientState, CloseReason, ConnectOptions, StreamRole } from './client';
 export { StreamError } from './errors';
 export type { StreamErrorCode } from './errors';

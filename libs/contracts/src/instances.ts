@@ -15,7 +15,7 @@ export type NetworkMode = (typeof NETWORK_MODES)[number];
 export const APP_ENV_MAX_ENTRIES = 64;
 export const APP_ENV_MAX_VALUE = 4096;
 /** Set by the node for every application; a manifest cannot replace them. */
-const NODE_SET_ENV = ['DISPLAY', 'HOME', 'PULSE_SERVER'];
+const NODE_SET_ENV = ['DISPLAY', 'HOME', 'PULSE_SERVER', 'PULSE_SOURCE'];
 
 /** Why a manifest's `env` cannot be used, or undefined when it can. */
 export function appEnvProblem(env: unknown): string | undefined {

@@ -1,2 +1,3 @@
 export * from './signalling';
 export * from './keys';
+export * from './clipboard';

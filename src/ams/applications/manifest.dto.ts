@@ -331,7 +331,7 @@ export class ManifestDto {
     type: 'object',
     additionalProperties: { type: 'string' },
     example: { GDK_SCALE: '2' },
-    description: 'x11 only. Variables for the application (DISPLAY, HOME, PULSE_SERVER and STREAMSTACK_* are the node\'s).',
+    description: 'x11 only. Variables for the application (DISPLAY, HOME, PULSE_SERVER, PULSE_SOURCE and STREAMSTACK_* are the node\'s).',
   })
   @IsOptional()
   @IsAppEnv()

@@ -81,7 +81,7 @@ export function samplesDir(): string {
     const candidate = join(dir, 'examples', 'samples');
     if (existsSync(candidate)) return candidate;
   }
-  throw new Error('examples/samples is not next to this streamstack');
+  throw new UsageError('the samples (examples/samples) are not installed next to this streamstack');
 }
 
 /** The sample applications (examples/samples/<name>/manifest.yaml and their files). */

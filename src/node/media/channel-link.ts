@@ -11,12 +11,10 @@
  *
  * No path aliases: it runs in the media process, from dist.
  */
-import { rmSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-
-/** Names a channel may have (`control` is the control channel's). */
-export const CHANNEL_NAME = /^[a-z0-9-]{1,32}$/;
+import { DATA_CHANNEL_NAME } from '../../../libs/protocol/src/clipboard';
 /** The largest message the application's bytes are cut into. */
 export const CHANNEL_MESSAGE_MAX = 64 * 1024;
 /** What may wait for the application: unread in the socket, or before it connects. */
@@ -28,7 +26,7 @@ const CHANNEL_LOW_WATER = 256 * 1024;
 /** Why `name` cannot be a data channel to the application, or null. */
 export function channelNameProblem(name: string): string | null {
   if (name === 'control') return '"control" is the control channel';
-  return CHANNEL_NAME.test(name) ? null : `${JSON.stringify(name.slice(0, 40))} is not a channel name ([a-z0-9-]{1,32})`;
+  return DATA_CHANNEL_NAME.test(name) ? null : `${JSON.stringify(name.slice(0, 40))} is not a channel name ([a-z0-9-]{1,32})`;
 }
 
 /** The part of node-datachannel's DataChannel a link drives. */
@@ -58,7 +56,7 @@ export class ChannelLink {
     private readonly log: Log,
   ) {
     this.path = join(dir, name);
-    rmSync(this.path, { force: true }); // a socket left by an earlier client's channel
+    removeSocket(this.path); // one left by an earlier client's channel
     this.server = createServer((socket) => this.accept(socket));
     this.server.on('error', (e) => {
       this.log('warn', `channel ${name}: cannot listen on ${this.path}: ${e.message}`);
@@ -100,7 +98,7 @@ export class ChannelLink {
     this.connection = null;
     this.waiting = [];
     this.server.close();
-    rmSync(this.path, { force: true });
+    removeSocket(this.path);
   }
 
   private accept(socket: Socket): void {
@@ -139,5 +137,17 @@ export class ChannelLink {
     } catch {
       // closed already
     }
+  }
+}
+
+/**
+ * Removes the socket at `path`, if a socket is there. The directory is the application's to
+ * write in: whatever else it put there stays (listening then fails, and the channel closes).
+ */
+function removeSocket(path: string): void {
+  try {
+    if (lstatSync(path).isSocket()) rmSync(path, { force: true });
+  } catch {
+    // nothing there
   }
 }

@@ -9,10 +9,9 @@ import type { InputEvent, InputEventType } from '../media-link/streamer.messages
 import { SDK_KEY_MAX } from '../sources/sdk-keys';
 
 /**
- * Input messages are tiny; the largest of ours is a piece of clipboard text (the SDK sends at
- * most CLIPBOARD_CHUNK_CHARS characters a message, at most 6 bytes each once JSON-escaped).
+ * Input messages are tiny; the largest of ours is a piece of clipboard text (at most
+ * CLIPBOARD_PIECE_CHARS characters, at most 6 bytes each once JSON-escaped).
  */
-export const CLIPBOARD_CHUNK_CHARS = 8192;
 export const CONTROL_MESSAGE_MAX_BYTES = 64 * 1024;
 
 type FieldKind = 'number' | 'int' | 'uint' | 'bool';

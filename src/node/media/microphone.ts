@@ -11,12 +11,17 @@ import { parseRtpHeader } from './rtp';
 import { OpusDecoder } from './av/opus-decoder';
 
 const CHANNELS = 2;
+/** PCM waiting for pacat beyond this (200 ms) is dropped: a stalled player must not grow memory. */
+const PCM_QUEUE_MAX = (48_000 * CHANNELS * 2) / 5;
+/** A pacat that exits is started again at most this often. */
+const RESTART_EVERY_MS = 5000;
 
 export class MicrophonePlayer {
   private readonly decoder = OpusDecoder.open(CHANNELS);
   private pacat: ChildProcess | null = null;
   private closed = false;
   private failures = 0;
+  private startedAt = -Infinity;
 
   constructor(
     private readonly pulseServer: string,
@@ -36,7 +41,8 @@ export class MicrophonePlayer {
       if (this.failures++ % 100 === 0) this.log('warn', `microphone: ${(e as Error).message} (${this.failures} so far)`);
       return;
     }
-    if (pcm.length > 0) this.output()?.stdin?.write(pcm);
+    const stdin = pcm.length > 0 ? this.output()?.stdin : null;
+    if (stdin && stdin.writableLength < PCM_QUEUE_MAX) stdin.write(pcm);
   }
 
   close(): void {
@@ -48,6 +54,8 @@ export class MicrophonePlayer {
 
   private output(): ChildProcess | null {
     if (this.pacat) return this.pacat;
+    if (performance.now() - this.startedAt < RESTART_EVERY_MS) return null; // it just failed
+    this.startedAt = performance.now();
     const child = spawn('pacat', ['--playback', '--raw', '--format=s16le', '--rate=48000', `--channels=${CHANNELS}`, '--latency-msec=40', `--device=${this.sink}`], {
       env: { PATH: process.env.PATH, PULSE_SERVER: this.pulseServer },
       stdio: ['pipe', 'ignore', 'pipe'],
@@ -58,7 +66,7 @@ export class MicrophonePlayer {
     child.on('error', (e) => this.log('warn', `pacat could not run (no microphone): ${e.message}`));
     child.on('exit', (code, signal) => {
       if (this.pacat === child) this.pacat = null;
-      if (!this.closed) this.log('warn', `pacat exited (${signal ?? `code ${code}`}); the next packet starts it again`);
+      if (!this.closed) this.log('warn', `pacat exited (${signal ?? `code ${code}`}); started again in at most ${RESTART_EVERY_MS / 1000} s`);
     });
     this.log('info', `microphone: playing the client's audio into ${this.sink}`);
     return child;

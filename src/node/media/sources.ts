@@ -156,6 +156,8 @@ class X11Source implements RawSource {
   private capture: import('./av/x11-capture').X11Capture | null = null;
   /** A capture at the display's new size, taken over between two reads. */
   private nextCapture: import('./av/x11-capture').X11Capture | null = null;
+  private resizing: Promise<void> = Promise.resolve();
+  private resizeAsked = 0;
   private parec: ChildProcess | null = null;
   private videoActive = false;
   private wake: (() => void) | null = null;
@@ -172,13 +174,22 @@ class X11Source implements RawSource {
     void this.grabLoop();
   }
 
-  async resize(width: number, height: number): Promise<void> {
-    const capture = await this.openCapture(width, height);
-    if (this.closed) return void (await capture.close());
-    await this.nextCapture?.close();
-    this.nextCapture = capture;
-    this.size = { ...this.size, width, height };
-    this.wake?.();
+  resize(width: number, height: number): Promise<void> {
+    // One at a time, in order: the last size asked for is the one captured.
+    const ask = ++this.resizeAsked;
+    const done = this.resizing.then(async () => {
+      if (ask !== this.resizeAsked || this.closed) return;
+      const capture = await this.openCapture(width, height);
+      if (ask !== this.resizeAsked || this.closed) return void (await capture.close());
+      // Taken over by grabLoop between two reads; one that it never took is closed here.
+      const untaken = this.nextCapture;
+      this.nextCapture = capture;
+      this.size = { ...this.size, width, height };
+      this.wake?.();
+      await untaken?.close();
+    });
+    this.resizing = done.catch(() => undefined); // a failed one does not stop the next
+    return done;
   }
 
   /**
@@ -216,10 +227,12 @@ class X11Source implements RawSource {
     try {
       while (!this.closed) {
         if (this.nextCapture) {
-          // Between reads: nothing of the old capture is in flight.
-          await this.capture?.close();
+          // Between reads: nothing of the old capture is in flight. Swapped before any await, so
+          // that a resize meanwhile sees it taken.
+          const old = this.capture;
           this.capture = this.nextCapture;
           this.nextCapture = null;
+          await old?.close();
         }
         if (!this.videoActive) {
           await new Promise<void>((resolve) => (this.wake = resolve));

@@ -1,7 +1,8 @@
 /**
  * One client's WebRTC peer connection on the instance side (one signalling generation):
- * the offer with H.264 / Opus send-only tracks and an application m-line, trickled ICE, the
- * client's data channels, and the media engine's encoded stream (it is a `MediaSink`):
+ * the offer with an H.264 send-only track, an Opus one (send-only, or receiving too: the
+ * client's microphone) and an application m-line, trickled ICE, the client's data channels
+ * (joined to the application: channel-link.ts), and the media engine's encoded stream (it is a `MediaSink`):
  * libdatachannel packetizes each access unit (H264RtpPacketizer, one RTP timestamp per
  * frame), writes sender reports and answers NACKs; this peer's rate controller reads the
  * receiver's REMB and reports.
@@ -72,11 +73,12 @@ const LOCAL_DESCRIPTION_TIMEOUT_MS = 3000;
 const MAX_QUEUED_CANDIDATES = 100;
 /** How long a closed peer's connection outlives its channels, for the client to finish closing them. */
 const CLOSE_LINGER_MS = 1000;
-const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const INVALID_CONTROL_LOG_EVERY = 100;
 /**
- * Input events a client may send a second: a 1000 Hz gaming mouse with a key held stays under
- * it; beyond it events are dropped (one log line a second) rather than flood xdotool and X.
+ * Input events and requests (clipboard pieces, resizes) a client may send a second: a 1000 Hz
+ * gaming mouse with a key held stays under it; beyond it they are dropped (one log line a
+ * second) rather than flood xdotool, X and the desktop helper.
  */
 export const INPUT_EVENTS_PER_SECOND = 1200;
 /**
@@ -589,8 +591,9 @@ export class StreamerPeer implements MediaSink {
     const parsed = parseControlMessage(msg);
     if (parsed.kind === 'input') {
       if (this.withinInputRate()) this.events.input(parsed.event);
-    } else if (parsed.kind === 'clipboard' || parsed.kind === 'resize') this.events.request(parsed);
-    else if (parsed.kind === 'disconnect') this.end('the client sent stream::disconnect');
+    } else if (parsed.kind === 'clipboard' || parsed.kind === 'resize') {
+      if (this.withinInputRate()) this.events.request(parsed);
+    } else if (parsed.kind === 'disconnect') this.end('the client sent stream::disconnect');
     else if (this.invalidControl++ % INVALID_CONTROL_LOG_EVERY === 0) {
       this.log('warn', `ignored control message (${this.invalidControl} so far): ${parsed.reason}`);
     }

@@ -13,10 +13,11 @@
  * `config.dataChannelDir` (channel-link.ts), one per open channel.
  */
 import type { DataChannel } from 'node-datachannel';
+import { CLIPBOARD_MAX_BYTES, CLIPBOARD_MAX_PIECES } from '../../../libs/protocol/src/clipboard';
 import { ChannelLink, channelNameProblem } from './channel-link';
-import { MicrophonePlayer } from './microphone';
+import type { MicrophonePlayer } from './microphone';
 import type { MediaEngine } from './media-engine';
-import { type ChannelSink, settingsFromMessage, StreamerPeer } from './streamer-peer';
+import { type ChannelSink, DEFAULT_CONNECT_TIMEOUT_MS, settingsFromMessage, StreamerPeer } from './streamer-peer';
 import {
   STREAMER_MAX_API_VERSION,
   type ClientSignal,
@@ -43,15 +44,14 @@ interface Slot {
   spectator: boolean;
   peer: StreamerPeer | null;
   earlyCandidates: Array<Extract<ClientSignal, { type: 'candidate' }>>;
-  /** The pieces of the clipboard text its client is sending; null while dropping an oversized one. */
-  clipboard: string[] | null;
+  /** The clipboard text its client is sending, piece by piece; null while dropping an oversized one. */
+  clipboard: { pieces: string[]; bytes: number } | null;
 }
 
-/** The largest clipboard text a client may set (PROTOCOL.md §5), in UTF-8 bytes. */
-export const CLIPBOARD_MAX_BYTES = 1024 * 1024;
+const newSlot = (generation: number, spectator: boolean): Slot => ({ generation, spectator, peer: null, earlyCandidates: [], clipboard: { pieces: [], bytes: 0 } });
 
 export class Streamer {
-  private driver: Slot = { generation: -1, spectator: false, peer: null, earlyCandidates: [], clipboard: [] };
+  private driver: Slot = newSlot(-1, false);
   private readonly spectators = new Map<number, Slot>();
   /** The driver's open channels to the application, by name. */
   private readonly links = new Map<string, ChannelLink>();
@@ -90,24 +90,29 @@ export class Streamer {
     if (this.stopped) return;
     this.stopped = true;
     this.replaceDriver(this.driver.generation, 'the streamer is stopping');
-    this.microphone?.player?.close();
-    this.microphone = null;
+    this.closeMicrophone(this.driver.generation);
     for (const slot of this.spectators.values()) this.closeSlot(slot, 'the streamer is stopping');
     this.spectators.clear();
   }
 
   // ------------------------------------------------------------------ signalling
 
-  private slotFor(generation: number, spectator: boolean): Slot | null {
+  private slotFor(generation: number, spectator: boolean, type: string): Slot | null {
     if (spectator) {
       let slot = this.spectators.get(generation);
       if (!slot) {
+        // Only a new exchange makes a slot: a late candidate of a spectator gone makes none.
+        if (type !== 'discover' && type !== 'settings') return null;
         if (this.spectators.size >= MAX_SPECTATORS) {
           this.sendSignal(generation, { type: 'error', message: `at most ${MAX_SPECTATORS} spectators` }, true);
           return null;
         }
-        slot = { generation, spectator: true, peer: null, earlyCandidates: [], clipboard: [] };
-        this.spectators.set(generation, slot);
+        const created = (slot = newSlot(generation, true));
+        this.spectators.set(generation, created);
+        // A spectator that never gets as far as a peer (it left before its settings) frees its slot.
+        setTimeout(() => {
+          if (!created.peer && this.spectators.get(generation) === created) this.spectators.delete(generation);
+        }, this.config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS).unref();
       }
       return slot;
     }
@@ -121,7 +126,7 @@ export class Streamer {
   }
 
   private onSignal(generation: number, message: ClientSignal, spectator: boolean): void {
-    const slot = this.slotFor(generation, spectator);
+    const slot = this.slotFor(generation, spectator, message.type);
     if (!slot) return;
     switch (message.type) {
       case 'discover':
@@ -181,6 +186,7 @@ export class Streamer {
         this.engine.removeSink(peer);
         if (slot.peer === peer) slot.peer = null;
         if (spectator) this.spectators.delete(generation);
+        else this.closeMicrophone(generation);
         this.host.log('info', `g${generation}: ended: ${reason}`);
       },
       log: (level, text) => this.host.log(level, text),
@@ -195,6 +201,7 @@ export class Streamer {
       peer.close('no offer');
       this.engine.removeSink(peer);
       if (slot.peer === peer) slot.peer = null;
+      if (spectator) this.spectators.delete(generation);
     });
   }
 
@@ -209,7 +216,9 @@ export class Streamer {
     if (source.kind !== 'x11' || !source.pulseServer || !source.micSink) this.host.log('info', `g${generation}: the client sends a microphone this instance has no input for`);
     else {
       try {
-        player = new MicrophonePlayer(source.pulseServer, source.micSink, (level, message) => this.host.log(level, message));
+        // Loaded on first use: node-av (its decoder) stays out of whatever imports this file alone.
+        const { MicrophonePlayer: Player } = require('./microphone') as typeof import('./microphone');
+        player = new Player(source.pulseServer, source.micSink, (level, message) => this.host.log(level, message));
       } catch (e) {
         this.host.log('warn', `g${generation}: no microphone: ${(e as Error).message}`);
       }
@@ -218,19 +227,27 @@ export class Streamer {
     return player;
   }
 
+  /** Stops driver `generation`'s microphone, if it has one. */
+  private closeMicrophone(generation: number): void {
+    if (this.microphone?.generation !== generation) return;
+    this.microphone.player?.close();
+    this.microphone = null;
+  }
+
   /** Reassembles a client's clipboard text from its pieces; passes it on when whole, if not too long. */
   private onClipboardPiece(slot: Slot, text: string, more: boolean): void {
-    if (slot.clipboard) {
-      slot.clipboard.push(text);
-      const bytes = slot.clipboard.reduce((n, piece) => n + Buffer.byteLength(piece), 0);
-      if (bytes > CLIPBOARD_MAX_BYTES) {
-        this.host.log('warn', `g${slot.generation}: clipboard text over ${CLIPBOARD_MAX_BYTES} bytes ignored`);
+    const c = slot.clipboard;
+    if (c) {
+      c.pieces.push(text);
+      c.bytes += Buffer.byteLength(text);
+      if (c.bytes > CLIPBOARD_MAX_BYTES || c.pieces.length > CLIPBOARD_MAX_PIECES) {
+        this.host.log('warn', `g${slot.generation}: clipboard text over ${CLIPBOARD_MAX_BYTES} bytes or ${CLIPBOARD_MAX_PIECES} pieces ignored`);
         slot.clipboard = null;
       }
     }
     if (more) return;
-    if (slot.clipboard) this.host.send({ kind: 'clipboard', text: slot.clipboard.join('') });
-    slot.clipboard = [];
+    if (slot.clipboard) this.host.send({ kind: 'clipboard', text: slot.clipboard.pieces.join('') });
+    slot.clipboard = { pieces: [], bytes: 0 };
   }
 
   /** Joins a driver's channel to the application, replacing an earlier client's of that name. */
@@ -256,11 +273,8 @@ export class Streamer {
 
   private replaceDriver(generation: number, reason: string, options: { linger?: boolean } = {}): void {
     const old = this.driver;
-    if (this.microphone && this.microphone.generation !== generation) {
-      this.microphone.player?.close();
-      this.microphone = null;
-    }
-    this.driver = { generation, spectator: false, peer: null, earlyCandidates: [], clipboard: [] };
+    this.closeMicrophone(old.generation);
+    this.driver = newSlot(generation, false);
     this.closeSlot(old, reason, options);
   }
 

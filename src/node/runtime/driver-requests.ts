@@ -1,5 +1,5 @@
 import { Limits } from '@streamstack/contracts';
-import { CLIPBOARD_CHUNK_CHARS } from '../media/control-input';
+import { clipboardPieces } from '@streamstack/protocol';
 import type { StreamerProcess } from '../media-link/streamer-process';
 import type { StartedSource } from '../sources/source-context';
 import { gamepadProblem } from '../sources/virtual-gamepad';
@@ -86,11 +86,6 @@ export class DriverRequests {
   }
 
   private clipboardChanged(text: string): void {
-    // In pieces: a data channel message has a size limit (256 KiB in Chromium).
-    const pieces = Math.max(1, Math.ceil(text.length / CLIPBOARD_CHUNK_CHARS));
-    for (let i = 0; i < pieces; i++) {
-      const more = i < pieces - 1;
-      this.streamer.sendControl({ type: 'clipboard::changed', data: { text: text.slice(i * CLIPBOARD_CHUNK_CHARS, (i + 1) * CLIPBOARD_CHUNK_CHARS), ...(more ? { more } : {}) } });
-    }
+    for (const piece of clipboardPieces(text)) this.streamer.sendControl({ type: 'clipboard::changed', data: piece });
   }
 }

@@ -83,8 +83,11 @@ function hasDefaultRoute(pid: number): boolean {
   }
 }
 
-/** Polls `test` until it holds or `ms` have passed (the caller's race reports the timeout). */
+/** Polls `test` until it holds; rejects after `ms` (the sandbox must not start without its route). */
 async function until(test: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
-  while (!test() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+  while (!test()) {
+    if (Date.now() > end) throw new Error(`no route out within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -109,9 +109,11 @@ export async function startVirtualGamepad(ctx: SourceContext): Promise<VirtualGa
   const description = join(ctx.workDir, 'gamepad.evemu');
   await writeFile(description, gamepadDescription());
   const logFile = join(ctx.workDir, 'gamepad.log');
+  // It prints "<name>: /dev/input/eventN" once the device exists: read only what this run adds
+  // to the log (an earlier run of the instance left its own device's path there).
+  const from = readTextOrEmpty(logFile).length;
   ctx.group.spawn({ name: 'gamepad', command: findOnPath('evemu-device')!, args: [description], env: childEnv(), cwd: ctx.workDir, logFile });
-  // It prints "<name>: /dev/input/eventN" once the device exists.
-  const device = await ctx.within(untilDevice(logFile, ctx.startTimeoutMs), 'evemu-device did not make the virtual gamepad');
+  const device = await ctx.within(untilDevice(logFile, from, ctx.startTimeoutMs), 'evemu-device did not make the virtual gamepad');
   const player = ctx.group.spawn({ name: 'gamepad', command: findOnPath('evemu-play')!, args: [device], env: childEnv(), cwd: ctx.workDir, logFile, pipeStdin: true });
   const stdin = player.child.stdin;
   stdin?.on('error', () => undefined); // evemu-play gone: reported as its exit
@@ -124,10 +126,10 @@ export async function startVirtualGamepad(ctx: SourceContext): Promise<VirtualGa
   };
 }
 
-async function untilDevice(logFile: string, ms: number): Promise<string> {
+async function untilDevice(logFile: string, from: number, ms: number): Promise<string> {
   const end = Date.now() + ms;
   for (;;) {
-    const m = /(\/dev\/input\/event\d+)/.exec(readTextOrEmpty(logFile));
+    const m = /: (\/dev\/input\/event\d+)$/m.exec(readTextOrEmpty(logFile).slice(from));
     if (m) return m[1];
     if (Date.now() > end) throw new Error('no device path in its output');
     await new Promise((r) => setTimeout(r, 20));

@@ -42,11 +42,8 @@ export function StreamView({ account, target, onLeave }: { account: Account; tar
     c.on('reconnecting', () => setPhase('reconnecting'));
     c.on('stats', setStats);
     c.on('role', ({ role }) => setRole(role));
-    // The application copied: offer it here, and put it on the local clipboard where the page may.
-    c.on('clipboard', ({ text }) => {
-      setRemoteClip(text);
-      navigator.clipboard?.writeText(text).catch(() => undefined);
-    });
+    // The application copied: offered in the panel; the person copies it here if they want it.
+    c.on('clipboard', ({ text }) => setRemoteClip(text));
     c.on('closed', ({ error }) => {
       setPhase('closed');
       if (error) setProblem(problemOf(error));
@@ -188,6 +185,9 @@ function ClipboardPanel({ client, remote }: { client: StreamstackClient | null; 
         Copied in the application
         <textarea value={remote ?? ''} readOnly rows={3} placeholder="Nothing yet" />
       </label>
+      <button class="button" disabled={!remote} onClick={() => void navigator.clipboard?.writeText(remote ?? '').then(() => setNote('Copied here.'), () => setNote('This page may not write the clipboard.'))}>
+        Copy here
+      </button>
     </div>
   );
 }

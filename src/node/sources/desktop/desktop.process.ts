@@ -22,7 +22,14 @@ function send(message: DesktopOutbound): void {
 async function main(): Promise<void> {
   process.on('disconnect', () => process.exit(0));
   const config = (await receiveConfig()) as DesktopConfig;
-  const desktop = await Desktop.open(config.display, { clipboard: (text) => send({ kind: 'clipboard', text }), log });
+  const desktop = await Desktop.open(config.display, {
+    clipboard: (text) => send({ kind: 'clipboard', text }),
+    log,
+    closed: () => {
+      log('info', `${config.display} closed`);
+      process.exit(0);
+    },
+  });
   await desktop.resize(config.width, config.height);
   process.on('message', (m: unknown) => {
     const msg = parseDesktopInbound(m);

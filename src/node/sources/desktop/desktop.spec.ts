@@ -6,7 +6,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { findOnPath } from '../../supervisor/executables';
 import { readDisplayNumber } from '../x11';
-import { CLIPBOARD_MAX_BYTES, Desktop } from './desktop';
+import { CLIPBOARD_MAX_BYTES } from '../../../../libs/protocol/src/clipboard';
+import { Desktop } from './desktop';
 import { waitUntil } from '../../../../test/support/wait';
 
 jest.setTimeout(30_000);
@@ -57,6 +58,12 @@ const tools = ['Xvfb', 'xclip', 'xdpyinfo'].every((t) => findOnPath(t));
     await appCopies('from the application');
     await waitUntil(() => copied.includes('from the application'), 5000);
     expect(copied).not.toContain('from the client ✓');
+  });
+
+  it('sets texts one at a time, the last one asked for winning', async () => {
+    const sets = Array.from({ length: 20 }, (_, i) => desktop.setClipboard(`text ${i}`));
+    await Promise.all(sets);
+    expect((await run('xclip', ['-selection', 'clipboard', '-out'], { env: env() })).stdout).toBe('text 19');
   });
 
   it('carries a large text (INCR) and refuses one over 1 MiB', async () => {

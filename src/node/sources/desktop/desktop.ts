@@ -8,9 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as x11 from 'x11';
-
-/** The largest clipboard text either way (PROTOCOL.md §5). */
-export const CLIPBOARD_MAX_BYTES = 1024 * 1024;
+import { CLIPBOARD_MAX_BYTES } from '../../../../libs/protocol/src/clipboard';
 
 const promised = <T>(call: (cb: (err: Error | null, value: T) => void) => void): Promise<T> =>
   new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value))));
@@ -19,12 +17,17 @@ export interface DesktopEvents {
   /** The application put text on the clipboard. */
   clipboard(text: string): void;
   log(level: 'debug' | 'info' | 'warn', message: string): void;
+  /** The display closed its connection (Xvfb is gone). */
+  closed?(): void;
 }
 
 export class Desktop {
   /** The clipboard's text as the client knows it (it set it, or heard it): never sent back to it. */
   private known: string | null = null;
   private reading: Promise<void> = Promise.resolve();
+  /** One xclip at a time; of the texts that came meanwhile, only the last is set. */
+  private setting: Promise<void> | null = null;
+  private nextText: string | null = null;
   private size = { width: 0, height: 0 };
 
   private constructor(
@@ -40,6 +43,9 @@ export class Desktop {
     const X = d.client;
     const root = d.screen[0].root;
     const randr = await promised<x11.RandR>((cb) => X.require('randr', cb));
+    // Errors of requests without a reply come as events: a bad one must not take the helper down.
+    X.on('error', (e) => events.log('warn', `X error: ${e.message}`));
+    X.on('end', () => events.closed?.());
     const desktop = new Desktop(display, X, root, randr, events);
     await desktop.watchClipboard(await promised<x11.XFixes>((cb) => X.require('fixes', cb)));
     return desktop;
@@ -75,6 +81,22 @@ export class Desktop {
   /** Makes `text` the application's clipboard (xclip keeps serving it until the application copies). */
   setClipboard(text: string): Promise<void> {
     this.known = text;
+    this.nextText = text;
+    this.setting ??= (async () => {
+      try {
+        while (this.nextText !== null) {
+          const next = this.nextText;
+          this.nextText = null;
+          await this.runXclipIn(next).catch((e: Error) => this.events.log('warn', `setting the clipboard: ${e.message}`));
+        }
+      } finally {
+        this.setting = null;
+      }
+    })();
+    return this.setting;
+  }
+
+  private runXclipIn(text: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const xclip = spawn('xclip', ['-selection', 'clipboard', '-in'], { env: { PATH: process.env.PATH, DISPLAY: this.display }, stdio: ['pipe', 'ignore', 'pipe'] });
       let err = '';
