@@ -69,7 +69,12 @@ describe('faults in the split shape, as OS processes', () => {
     proc.stdout!.on('data', (d: Buffer) => (part.log += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (part.log += d.toString()));
     parts.set(name, part);
-    await eventually(async () => (await fetch(`${part.url}/1.0/status`).catch(() => null)) !== null, 30_000);
+    try {
+      await eventually(async () => (await fetch(`${part.url}/1.0/status`).catch(() => null)) !== null, 30_000);
+    } catch (e) {
+      // Say why: its own output (a clean-clone run once found both gateways silent for 30 s).
+      throw new Error(`${name} (${roles}) did not answer /1.0/status: ${(e as Error).message}; exit ${proc.exitCode ?? proc.signalCode ?? 'none'}; its output: ${part.log.slice(-3000) || '(none)'}`);
+    }
     return part;
   }
 
