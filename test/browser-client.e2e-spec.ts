@@ -138,8 +138,10 @@ describe('browser test client', () => {
       const answer = fromClient.find((m) => m.type === 'answer');
       expect(b64decode(answer.sdp)).toMatch(/^v=0\r\n/);
       expect(b64decode(answer.sdp)).toMatch(/a=setup:active|a=setup:passive/);
+      // Trickled ones, well-formed. There may be none: the client closes its socket once ICE
+      // connects, which the instance's checks can bring about before Chromium has sent one (a
+      // clean-clone run saw that once).
       const candidates = fromClient.filter((m) => m.type === 'candidate');
-      expect(candidates.length).toBeGreaterThan(0);
       for (const c of candidates) {
         expect(b64decode(c.candidate)).toMatch(/^candidate:\S+ \d+ (udp|tcp) /i);
         expect(typeof c.sdpMid).toBe('string');
