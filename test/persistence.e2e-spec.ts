@@ -8,6 +8,7 @@ import { dataSourceOptions } from "../src/database.module";
 import { cpus } from "node:os";
 import { DataSource } from "typeorm";
 import { Instance } from "../src/ams/instances/instance.entity";
+import { AccountsService } from "../src/gateway/accounts/accounts.service";
 import { NodeRecord } from "../src/ams/nodes/node.entity";
 import { ADMIN_TOKEN, eventually, logCollector, startApp } from "./support/app";
 import { client } from "./support/http";
@@ -203,6 +204,13 @@ describe("migrations on a fresh PostgreSQL database", () => {
         expect(lines.filter((l) => /pg_type_typname_nsp_index|Unable to connect|migration/i.test(l))).toEqual([]);
       }
       for (const stack of stacks) expect((await client(stack.url, ADMIN_TOKEN)("GET", "/1.0/accounts")).status).toBe(200);
+      // Gateways starting together each make sure of the bootstrap admin: one makes it, the
+      // others converge on it instead of failing their start on its unique name.
+      const accounts = stacks[0].app.get(AccountsService);
+      const ds = stacks[0].app.get(DataSource);
+      await ds.query("DELETE FROM accounts");
+      await Promise.all([0, 1, 2, 3, 4].map(() => accounts.ensureBootstrapAdmin(ADMIN_TOKEN)));
+      expect(await ds.query("SELECT name, role FROM accounts")).toEqual([{ name: "admin", role: "admin" }]);
     } finally {
       await Promise.all(stacks.map((s) => s.close()));
       await database.drop();

@@ -25,8 +25,16 @@ export class ServeCommand extends CommandRunner {
     // Loaded here, not at the top: the remote verbs share this module and need none of it.
     const { createApp } = await import('../bootstrap');
     const { BootstrapAdmin } = await import('../gateway/accounts/bootstrap-admin');
-    const app = await createApp(config);
-    await app.listen(config.port, config.host);
+    let app: Awaited<ReturnType<typeof createApp>>;
+    try {
+      app = await createApp(config);
+      await app.listen(config.port, config.host);
+    } catch (e) {
+      // Open connections (the database, NATS) would keep a process that serves nothing alive,
+      // and whatever supervises it would never learn: exit, saying why.
+      process.stderr.write(`streamstack: could not start: ${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    }
     const { port } = app.getHttpServer().address() as AddressInfo;
     if (derivedUrl && port !== config.port) config.publicUrl = config.publicUrl.replace(/:\d+$/, `:${port}`);
 

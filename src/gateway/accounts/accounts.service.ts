@@ -72,6 +72,17 @@ export class AccountsService implements OnModuleInit {
    * without one, the first start makes a token and returns it so that it is printed once.
    */
   async ensureBootstrapAdmin(configuredToken: string): Promise<string | null> {
+    try {
+      return await this.ensureBootstrapAdminOnce(configuredToken);
+    } catch (e) {
+      // Another process starting on the same database (two gateways) made it at the same moment,
+      // and the unique name refused ours: converge on the one that is there now.
+      if (!(await this.accounts.existsBy({ name: BOOTSTRAP_ADMIN }))) throw e;
+      return this.ensureBootstrapAdminOnce(configuredToken);
+    }
+  }
+
+  private async ensureBootstrapAdminOnce(configuredToken: string): Promise<string | null> {
     const existing = await this.accounts.findOneBy({ name: BOOTSTRAP_ADMIN });
     if (configuredToken) {
       const tokenHash = hashToken(configuredToken);
