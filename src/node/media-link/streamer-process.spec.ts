@@ -68,6 +68,8 @@ describe('parseInbound (what the runtime sends the streamer)', () => {
     ['channel data', { kind: 'data', channel: 'chat', data: 'aGk=' }],
     ['control without a message', { kind: 'control' }],
     ['control without a type', { kind: 'control', message: { data: {} } }],
+    ['a source size of 0x0', { kind: 'source-size', width: 0, height: 0 }],
+    ['a source size in strings', { kind: 'source-size', width: '800', height: '600' }],
     ['a config that is not an object', { kind: 'config', config: 'x' }],
   ])('drops %s', (_what, message) => {
     expect(parseInbound(message)).toBeNull();

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath } from '../supervisor/executables';
@@ -22,9 +22,8 @@ describe('the virtual gamepad', () => {
     }
   });
 
-  it('says why there is none on a node without /dev/uinput (this one)', () => {
-    const problem = gamepadProblem();
-    if (problem !== null) expect(problem).toMatch(/\/dev\/uinput|evemu-tools/);
+  (existsSync('/dev/uinput') ? it.skip : it)('says why there is none on a node without /dev/uinput (this one)', () => {
+    expect(gamepadProblem()).toBe('this node has no writable /dev/uinput for a virtual gamepad');
   });
 
   (findOnPath('evemu-device') ? it : it.skip)('describes a pad that evemu-device reads (here it then fails only for want of /dev/uinput)', async () => {
