@@ -520,9 +520,10 @@ export class StreamerPeer implements MediaSink {
       const via = pair ? ` via ${pair.local.type}/${pair.local.transportType} ${pair.local.address}:${pair.local.port} <-> ${pair.remote.type} ${pair.remote.address}:${pair.remote.port}` : '';
       this.log('info', `connected ${this.ms()} ms after settings${via}`);
       this.events.clientState('connected');
-    } else if (state === 'failed' && !this.connectedAt) {
-      // Never connected: the client would wait in vain; tell it (and the session) why.
-      this.fail('the peer connection failed before it connected (ICE or DTLS)');
+    } else if ((state === 'failed' || state === 'disconnected' || state === 'closed') && !this.connectedAt) {
+      // Never connected (here: a client may see its side connected and leave before ours is):
+      // say why to the client, if it still listens, and to the session.
+      this.fail(`the peer connection ${state === 'failed' ? 'failed' : 'closed'} before it connected (ICE, DTLS or SCTP)`);
     } else if (state === 'disconnected' || state === 'failed' || state === 'closed') {
       this.end(`peer connection ${state}`);
     }

@@ -282,6 +282,9 @@ describe('streamer process', () => {
     const a = new TestClientPeer(streamer, ++generation);
     await a.connect();
     const ga = generation;
+    // Our side connects a moment after the client's may (the last SCTP handshake packet): a
+    // client leaving before then is a peer that never connected, reported failed.
+    await waitUntil(() => states.some(([g, s]) => g === ga && s === 'connected'), 5000);
     a.close();
     // Seen within ms on a quiet machine; two clean-clone CI runs on a busy one missed 5 s.
     const left = (g: number, how: string) =>
