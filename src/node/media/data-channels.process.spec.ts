@@ -6,14 +6,12 @@ import { existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { cleanup } from 'node-datachannel';
+import { pollUntil } from '../../common/poll';
 import { closeAllTestClients, TestClientPeer } from '../../../test/support/streamer-client';
 import { startTestStream, type TestStream } from '../../../test/support/media-process';
 import { waitUntil } from '../../../test/support/wait';
 
 jest.setTimeout(60_000);
-
-/** waitUntil, naming what did not come (CI machines are slower than this one). */
-const until = (what: string, check: () => boolean, ms = 15_000) => waitUntil(check, ms).catch(() => Promise.reject(new Error(`${what}: not within ${ms} ms`)));
 
 /** The application's end of a channel: what it read, and whether the node closed it. */
 class AppEnd {
@@ -80,18 +78,18 @@ describe('data channels to the application (media process)', () => {
 
   it('holds what the client sends before the application connects (up to 1 MiB), then drops the rest with one log line', async () => {
     const client = await driver(['early']);
-    await until('the socket', () => existsSync(socketOf('early')));
+    await pollUntil(() => existsSync(socketOf('early')), 15_000, 'the socket');
     const chunk = Buffer.alloc(256 * 1024, 1);
     const channel = client.channels.get('early')!;
     // One after another, as the client's SCTP buffer drains: 1.5 MiB at once may not all be taken.
     for (let i = 0; i < 6; i++) {
-      await until('room in the client\'s send buffer', () => channel.bufferedAmount() < 512 * 1024);
+      await pollUntil(() => channel.bufferedAmount() < 512 * 1024, 15_000, 'room in the client\'s send buffer');
       channel.sendMessageBinary(chunk); // false: buffered, not lost
     }
-    await until('the drop log line', () => stream.streamer.stderrTail().includes('channel early: the application has not connected; dropping'));
+    await pollUntil(() => stream.streamer.stderrTail().includes('channel early: the application has not connected; dropping'), 15_000, 'the drop log line');
     const app = new AppEnd(socketOf('early'));
     await app.connected();
-    await until('1 MiB at the application', () => app.received.length === 4 * chunk.length);
+    await pollUntil(() => app.received.length === 4 * chunk.length, 15_000, '1 MiB at the application');
     await new Promise((r) => setTimeout(r, 200));
     expect(app.received.length).toBe(4 * chunk.length);
     expect(stream.streamer.stderrTail().split('channel early: the application has not connected').length - 1).toBe(1);

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { cleanup } from 'node-datachannel';
+import { pollUntil } from '../../common/poll';
 import { findOnPath } from '../supervisor/executables';
 import { NodeRuntime, RunningInstanceInfo, RuntimeStatusEvent, StreamerEvent } from './node-runtime.service';
 import { H264Depacketizer, isH264KeyframeStart } from '../media/rtp';
@@ -37,14 +38,6 @@ function request(id: string, overrides: Partial<NodeInstanceStartRequest> = {}):
     encoder: { codec: 'h264', bitrate_kbps: 1500, gop: 30 },
     ...overrides,
   };
-}
-
-async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(25);
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -199,7 +192,7 @@ describe('NodeRuntime (real processes)', () => {
   let runtime: NodeRuntime;
   const statuses: RuntimeStatusEvent[] = [];
   const nextStatus = (id: string, status: RuntimeStatusEvent['status'], ms = 8000) =>
-    until(`${status} of ${id}`, () => statuses.some((s) => s.instance_id === id && s.status === status), ms).then(
+    pollUntil(() => statuses.some((s) => s.instance_id === id && s.status === status), ms, `${status} of ${id}`).then(
       () => statuses.find((s) => s.instance_id === id && s.status === status)!,
     );
   const logFile = (id: string, role: string) => join(dataDir, 'instances', id, `${role}.log`);
@@ -333,7 +326,7 @@ describe('NodeRuntime (real processes)', () => {
 
       // The gateway hears about the client, and the node about its media, once a second.
       expect(signalling.clientStates).toContainEqual([generation, 'connected']);
-      await until('media stats', () => stats.some((s) => s.id === 'main' && s.stats.peers.some((p) => p.generation === generation)), 3000);
+      await pollUntil(() => stats.some((s) => s.id === 'main' && s.stats.peers.some((p) => p.generation === generation)), 3000, 'media stats');
       const last = stats.filter((s) => s.id === 'main').at(-1)!.stats;
       expect(last).toMatchObject({ encoder: 'libx264', width: W, height: H });
       expect(last.fps).toBeGreaterThan(FPS / 2);
@@ -406,7 +399,7 @@ describe('NodeRuntime (real processes)', () => {
       await second.waitFor(() => second.received.video.length > 20, 10_000, 'second viewer video');
       expect(isH264KeyframeStart(payloadOf(second.received.video[0]))).toBe(true);
       expect(forced()).toBeGreaterThan(before);
-      await until('the replaced client reported gone', () => signalling.clientStates.some(([g, s]) => g === generation - 1 && s === 'disconnected'));
+      await pollUntil(() => signalling.clientStates.some(([g, s]) => g === generation - 1 && s === 'disconnected'), 5000, 'the replaced client reported gone');
       expect(runtime.list()[0].pids).toEqual(pids);
       for (const pid of pids) expect(isAlive(pid)).toBe(true);
     });
@@ -527,11 +520,11 @@ describe('NodeRuntime (real processes)', () => {
     own.onApplicationBootstrap();
     try {
       const spares = own['spares'];
-      await until('two spares', () => spares.waiting().length === 2, 15_000);
+      await pollUntil(() => spares.waiting().length === 2, 15_000, 'two spares');
       const booted = spares.waiting();
       const info = await own.start(request('warm', { session_id: 'warm-session' }));
       for (const { pid } of booted) expect(info.pids).toContain(pid);
-      await until('replacements', () => spares.waiting().length === 2, 15_000);
+      await pollUntil(() => spares.waiting().length === 2, 15_000, 'replacements');
       expect(spares.waiting().map((s) => s.pid)).not.toEqual(expect.arrayContaining(booted.map((s) => s.pid)));
       // The spare's log became the instance's, and a second run of the instance keeps the first's.
       const log = join(own['dataDir'], 'instances', 'warm', 'frame-source.log');
@@ -596,7 +589,7 @@ describe('NodeRuntime (real processes)', () => {
         for (const [code, pressed] of keys) runtime.sendInput('x11-main', { type: 'input::key', data: { code, pressed } });
         // xev names each key it gets: "H E" with Shift held, then "l l o Return".
         const typed = () => [...readFileSync(logFile('x11-main', 'app'), 'utf8').matchAll(/KeyPress event[\s\S]*?keysym 0x[0-9a-f]+, (\w+)\)/g)].map((m) => m[1]);
-        await until('xev to see the keys', () => typed().includes('Return'));
+        await pollUntil(() => typed().includes('Return'), 5000, 'xev to see the keys');
         expect(typed()).toEqual(['Shift_L', 'H', 'E', 'l', 'l', 'o', 'Return']);
         const logs = await runtime.logs('x11-main');
         expect(logs).toContain('==> app.log <==');
@@ -723,6 +716,6 @@ describe('NodeRuntime (real processes)', () => {
     expect(pids).toHaveLength(2);
     host.kill('SIGKILL');
     // The parent-death signal, or the IPC channel closing, takes the frame source and the streamer.
-    await until('the orphaned processes to exit', () => pids.every((pid) => !isAlive(pid)), 5000);
+    await pollUntil(() => pids.every((pid) => !isAlive(pid)), 5000, 'the orphaned processes to exit');
   });
 });

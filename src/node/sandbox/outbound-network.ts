@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { pollUntil } from '../../common/poll';
 import type { ProcessGroup, SupervisedProcess } from '../supervisor/process-group';
 
 /**
@@ -53,7 +54,7 @@ export async function connectOutbound(setup: OutboundSetup): Promise<void> {
   if (!info || !release) throw new Error('the sandbox has no info or block fd');
   const pid = await setup.within(childPid(info), 'the sandbox did not report its pid');
   setup.group.spawn({ name: 'network', command: setup.pasta, args: pastaArgs(pid), cwd: setup.cwd, logFile: setup.logFile, env: setup.env });
-  await setup.within(until(() => hasDefaultRoute(pid), setup.timeoutMs), 'pasta did not connect the sandbox');
+  await setup.within(pollUntil(() => hasDefaultRoute(pid), setup.timeoutMs, 'a route out'), 'pasta did not connect the sandbox');
   release.on('error', () => undefined); // the sandbox gone: reported as its exit
   release.end('\n');
 }
@@ -80,14 +81,5 @@ function hasDefaultRoute(pid: number): boolean {
       .some((line) => line.split('\t')[1] === '00000000');
   } catch {
     return false;
-  }
-}
-
-/** Polls `test` until it holds; rejects after `ms` (the sandbox must not start without its route). */
-async function until(test: () => boolean, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`no route out within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }

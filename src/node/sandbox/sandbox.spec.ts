@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import { createServer, Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '../../common/poll';
 import { NodeRuntime } from '../runtime/node-runtime.service';
 import { findOnPath } from '../supervisor/executables';
 import * as bwrap from './bwrap';
@@ -50,17 +51,6 @@ const withAudio = Boolean(findOnPath('pulseaudio') && findOnPath('pactl'));
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(appDir, { recursive: true, force: true });
   });
-
-  /** Polls `value` until it gives something. */
-  async function until<T>(value: () => T | null | undefined, ms: number, what: string): Promise<T> {
-    const end = Date.now() + ms;
-    for (;;) {
-      const v = value();
-      if (v !== null && v !== undefined) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
 
   /** The command lines of live processes, their arguments separated by NUL. */
   const commandLines = () =>
@@ -179,7 +169,7 @@ const withAudio = Boolean(findOnPath('pulseaudio') && findOnPath('pactl'));
     const pastas = () => commandLines().filter((c) => c.startsWith(`${findOnPath('pasta')}\0`)).length;
     expect(pastas()).toBe(1);
     await r.stop('outbound');
-    await until(() => pastas() === 0 || null, 10_000, 'pasta to stop');
+    await pollUntil(() => pastas() === 0, 10_000, 'pasta to stop');
   });
 
   it('with STREAMSTACK_INSTANCE_SANDBOX=off still scrubs the environment, and warns at every start', async () => {
@@ -236,7 +226,7 @@ const withAudio = Boolean(findOnPath('pulseaudio') && findOnPath('pactl'));
         () => null,
         (e: Error) => e.message,
       );
-      const reason = started ?? (await until(() => errors[0], 20_000, 'the instance to fail'));
+      const reason = started ?? (await pollUntil(() => errors[0], 20_000, 'the instance to fail'));
       expect(reason).toMatch(/^app \[sh\] \(pid \d+\) was killed at its memory limit \(64 MB, the manifest's resources.memory\)/);
       expect(readFileSync(join(dataDir, 'instances', 'hog', 'app.log'), 'utf8')).toContain('limits (cgroup): memory 64 MB, 1 CPU, 512 processes');
     });
@@ -253,10 +243,10 @@ const withAudio = Boolean(findOnPath('pulseaudio') && findOnPath('pactl'));
       await start(r, 'beside');
       expect((await answers('beside')).uid).toBe('1000');
       await r.stop('bomb');
-      await until(() => inCgroup('bomb').length === 0 || null, 10_000, 'the bomb to be gone');
+      await pollUntil(() => inCgroup('bomb').length === 0, 10_000, 'the bomb to be gone');
       // …and so is its cgroup, in every hierarchy.
       const cgroupDirs = () => execFileSync('find', ['/sys/fs/cgroup', '-maxdepth', '4', '-name', 'streamstack-bomb'], { encoding: 'utf8' }).trim();
-      await until(() => cgroupDirs() === '' || null, 10_000, 'its cgroup to be removed');
+      await pollUntil(() => cgroupDirs() === '', 10_000, 'its cgroup to be removed');
       await r.stop('beside');
     });
   });

@@ -1,6 +1,7 @@
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pollUntil } from '../../common/poll';
 import { childEnv } from '../supervisor/child-env';
 import { findOnPath } from '../supervisor/executables';
 import type { SourceContext } from './source-context';
@@ -113,7 +114,8 @@ export async function startVirtualGamepad(ctx: SourceContext): Promise<VirtualGa
   // to the log (an earlier run of the instance left its own device's path there).
   const from = readTextOrEmpty(logFile).length;
   ctx.group.spawn({ name: 'gamepad', command: findOnPath('evemu-device')!, args: [description], env: childEnv(), cwd: ctx.workDir, logFile });
-  const device = await ctx.within(untilDevice(logFile, from, ctx.startTimeoutMs), 'evemu-device did not make the virtual gamepad');
+  const devicePath = () => /: (\/dev\/input\/event\d+)$/m.exec(readTextOrEmpty(logFile).slice(from))?.[1];
+  const device = await ctx.within(pollUntil(devicePath, ctx.startTimeoutMs, 'a device path in its output'), 'evemu-device did not make the virtual gamepad');
   const player = ctx.group.spawn({ name: 'gamepad', command: findOnPath('evemu-play')!, args: [device], env: childEnv(), cwd: ctx.workDir, logFile, pipeStdin: true });
   const stdin = player.child.stdin;
   stdin?.on('error', () => undefined); // evemu-play gone: reported as its exit
@@ -124,16 +126,6 @@ export async function startVirtualGamepad(ctx: SourceContext): Promise<VirtualGa
       if (lines.length && stdin?.writable) stdin.write(`${lines.join('\n')}\n`);
     },
   };
-}
-
-async function untilDevice(logFile: string, from: number, ms: number): Promise<string> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const m = /: (\/dev\/input\/event\d+)$/m.exec(readTextOrEmpty(logFile).slice(from));
-    if (m) return m[1];
-    if (Date.now() > end) throw new Error('no device path in its output');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function readTextOrEmpty(file: string): string {

@@ -3,6 +3,7 @@ import { appendFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DomainError, invalid, Limits, type NetworkMode } from '@streamstack/contracts';
+import { pollUntil } from '../../common/poll';
 import { applicationEnv, bwrapCommand, passwdLines, sandboxProblem } from '../sandbox/bwrap';
 import { limitCommand } from '../sandbox/cgroups';
 import { connectOutbound, resolvConf } from '../sandbox/outbound-network';
@@ -172,7 +173,7 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
       cwd: ctx.workDir,
       logFile: log('audio'),
     });
-    await ctx.within(waitForPath(socket, ctx.startTimeoutMs), 'PulseAudio did not open its socket');
+    await ctx.within(pollUntil(() => existsSync(socket), ctx.startTimeoutMs, 'its socket'), 'PulseAudio did not open its socket');
     pulseSocket = socket;
   }
 
@@ -237,10 +238,4 @@ export async function startX11(ctx: SourceContext, spec: X11App): Promise<Starte
     resized: (width, height) => translate.resize(width, height),
     gamepad: gamepad !== null,
   };
-}
-
-/** Polls for a file (a daemon's socket) until it exists or `ms` have passed. */
-async function waitForPath(path: string, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  while (!existsSync(path) && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }

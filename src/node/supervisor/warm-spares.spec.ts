@@ -1,21 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pollUntil } from '../../common/poll';
 import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
 import { SPARE_BOOT_DELAY_MS, WarmSpares } from './warm-spares';
 import { isAlive } from '../../../test/support/processes';
 
 jest.setTimeout(30_000);
-
-async function until<T>(what: string, check: () => T | undefined | false, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('WarmSpares (real child processes)', () => {
   let dir: string;
@@ -37,7 +28,7 @@ describe('WarmSpares (real child processes)', () => {
   it('hands over a booted process and boots its replacement; its exits are then reported to the new group', async () => {
     spares = new WarmSpares(join(dir, 'spares'), true);
     spares.start();
-    const booted = await until('two spares', () => spares.waiting().length === 2 && spares.waiting());
+    const booted = await pollUntil(() => spares.waiting().length === 2 && spares.waiting(), 10_000, 'two spares');
     const spare = booted.find((s) => s.role === 'frame-source')!;
 
     const log = join(dir, 'frame-source.log');
@@ -47,11 +38,11 @@ describe('WarmSpares (real child processes)', () => {
     expect(proc.logFile).toBe(log);
     expect(readFileSync(log, 'utf8')).toContain(`taking frame-source (spare) (pid ${spare.pid}) as frame-source`);
 
-    const next = await until('a new frame-source spare', () => spares.waiting().find((s) => s.role === 'frame-source' && s.pid !== spare.pid));
+    const next = await pollUntil(() => spares.waiting().find((s) => s.role === 'frame-source' && s.pid !== spare.pid), 10_000, 'a new frame-source spare');
     expect(isAlive(next.pid)).toBe(true);
 
     process.kill(proc.pid, 'SIGKILL');
-    const reported = await until('the exit', () => exits.find((e) => e.proc === proc));
+    const reported = await pollUntil(() => exits.find((e) => e.proc === proc), 10_000, 'the exit');
     expect(reported.exit.signal).toBe('SIGKILL');
     expect(readFileSync(log, 'utf8')).toMatch(/frame-source \[node\] \(pid \d+\) was killed by SIGKILL/);
   });
@@ -59,17 +50,17 @@ describe('WarmSpares (real child processes)', () => {
   it('replenish() boots a taken spare\'s replacement at once, not after the delay; a dead spare\'s waits its delay', async () => {
     spares = new WarmSpares(join(dir, 'spares'), true);
     spares.start();
-    const booted = await until('two spares', () => spares.waiting().length === 2 && spares.waiting());
+    const booted = await pollUntil(() => spares.waiting().length === 2 && spares.waiting(), 10_000, 'two spares');
     const streamer = booted.find((s) => s.role === 'streamer')!;
     const frameSource = booted.find((s) => s.role === 'frame-source')!;
     await spares.take('streamer', group, join(dir, 'streamer.log'), dir);
     process.kill(frameSource.pid, 'SIGKILL');
-    await until('the dead spare gone', () => !spares.waiting().some((s) => s.pid === frameSource.pid));
+    await pollUntil(() => !spares.waiting().some((s) => s.pid === frameSource.pid), 10_000, 'the dead spare gone');
     expect(spares.waiting()).toEqual([]); // both replacements wait for their delay (1.5 s)
 
     const t0 = Date.now();
     spares.replenish();
-    const next = await until('a new streamer spare', () => spares.waiting().find((s) => s.role === 'streamer' && s.pid !== streamer.pid));
+    const next = await pollUntil(() => spares.waiting().find((s) => s.role === 'streamer' && s.pid !== streamer.pid), 10_000, 'a new streamer spare');
     expect(Date.now() - t0).toBeLessThan(SPARE_BOOT_DELAY_MS); // booted by replenish, not by its timer
     expect(spares.waiting().some((s) => s.role === 'frame-source')).toBe(false); // the dead one's delay still runs
     expect(isAlive(next.pid)).toBe(true);
@@ -78,9 +69,9 @@ describe('WarmSpares (real child processes)', () => {
   it('replaces a spare that dies on its own, and stop() leaves no process or file behind', async () => {
     spares = new WarmSpares(join(dir, 'spares'), true);
     spares.start();
-    const [first] = await until('spares', () => spares.waiting().length === 2 && spares.waiting());
+    const [first] = await pollUntil(() => spares.waiting().length === 2 && spares.waiting(), 10_000, 'spares');
     process.kill(first.pid, 'SIGKILL');
-    const replacement = await until('a replacement', () => spares.waiting().find((s) => s.role === first.role && s.pid !== first.pid));
+    const replacement = await pollUntil(() => spares.waiting().find((s) => s.role === first.role && s.pid !== first.pid), 10_000, 'a replacement');
     expect(exits).toEqual([]); // a spare's death is nobody's failure
     const all = spares.waiting();
     await spares.stop(500);
@@ -100,7 +91,7 @@ describe('WarmSpares (real child processes)', () => {
   it('keeps its spare when the taking group is being stopped', async () => {
     spares = new WarmSpares(join(dir, 'spares'), true);
     spares.start();
-    const booted = await until('spares', () => spares.waiting().length === 2 && spares.waiting());
+    const booted = await pollUntil(() => spares.waiting().length === 2 && spares.waiting(), 10_000, 'spares');
     const closed = new ProcessGroup(() => undefined);
     await closed.stopAll(0);
     await expect(spares.take('streamer', closed, join(dir, 'streamer.log'), dir)).rejects.toThrow(/being stopped/);

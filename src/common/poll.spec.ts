@@ -1,0 +1,32 @@
+import { pollUntil } from "./poll";
+
+describe("pollUntil", () => {
+  it('resolves with the first value that is something (0 and "" are; false, null and undefined are not)', async () => {
+    const answers: unknown[] = [undefined, null, false, 0];
+    await expect(
+      pollUntil(
+        () => answers.shift() as number | false | null | undefined,
+        1000,
+        "a zero",
+        1,
+      ),
+    ).resolves.toBe(0);
+    const more: unknown[] = [false, ""];
+    await expect(
+      pollUntil(
+        () => more.shift() as string | false,
+        1000,
+        "an empty string",
+        1,
+      ),
+    ).resolves.toBe("");
+  });
+
+  it("rejects after its timeout, naming what did not come, having polled all along", async () => {
+    let calls = 0;
+    await expect(
+      pollUntil(() => (calls++, false), 60, "the socket", 5),
+    ).rejects.toThrow("the socket: not within 60 ms");
+    expect(calls).toBeGreaterThan(3);
+  });
+});

@@ -1,0 +1,14 @@
+/**
+ * Polls `value` every `everyMs` until it gives something (anything but null, undefined or
+ * false) and resolves with it; rejects after `timeoutMs` saying `${what}: not within ${timeoutMs} ms`.
+ * For what announces itself only by appearing (a socket file, a route, a line in a log).
+ */
+export async function pollUntil<T>(value: () => T | null | undefined | false, timeoutMs: number, what: string, everyMs = 20): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = value();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
