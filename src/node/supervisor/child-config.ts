@@ -35,16 +35,26 @@ export function receiveConfig(): Promise<unknown> {
 
 /** In the parent: resolves when the child has loaded, rejects if it exits first. */
 export function whenLoaded(child: ChildProcess): Promise<void> {
+  return nextMessage<Partial<LoadedMessage>>(child, (m) => m.kind === 'loaded', 'it had loaded').then(() => undefined);
+}
+
+/**
+ * In the parent: the child's next IPC message (an object) that `matches`. Rejects if the child
+ * exits first ("it exited (…) before <what>") or, given `timeoutMs`, when none came in time.
+ */
+export function nextMessage<T extends object>(child: ChildProcess, matches: (m: T) => boolean, what: string, timeoutMs?: number): Promise<T> {
   return new Promise((resolve, reject) => {
+    const timer = timeoutMs === undefined ? null : setTimeout(() => done(new Error(`${what}: not within ${timeoutMs} ms`)), timeoutMs);
     const onMessage = (m: unknown): void => {
-      if ((m as Partial<LoadedMessage> | null)?.kind !== 'loaded') return;
-      child.off('exit', onExit);
-      child.off('message', onMessage);
-      resolve();
+      if (m !== null && typeof m === 'object' && matches(m as T)) done(null, m as T);
     };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => done(new Error(`it exited (${signal ?? `code ${code}`}) before ${what}`));
+    const done = (err: Error | null, m?: T): void => {
+      if (timer) clearTimeout(timer);
       child.off('message', onMessage);
-      reject(new Error(`it exited (${signal ?? `code ${code}`}) before it had loaded`));
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(m!);
     };
     child.on('message', onMessage);
     child.once('exit', onExit);

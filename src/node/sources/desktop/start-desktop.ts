@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { sendConfig, whenLoaded } from '../../supervisor/child-config';
+import { nextMessage, sendConfig, whenLoaded } from '../../supervisor/child-config';
 import { nodeScript } from '../../supervisor/node-script';
 import type { SupervisedProcess } from '../../supervisor/process-group';
 import type { DesktopControl, SourceContext } from '../source-context';
@@ -16,7 +16,7 @@ export async function startDesktop(ctx: SourceContext, display: string): Promise
   const script = nodeScript(__dirname, 'desktop.process');
   const proc = ctx.group.spawn({ name: 'desktop', ...script, cwd: ctx.workDir, logFile: join(ctx.workDir, 'desktop.log'), ipc: true });
   await ctx.within(whenLoaded(proc.child), 'the desktop helper did not load');
-  const ready = next(proc, (m) => m.kind === 'ready');
+  const ready = nextMessage<DesktopOutbound>(proc.child, (m) => m.kind === 'ready', 'it was ready');
   sendConfig<DesktopConfig>(proc.child, { display, width: ctx.width, height: ctx.height });
   await ctx.within(ready, `the desktop helper did not set ${display} to ${ctx.width}x${ctx.height}`);
   return new DesktopHandle(proc);
@@ -29,7 +29,8 @@ class DesktopHandle implements DesktopControl {
 
   async resize(width: number, height: number): Promise<{ width: number; height: number }> {
     const id = this.nextId++;
-    const answer = next(this.proc, (m) => (m.kind === 'resized' || m.kind === 'resize-failed') && m.id === id, RESIZE_TIMEOUT_MS);
+    const answered = (m: DesktopOutbound) => (m.kind === 'resized' || m.kind === 'resize-failed') && m.id === id;
+    const answer = nextMessage(this.proc.child, answered, `an answer to resize ${id}`, RESIZE_TIMEOUT_MS);
     this.post({ kind: 'resize', id, width, height });
     const m = await answer;
     if (m.kind === 'resize-failed') throw new Error(m.reason);
@@ -51,22 +52,4 @@ class DesktopHandle implements DesktopControl {
     // A closed channel is reported as the helper's exit.
     if (this.proc.child.connected) this.proc.child.send(message, () => undefined);
   }
-}
-
-/** The helper's next message that `matches`; rejects when it exits first or after `timeoutMs`. */
-function next(proc: SupervisedProcess, matches: (m: DesktopOutbound) => boolean, timeoutMs?: number): Promise<DesktopOutbound> {
-  return new Promise((resolve, reject) => {
-    const timer = timeoutMs === undefined ? null : setTimeout(() => done(new Error(`the desktop helper did not answer within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (m: DesktopOutbound) => m && typeof m === 'object' && matches(m) && done(null, m);
-    const onExit = () => done(new Error('the desktop helper exited'));
-    const done = (err: Error | null, m?: DesktopOutbound) => {
-      if (timer) clearTimeout(timer);
-      proc.child.off('message', onMessage);
-      proc.child.off('exit', onExit);
-      if (err) reject(err);
-      else resolve(m!);
-    };
-    proc.child.on('message', onMessage);
-    proc.child.once('exit', onExit);
-  });
 }

@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { sendConfig } from '../../supervisor/child-config';
-import type { SupervisedProcess } from '../../supervisor/process-group';
+import { nextMessage, sendConfig } from '../../supervisor/child-config';
 import type { SourceContext, StartedSource } from '../source-context';
 import type { FrameSourceConfig } from './frame-source';
 
@@ -19,7 +18,7 @@ export async function startTestPattern(ctx: SourceContext): Promise<StartedSourc
     toneHz: TONE_HZ,
   };
   const proc = await ctx.within(ctx.takeSpare('frame-source', join(ctx.workDir, 'frame-source.log')), 'the frame source did not load');
-  const ready = waitForReady(proc);
+  const ready = nextMessage<{ type?: unknown }>(proc.child, (m) => m.type === 'ready', 'it was ready');
   sendConfig(proc.child, config);
   await ctx.within(ready, 'the frame source did not become ready');
   return {
@@ -29,15 +28,4 @@ export async function startTestPattern(ctx: SourceContext): Promise<StartedSourc
       if (proc.child.connected) proc.child.send(event, () => undefined); // a closed channel is reported as its exit
     },
   };
-}
-
-function waitForReady(proc: SupervisedProcess): Promise<void> {
-  return new Promise((resolve) => {
-    const onMessage = (m: unknown): void => {
-      if ((m as { type?: unknown } | null)?.type !== 'ready') return;
-      proc.child.off('message', onMessage);
-      resolve();
-    };
-    proc.child.on('message', onMessage);
-  });
 }
