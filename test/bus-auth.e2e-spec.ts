@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, NatsConnection, StringCodec } from 'nats';
@@ -50,6 +50,33 @@ describe('the NATS bus with per-role users (streamstack nats-config)', () => {
     await Promise.all(open.map((nc) => nc.close().catch(() => undefined)));
     await nats?.stop();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses bad flags with a usage error (exit 2) and writes nothing', () => {
+    const bad = mkdtempSync(join(tmpdir(), 'streamstack-bus-bad-'));
+    const aFile = join(bad, 'a-file');
+    writeFileSync(aFile, '');
+    const cases: Array<[string[], string]> = [
+      [[], '--out DIR is required'],
+      [['--user', 'n1:node'], '--out DIR is required'],
+      [['--out', join(bad, 'x'), '--user', 'n1'], '--user n1: use NAME:ROLE[,ROLE…], NAME of 1 to 64 letters, digits, _ or -, roles among gateway, agent, ams, node'],
+      [['--out', join(bad, 'x'), '--user', 'n1:nodes'], '--user n1:nodes: use NAME:ROLE'],
+      [['--out', join(bad, 'x'), '--user', 'n1:'], '--user n1:: use NAME:ROLE'],
+      [['--out', join(bad, 'x'), '--user', 'n 1:node'], '--user n 1:node: use NAME:ROLE'],
+      [['--out', join(bad, 'x'), '--user', `${'n'.repeat(65)}:node`], `--user ${'n'.repeat(65)}:node: use NAME:ROLE`],
+      [['--out', join(bad, 'x'), '--user', 'n1:node', '--user', 'n1:gateway'], '--user n1 is given twice'],
+      [['--out', join(aFile, 'sub'), '--user', 'n1:node'], `--out ${join(aFile, 'sub')}: cannot make that directory (ENOTDIR)`],
+    ];
+    try {
+      for (const [args, message] of cases) {
+        const r = spawnSync(BIN, ['nats-config', ...args], { encoding: 'utf8' });
+        expect({ args, status: r.status, stderr: r.stderr }).toEqual({ args, status: 2, stderr: expect.stringContaining(`streamstack nats-config: ${message}`) });
+        expect(r.stdout).toBe('');
+      }
+      expect(readdirSync(bad)).toEqual(['a-file']);
+    } finally {
+      rmSync(bad, { recursive: true, force: true });
+    }
   });
 
   it('writes the config and the env files for its owner only', () => {

@@ -19,7 +19,13 @@ export class NatsConfigCommand extends CommandRunner {
     } catch (e) {
       return fail((e as Error).message);
     }
-    mkdirSync(flags.out, { recursive: true, mode: 0o700 });
+    const twice = users.map((u) => u.user).find((name, i, names) => names.indexOf(name) !== i);
+    if (twice) return fail(`--user ${twice} is given twice: one user per name (a user may hold several roles: ${twice}:ROLE,ROLE)`);
+    try {
+      mkdirSync(flags.out, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      return fail(`--out ${flags.out}: cannot make that directory (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
     const conf = join(flags.out, 'nats-server.conf');
     writeFileSync(conf, natsServerConfig(users), { mode: 0o600 });
     const lines = [`wrote ${conf}: start the server with  nats-server -c ${conf}`];
@@ -46,7 +52,7 @@ function parseUser(spec: string): BusUser {
   const m = /^([A-Za-z0-9_-]{1,64}):([a-z,]+)$/.exec(spec);
   const roles = m ? m[2].split(',') : [];
   const unknown = roles.filter((r) => !(BUS_ROLES as readonly string[]).includes(r));
-  if (!m || roles.length === 0 || unknown.length) throw new Error(`--user ${spec}: use NAME:ROLE[,ROLE…] with roles among ${BUS_ROLES.join(', ')}`);
+  if (!m || roles.length === 0 || unknown.length) throw new Error(`--user ${spec}: use NAME:ROLE[,ROLE…], NAME of 1 to 64 letters, digits, _ or -, roles among ${BUS_ROLES.join(', ')}`);
   return { user: m[1], password: randomBytes(24).toString('base64url'), roles: roles as BusRole[] };
 }
 
