@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseEnv } from 'dotenv';
 import { connect, NatsConnection, StringCodec } from 'nats';
 import { startNatsServer, type NatsServerHandle } from '@streamstack/transport/testing';
 
@@ -20,8 +21,7 @@ describe('the NATS bus with per-role users (streamstack nats-config)', () => {
   let nats: NatsServerHandle;
   const open: NatsConnection[] = [];
 
-  const credentials = (user: string) =>
-    Object.fromEntries(readFileSync(join(dir, `${user}.env`), 'utf8').trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2))) as Record<string, string>;
+  const credentials = (user: string) => parseEnv(readFileSync(join(dir, `${user}.env`)));
   async function as(user: string): Promise<NatsConnection> {
     const c = credentials(user);
     const nc = await connect({ servers: nats.url, user: c.STREAMSTACK_NATS_USER, pass: c.STREAMSTACK_NATS_PASSWORD, reconnect: false });

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startNatsServer, type NatsServerHandle } from '@streamstack/transport/testing';
+import { parse as parseEnv } from 'dotenv';
 import { cleanup } from 'node-datachannel';
 import { ApiClient } from '../src/cli/remote/api-client';
 import { Viewer } from '../src/cli/loadtest/viewer';
@@ -51,8 +52,7 @@ describe('faults in the split shape, as OS processes', () => {
 
   const busDir = mkdtempSync(join(tmpdir(), 'streamstack-faults-bus-'));
   /** STREAMSTACK_NATS_USER and _PASSWORD of the role's user (an env file nats-config wrote). */
-  const busCredentials = (role: string): Record<string, string> =>
-    Object.fromEntries(readFileSync(join(busDir, `${role}.env`), 'utf8').trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2)));
+  const busCredentials = (role: string) => parseEnv(readFileSync(join(busDir, `${role}.env`)));
   const url = (name: string) => parts.get(name)!.url;
   const admin = (name = 'g1') => client(url(name), ADMIN);
   const user = (name = 'g1') => client(url(name), clientToken);
