@@ -199,7 +199,7 @@ const ECHO_APP = {
     await echo.evaluate(() => window.sdk.end());
   });
 
-  it("plays the driver's microphone into the application's default source", async () => {
+  it("plays the driver's microphone into the application's default source; the dashboard's Mute silences it", async () => {
     const admin = client(stack.url, ADMIN_TOKEN);
     // It records what PulseAudio gives it by default: PULSE_SOURCE, the driver's microphone.
     const recorder = { ...ECHO_APP, name: 'recorder', command: 'parec --raw --format=s16le --rate=48000 --channels=1 > "$HOME/mic.raw" & exec xev -geometry 200x200+0+0' };
@@ -207,26 +207,41 @@ const ECHO_APP = {
     // Chromium's fake microphone: a beep every second.
     const withMic = await launchBrowser(['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream']);
     try {
+      // As a person does it: the dashboard, Microphone ticked, Start.
       const page = await withMic.browser.newPage();
       await page.goto(stack.url);
-      await page.addScriptTag({ url: '/sdk/streamstack.js' });
-      const session = await page.evaluate(async (t) => {
-        const element = document.createElement('div');
-        document.body.replaceChildren(element);
-        window.sdk = new window.Streamstack.StreamstackClient({ token: t, element, microphone: true });
-        return window.sdk.connect({ app: 'recorder' });
-      }, token);
+      await page.fill('#token', token);
+      await page.click('button[type=submit]');
+      await page.check('text=Microphone');
+      await page.click('button[data-app="recorder"]');
+      const mute = page.locator('.stream-bar button', { hasText: /^(Mute|Unmute)$/ });
+      await mute.waitFor({ timeout: 30_000 });
+      const [session] = (await admin('GET', '/1.0/sessions?status=active')).body.metadata;
       const recording = `${stack.dataDir}/instances/${session.instance_id}/home/mic.raw`;
-      const loudest = () => {
+      /** The loudest sample recorded from byte `from` on (48 kHz mono s16), and the bytes so far. */
+      const loudest = (from = 0) => {
         const pcm = readFileSync(recording);
         let max = 0;
-        for (let i = 0; i + 1 < pcm.length; i += 2) max = Math.max(max, Math.abs(pcm.readInt16LE(i)));
+        for (let i = from; i + 1 < pcm.length; i += 2) max = Math.max(max, Math.abs(pcm.readInt16LE(i)));
         return { bytes: pcm.length, max };
       };
       await eventually(async () => loudest().max > 1000, 15_000, 250);
-      // It goes on: a second of it and more (48 kHz mono s16).
+      // It goes on: a second of it and more.
       await eventually(async () => loudest().bytes > 96_000, 10_000, 250);
-      await page.evaluate(() => window.sdk.end());
+
+      await mute.click();
+      expect(await mute.textContent()).toBe('Unmute');
+      await new Promise((r) => setTimeout(r, 1000)); // what was on its way
+      const mutedFrom = loudest().bytes & ~1;
+      await eventually(async () => loudest().bytes > mutedFrom + 2 * 96_000, 10_000, 250); // two beeps' time
+      expect(loudest(mutedFrom).max).toBeLessThan(100);
+
+      await mute.click();
+      expect(await mute.textContent()).toBe('Mute');
+      const unmutedFrom = loudest().bytes & ~1;
+      await eventually(async () => loudest(unmutedFrom).max > 1000, 10_000, 250);
+      await page.screenshot({ path: join(ARTIFACTS, 'microphone.png') });
+      await page.click('text=End');
     } finally {
       await withMic.close();
     }

@@ -78,7 +78,7 @@ export function App() {
         </button>
       </header>
       <main class="content">
-        {tab === 'applications' && <Applications account={account} onStart={(app, screen) => setTarget({ app, screen })} />}
+        {tab === 'applications' && <Applications account={account} onStart={(app, screen, microphone) => setTarget({ app, screen, microphone })} />}
         {tab === 'sessions' && <Sessions account={account} onJoin={(id, spectator) => setTarget({ join: id, spectator })} />}
         {tab === 'fleet' && account.admin && <Fleet account={account} />}
         {tab === 'accounts' && account.admin && <Accounts account={account} />}

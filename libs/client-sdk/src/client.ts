@@ -144,6 +144,11 @@ export class StreamstackClient {
     return this.latestStats;
   }
 
+  /** Whether the microphone is muted; null while none is sent (not asked for, refused, spectating). */
+  get microphoneMuted(): boolean | null {
+    return this.mic ? !this.mic.enabled : null;
+  }
+
   on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void {
     const set = this.listeners.get(event) ?? new Set();
     set.add(listener as Listener<never>);
@@ -211,6 +216,16 @@ export class StreamstackClient {
   resizeRemote(size?: { width: number; height: number }): boolean {
     const { width, height } = size ?? this.fitScreen();
     return this.sendControl('screen::resize', { width, height });
+  }
+
+  /**
+   * Mutes or unmutes the microphone (`microphone: true`): muted, the application hears silence
+   * and the peer connection stays as it is. False when no microphone is sent.
+   */
+  muteMicrophone(muted: boolean): boolean {
+    if (!this.mic) return false;
+    this.mic.enabled = !muted;
+    return true;
   }
 
   /** Sends text or bytes to the application on a user-named channel; false when it is not open. */

@@ -12,23 +12,30 @@ export const SCREEN_CHOICES: { label: string; value: ScreenChoice }[] = [
   { label: '854 × 480', value: { width: 854, height: 480 } },
 ];
 
-export function Applications({ account, onStart }: { account: Account; onStart: (app: string, screen: ScreenChoice) => void }) {
+export function Applications({ account, onStart }: { account: Account; onStart: (app: string, screen: ScreenChoice, microphone: boolean) => void }) {
   const apps = useLoad(() => account.api.applications());
   const [choice, setChoice] = useState(0);
+  const [microphone, setMicrophone] = useState(false);
   return (
     <Section
       title="Applications"
       aside={
-        <label class="inline-field">
-          Screen
-          <select value={choice} onChange={(e) => setChoice(Number((e.target as HTMLSelectElement).value))} aria-label="Screen size">
-            {SCREEN_CHOICES.map((c, i) => (
-              <option key={c.label} value={i}>
-                {c.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <span class="section-tools">
+          <label class="inline-field">
+            <input type="checkbox" checked={microphone} onChange={(e) => setMicrophone((e.target as HTMLInputElement).checked)} />
+            Microphone
+          </label>
+          <label class="inline-field">
+            Screen
+            <select value={choice} onChange={(e) => setChoice(Number((e.target as HTMLSelectElement).value))} aria-label="Screen size">
+              {SCREEN_CHOICES.map((c, i) => (
+                <option key={c.label} value={i}>
+                  {c.label}
+                </option>
+              ))}
+            </select>
+          </label>
+        </span>
       }
     >
       {apps.problem && <ProblemBox problem={apps.problem} />}
@@ -45,7 +52,7 @@ export function Applications({ account, onStart }: { account: Account; onStart: 
               {app.name.slice(0, 1).toUpperCase()}
             </span>
             <span class="app-name">{app.name}</span>
-            <button class="button primary" data-app={app.name} onClick={() => onStart(app.name, SCREEN_CHOICES[choice].value)}>
+            <button class="button primary" data-app={app.name} onClick={() => onStart(app.name, SCREEN_CHOICES[choice].value, microphone)}>
               Start
             </button>
           </li>

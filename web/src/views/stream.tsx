@@ -6,7 +6,7 @@ import { ProblemBox, Spinner } from '../ui';
 import type { ScreenChoice } from './applications';
 
 /** What to stream: a new session of an application, or an existing session. */
-export type StreamTarget = { app: string; screen: ScreenChoice } | { join: string; spectator?: boolean };
+export type StreamTarget = { app: string; screen: ScreenChoice; microphone?: boolean } | { join: string; spectator?: boolean };
 
 const STAT_ROWS: { label: string; show: (s: StreamStats) => string }[] = [
   { label: 'Resolution', show: (s) => `${s.width} × ${s.height}` },
@@ -32,13 +32,19 @@ export function StreamView({ account, target, onLeave }: { account: Account; tar
   const [showClipboard, setShowClipboard] = useState(false);
   const [remoteClip, setRemoteClip] = useState<string | null>(null);
   const [role, setRole] = useState<string | null>(null);
+  /** null: no microphone is sent. */
+  const [micMuted, setMicMuted] = useState<boolean | null>(null);
   const fitsWindow = 'app' in target && target.screen === 'fit';
   const title = 'app' in target ? target.app : client.current?.session?.app ?? 'session';
 
   useEffect(() => {
-    const c = new StreamstackClient({ token: account.token, element: stage.current!, input: { pointerLock: false } });
+    const microphone = 'app' in target && target.microphone === true;
+    const c = new StreamstackClient({ token: account.token, element: stage.current!, input: { pointerLock: false }, microphone });
     client.current = c;
-    c.on('ready', () => setPhase('ready'));
+    c.on('ready', () => {
+      setPhase('ready');
+      setMicMuted(c.microphoneMuted);
+    });
     c.on('reconnecting', () => setPhase('reconnecting'));
     c.on('stats', setStats);
     c.on('role', ({ role }) => setRole(role));
@@ -93,6 +99,15 @@ export function StreamView({ account, target, onLeave }: { account: Account; tar
         <span class="stream-title">{title}</span>
         {role === 'spectator' && <span class="badge">watching</span>}
         <span class="spacer" />
+        {micMuted !== null && (
+          <button
+            class={`button ghost${micMuted ? ' on' : ''}`}
+            onClick={() => client.current?.muteMicrophone(!micMuted) && setMicMuted(!micMuted)}
+            aria-pressed={micMuted}
+          >
+            {micMuted ? 'Unmute' : 'Mute'}
+          </button>
+        )}
         {role !== 'spectator' && (
           <button class={`button ghost${showClipboard ? ' on' : ''}`} onClick={() => setShowClipboard(!showClipboard)} aria-pressed={showClipboard}>
             Clipboard
