@@ -6,8 +6,9 @@
  * records every RTP and RTCP packet its tracks receive.
  *
  * node-datachannel hygiene (see streamer-peer.ts): every Track/DataChannel gets onClosed and
- * is closed explicitly; callbacks never throw. Call `closeAllTestClients()` then
- * `cleanup()` in afterAll.
+ * is closed explicitly; callbacks never throw; nothing native is let go before `cleanup()` (a
+ * wrapper collected before it crashes the process: a clean-clone CI run died of it,
+ * "Segmentation fault" in afterAll). Call `closeAllTestClients()` then `cleanup()` in afterAll.
  */
 import { DataChannel, PeerConnection, Track } from 'node-datachannel';
 import { parseRtpHeader, type RtpHeader } from '../../src/node/media/rtp';
@@ -54,6 +55,8 @@ export interface TestClientOptions {
 }
 
 const live = new Set<TestClientPeer>();
+/** Closed clients' native objects, kept from the garbage collector for the process's life. */
+const retired: Array<PeerConnection | Track | DataChannel> = [];
 const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
 const unb64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');
 
@@ -217,6 +220,7 @@ export class TestClientPeer {
     live.delete(this);
     this.streamer.off('signal', this.onSignal);
     this.closeOwned();
+    retired.push(this.pc);
     try {
       this.pc.close();
     } catch {
@@ -248,7 +252,9 @@ export class TestClientPeer {
 
   /** A wrapper left unclosed keeps the event loop alive (and may crash cleanup()). */
   private closeOwned(): void {
-    for (const x of this.owned.splice(0)) {
+    const owned = this.owned.splice(0);
+    retired.push(...owned);
+    for (const x of owned) {
       try {
         x.close();
       } catch {

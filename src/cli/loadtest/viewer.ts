@@ -214,7 +214,8 @@ export class Viewer {
 
   private closeConnection(): void {
     this.ws?.close(1000);
-    for (const x of this.owned.splice(0)) {
+    // Closed, not dropped: a wrapper collected before node-datachannel's cleanup() crashes the process.
+    for (const x of this.owned) {
       try {
         x.close();
       } catch {
