@@ -5,12 +5,16 @@ import { DomainError, nodePattern } from '@streamstack/contracts';
 import { RpcClient } from '@streamstack/transport';
 import { NodeRuntime } from '../src/node/runtime/node-runtime.service';
 import { ADMIN_TOKEN, eventually, RunningApp, startApp } from './support/app';
+import { launchBrowser } from './support/browser';
 import { client } from './support/http';
 import { startNatsServer } from '@streamstack/transport/testing';
 import { testPatternManifest } from './support/packages';
 import { freshSchema } from './support/postgres';
 import { openSignalling } from './support/signalling';
 import { SplitShape } from './support/split-shape';
+
+declare const window: any; // evaluated in the page
+declare const document: any;
 
 const rejection = async (p: Promise<unknown>) => {
   try {
@@ -151,16 +155,34 @@ describe('split topology over NATS: gateway+agent+AMS in one app, the node in an
     expect(node.app.get(NodeRuntime).list()).toEqual([]);
   });
 
-  it('starts the instances of a restarted node again there, their sessions active throughout', async () => {
+  it('starts the instances of a restarted node again there, their sessions active throughout; the SDK streams again', async () => {
     // They went `error` while AMS restarted their instances, which then held capacity for good.
     const admin = client(control.url, ADMIN_TOKEN);
     await admin('POST', '/ams/1.0/applications', { body: testPatternManifest('survivor') });
-    const user = client(control.url, (await admin('POST', '/1.0/accounts', { body: { name: 'restart-user', role: 'client' } })).body.metadata.token);
+    const token = (await admin('POST', '/1.0/accounts', { body: { name: 'restart-user', role: 'client' } })).body.metadata.token;
+    const user = client(control.url, token);
     const session = (await user('POST', '/1.0/sessions', { body: { app: 'survivor', ephemeral: false, joinable: true, idle_time_min: 5 } })).body.metadata;
     const shown = await eventually(async () => {
       const s = (await user('GET', `/1.0/sessions/${session.id}`)).body.metadata;
       return s.status === 'active' ? s : null;
     }, 30_000);
+    // A person watching it in a browser: the SDK, which should join again once the instance is back.
+    const chromium = await launchBrowser();
+    const page = await chromium.browser.newPage();
+    await page.goto(control.url);
+    await page.addScriptTag({ url: '/sdk/streamstack.js' });
+    await page.evaluate(
+      async ([t, id]) => {
+        const element = document.createElement('div');
+        document.body.replaceChildren(element);
+        const c = (window.sdk = new window.Streamstack.StreamstackClient({ token: t, element }));
+        window.events = [];
+        for (const e of ['ready', 'reconnecting', 'error', 'closed']) c.on(e, (p: any) => window.events.push(e === 'reconnecting' ? `reconnecting: ${p.error.message}` : e === 'error' ? `error: ${p.message}` : e));
+        await c.join(id);
+      },
+      [token, session.id],
+    );
+    const framesShown = () => page.evaluate(() => window.sdk.video.getVideoPlaybackQuality().totalVideoFrames as number);
     const seen = new Set<string>();
     let watching = true;
     const watch = (async () => {
@@ -188,6 +210,17 @@ describe('split topology over NATS: gateway+agent+AMS in one app, the node in an
     expect(after.instance_id).toBe(shown.instance_id);
     expect([...seen].filter((s) => !s.startsWith('active'))).toEqual([]);
     expect([...seen].some((s) => s.startsWith('active: its instance is restarting: node far-away restarted'))).toBe(true);
+    try {
+      // The SDK said it was reconnecting (the instance went away: not "another client took over")
+      // and is streaming the restarted instance, frames coming.
+      await page.waitForFunction(() => window.events.filter((e: string) => e === 'ready').length === 2, undefined, { timeout: 40_000 });
+      const events: string[] = await page.evaluate(() => window.events);
+      expect(events).toEqual(['ready', expect.stringMatching(/^reconnecting: /), 'ready']);
+      const before = await framesShown();
+      await eventually(async () => (await framesShown()) > before + 10, 10_000);
+    } finally {
+      await chromium.close();
+    }
     await user('DELETE', `/1.0/sessions/${session.id}`);
   });
 });

@@ -3,7 +3,7 @@ import { StreamError } from './errors';
 import { CreateSessionRequest, GatewayApi, Screen, Session, Signalling } from './gateway-api';
 import { InputForwarder, InputOptions } from './input';
 import { screenToFill } from './letterbox';
-import { Peer } from './peer';
+import { ClosedBy, Peer } from './peer';
 import { sampleOf, StatsSample, StreamStats, summarise } from './stats';
 
 export interface ClientOptions {
@@ -23,7 +23,11 @@ export interface ClientOptions {
   input?: InputOptions;
   /** How often `stats` is emitted, ms (default 1000; 0: never). */
   statsIntervalMs?: number;
-  /** Reconnect once when a connection drops and the session is joinable (default true). */
+  /**
+   * When a connection goes while the session lives on (and is joinable, or this client watches
+   * it), join it again: at once after a network drop, and after its instance restarted when its
+   * node stopped or restarted; tries for up to connectTimeoutMs (default true).
+   */
   reconnect?: boolean;
   /** How long one connection attempt may take, ms (default 30000: the instance may be starting). */
   connectTimeoutMs?: number;
@@ -45,7 +49,7 @@ export interface ClientEvents {
   closed: { reason: CloseReason; error?: StreamError };
   /** Something failed; `closed` follows when the stream cannot go on. */
   error: StreamError;
-  /** A connection dropped and the SDK is joining the session again. */
+  /** A connection went and the SDK is joining the session again (`ready` follows when it is back). */
   reconnecting: { error: StreamError };
   stats: StreamStats;
   /** A control message from the instance (PROTOCOL.md §5): `show-ime`, `stream::role`, … */
@@ -65,6 +69,12 @@ export type StreamRole = 'driver' | 'spectator';
 type Listener<T> = (payload: T) => void;
 
 const LIVE = new Set(['created', 'active']);
+/** How a live session's status message begins while its instance starts again (its node restarted). */
+const RESTARTING = 'its instance is restarting';
+/** Between two tries of a rejoin (the instance restarting, its node coming back). */
+const REJOIN_RETRY_MS = 1000;
+/** One try of a rejoin may take this long; the tries go on until connectTimeoutMs has passed. */
+const REJOIN_ATTEMPT_MS = 10_000;
 
 /**
  * Streams one session into an element: creates (`connect`) or joins (`join`) the session,
@@ -85,7 +95,8 @@ export class StreamstackClient {
   private input: InputForwarder | null = null;
   private statsTimer: ReturnType<typeof setInterval> | undefined;
   private lastSample: StatsSample | null = null;
-  private reconnected = false;
+  /** While joining again after a connection went: until when it keeps trying (0: not rejoining). */
+  private rejoinUntil = 0;
   private currentState: ClientState = 'idle';
   private currentSession: Session | null = null;
   private latestStats: StreamStats | null = null;
@@ -281,7 +292,7 @@ export class StreamstackClient {
   private begin(): void {
     if (this.currentState !== 'idle' && this.currentState !== 'closed') throw new Error(`already ${this.currentState}: disconnect() first`);
     this.currentState = 'connecting';
-    this.reconnected = false;
+    this.rejoinUntil = 0;
     this.latestStats = null;
     this.spectating = false;
     this.currentRole = null;
@@ -319,7 +330,7 @@ export class StreamstackClient {
     });
   }
 
-  private openPeer(signalling: Signalling): void {
+  private openPeer(signalling: Signalling, timeoutMs = this.options.connectTimeoutMs): void {
     this.peer?.close();
     this.lastSample = null; // a new connection counts from zero
     this.clipboardPieces = [];
@@ -329,14 +340,14 @@ export class StreamstackClient {
         dataChannels: this.options.dataChannels,
         speaker: this.options.speaker,
         microphone: this.spectating ? null : this.mic,
-        timeoutMs: this.options.connectTimeoutMs,
+        timeoutMs,
         iceTransportPolicy: this.options.iceTransportPolicy,
       },
       {
         track: (kind, stream) => (kind === 'video' ? this.showVideo(stream) : this.playAudio(stream)),
         connected: () => this.startStats(),
-        failed: (error, byInstance) => {
-          if (this.peer === peer) void this.onPeerFailed(error, byInstance);
+        failed: (error, closedBy) => {
+          if (this.peer === peer) void this.onPeerFailed(error, closedBy);
         },
         control: (message) => this.onControl(message),
         channel: (channel, data) => this.emit('channel-message', { channel, data }),
@@ -364,6 +375,7 @@ export class StreamstackClient {
     const shown = () => {
       if (this.currentState === 'closed') return;
       this.currentState = 'ready';
+      this.rejoinUntil = 0;
       if (!this.spectating) this.input ??= new InputForwarder(element, this.video, (type, data) => this.sendControl(type, data), this.options.input);
       this.emit('ready', { session: this.currentSession! });
       this.settle?.resolve(this.currentSession!);
@@ -381,43 +393,64 @@ export class StreamstackClient {
     this.audio.play().catch(() => undefined);
   }
 
-  private async onPeerFailed(error: StreamError, byInstance: boolean): Promise<void> {
-    const id = this.currentSession?.id;
+  private async onPeerFailed(error: StreamError, closedBy: ClosedBy | null): Promise<void> {
     const wasReady = this.currentState === 'ready';
     this.stopStats();
     // Did the session end under us? Then that is what the user needs to hear.
-    let session: Session | null = null;
-    if (id) {
-      try {
-        session = await this.api.session(id);
-      } catch (e) {
-        if (e instanceof StreamError && e.code === 'not-found') return this.fail(new StreamError('session-ended', `session ${id} no longer exists`));
-      }
-    }
-    if (this.currentState === 'closed') return;
-    if (session && !LIVE.has(session.status)) {
-      return this.fail(new StreamError('session-ended', `the session ended (${session.status}${session.status_message ? `: ${session.status_message}` : ''})`));
-    }
-    if (byInstance && session) {
-      // Closed on purpose while the session lives on: another client joined it. Joining back
-      // would only take it from them.
-      return this.fail(new StreamError('connection-lost', 'another client took over this session'));
-    }
-    if (wasReady && this.options.reconnect && !this.reconnected && session && (session.joinable || this.spectating)) {
-      this.reconnected = true;
+    const session = await this.sessionNow();
+    if (this.currentState === 'closed' || session === 'ended') return;
+    // Joining back would only take the session from whoever took it over.
+    if (closedBy === 'replaced') return this.fail(error);
+    if (this.rejoinUntil === 0) {
+      if (!wasReady || !this.options.reconnect || !session || !(session.joinable || this.spectating)) return this.fail(error);
+      this.rejoinUntil = Date.now() + this.options.connectTimeoutMs;
       this.currentState = 'reconnecting';
       this.emit('reconnecting', { error });
-      try {
-        const { url, stun_servers } = await this.api.joinSession(session.id, this.spectating ? { mode: 'spectator' } : {});
-        if (this.currentState !== 'reconnecting') return;
-        this.currentState = 'connecting';
-        this.openPeer({ url, stun_servers });
-        return;
-      } catch (e) {
-        return this.fail(e instanceof StreamError ? e : error);
-      }
     }
-    this.fail(error);
+    await this.rejoin(error);
+  }
+
+  /** The session as the gateway has it now; 'ended' (and the client closed) if it is over; null if it did not answer. */
+  private async sessionNow(): Promise<Session | 'ended' | null> {
+    const id = this.currentSession?.id;
+    if (!id) return null;
+    let session: Session;
+    try {
+      session = await this.api.session(id);
+    } catch (e) {
+      if (!(e instanceof StreamError && e.code === 'not-found')) return null;
+      this.fail(new StreamError('session-ended', `session ${id} no longer exists`));
+      return 'ended';
+    }
+    if (LIVE.has(session.status)) return session;
+    this.fail(new StreamError('session-ended', `the session ended (${session.status}${session.status_message ? `: ${session.status_message}` : ''})`));
+    return 'ended';
+  }
+
+  /**
+   * Joins the session again: not while its instance is restarting, then one connection attempt
+   * (whose failure comes back through onPeerFailed for the next), until rejoinUntil.
+   */
+  private async rejoin(error: StreamError): Promise<void> {
+    for (;;) {
+      if (this.currentState !== 'reconnecting') return;
+      const left = this.rejoinUntil - Date.now();
+      if (left <= 0) return this.fail(error);
+      const session = await this.sessionNow();
+      if (session === 'ended' || this.currentState !== 'reconnecting') return;
+      if (session && !session.status_message?.startsWith(RESTARTING)) {
+        try {
+          const { url, stun_servers } = await this.api.joinSession(session.id, this.spectating ? { mode: 'spectator' } : {});
+          if (this.currentState !== 'reconnecting') return;
+          this.openPeer({ url, stun_servers }, Math.min(REJOIN_ATTEMPT_MS, left));
+          return;
+        } catch (e) {
+          // Refused for good (the account, the session's rules): no use trying again.
+          if (e instanceof StreamError && ['unauthorised', 'forbidden', 'not-found', 'bad-request'].includes(e.code)) return this.fail(e);
+        }
+      }
+      await new Promise((r) => setTimeout(r, REJOIN_RETRY_MS));
+    }
   }
 
   private fail(error: StreamError): void {

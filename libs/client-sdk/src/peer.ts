@@ -14,16 +14,21 @@ export interface PeerOptions {
   iceTransportPolicy: RTCIceTransportPolicy;
 }
 
+/** Who closed a connection on purpose (see PeerEvents.failed). */
+export type ClosedBy = 'replaced' | 'instance';
+
 export interface PeerEvents {
   /** The video (or audio) track arrived with its MediaStream. */
   track(kind: 'video' | 'audio', stream: MediaStream): void;
   /** ICE connected: media and data flow from here on. */
   connected(): void;
   /**
-   * The attempt failed, or the connection went after it was made. `byInstance`: the instance
-   * closed it on purpose (its channels close at once), not the network (ICE times out).
+   * The attempt failed, or the connection went after it was made. `closedBy`: the instance
+   * closed it on purpose (its channels close at once), because another client took over the
+   * session (`replaced`) or for any other reason (`instance`: it stops, or its node does);
+   * null: the network (ICE timed out) or the attempt itself.
    */
-  failed(error: StreamError, byInstance: boolean): void;
+  failed(error: StreamError, closedBy: ClosedBy | null): void;
   /** A message from the instance on the control channel. */
   control(message: { type: string; data?: unknown }): void;
   /** Bytes or text from the application on a user-named channel. */
@@ -51,6 +56,8 @@ export class Peer {
   private wasConnected = false;
   private done = false;
   private lastSignallingError = '';
+  /** What the instance said in `stream::closing` before it closed the connection. */
+  private closingReason: string | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -62,9 +69,11 @@ export class Peer {
     // Channels before the offer, so that it has an application m-line (as the SDK does).
     this.control = pc.createDataChannel('control');
     this.control.onmessage = (ev) => this.onControl(ev.data);
-    // The instance closed the connection on purpose: the session ended, or another client joined.
+    // The instance closed the connection on purpose; its `stream::closing` notice, if any, said why.
     this.control.onclose = () => {
-      if (this.wasConnected) this.fail(new StreamError('connection-lost', 'the instance closed the connection'), true);
+      if (!this.wasConnected) return;
+      if (this.closingReason === 'replaced') this.fail(new StreamError('connection-lost', 'another client took over this session'), 'replaced');
+      else this.fail(new StreamError('connection-lost', `the instance closed the connection${this.closingReason ? ` (${this.closingReason})` : ''}`), 'instance');
     };
     for (const name of options.dataChannels) {
       const ch = pc.createDataChannel(name);
@@ -117,10 +126,10 @@ export class Peer {
     this.pc.close();
   }
 
-  private fail(error: StreamError, byInstance = false): void {
+  private fail(error: StreamError, closedBy: ClosedBy | null = null): void {
     if (this.done) return;
     this.close();
-    this.on.failed(error, byInstance);
+    this.on.failed(error, closedBy);
   }
 
   private signal(message: object): void {
@@ -205,7 +214,10 @@ export class Peer {
     if (typeof data !== 'string') return;
     try {
       const msg = JSON.parse(data) as { type?: unknown; data?: unknown };
-      if (msg && typeof msg.type === 'string') this.on.control({ type: msg.type, data: msg.data });
+      if (!msg || typeof msg.type !== 'string') return;
+      const reason = (msg.data as { reason?: unknown } | null)?.reason;
+      if (msg.type === 'stream::closing' && typeof reason === 'string') this.closingReason = reason.slice(0, 64);
+      this.on.control({ type: msg.type, data: msg.data });
     } catch {
       // not JSON: not ours to act on
     }

@@ -73,6 +73,8 @@ const LOCAL_DESCRIPTION_TIMEOUT_MS = 3000;
 const MAX_QUEUED_CANDIDATES = 100;
 /** How long a closed peer's connection outlives its channels, for the client to finish closing them. */
 const CLOSE_LINGER_MS = 1000;
+/** How long a closing connection outlives its `stream::closing` notice, for it to leave (the media process exits 100 ms after a stop). */
+const NOTICE_FLUSH_MS = 30;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const INVALID_CONTROL_LOG_EVERY = 100;
 /**
@@ -102,6 +104,11 @@ export interface PeerSettings {
 }
 
 /** What becomes of a user-named channel's traffic (channel-link.ts's ChannelLink). */
+export interface PeerCloseOptions {
+  linger?: boolean;
+  notice?: 'replaced' | 'stopping';
+}
+
 export interface ChannelSink {
   fromClient(data: Buffer): void;
   /** Its bufferedAmount went below the low mark. */
@@ -390,9 +397,13 @@ export class StreamerPeer implements MediaSink {
   /**
    * Closes everything; reports `disconnected` if the client had connected. Idempotent.
    * `linger`: the client lives on (it was replaced), so let it finish closing its channels.
+   * `notice`: why, told to the client first (`stream::closing`): another client took over
+   * (`replaced`), or the instance is going away (`stopping`: its session ends, or its node stops).
    */
-  close(reason: string, { linger = false } = {}): void {
+  close(reason: string, { linger = false, notice }: PeerCloseOptions = {}): void {
     if (this.closed) return;
+    // Ordered before the channel's close: the client tells a takeover from the instance going away.
+    if (notice) this.sendControl({ type: 'stream::closing', data: { reason: notice } });
     this.closed = true;
     if (this.connectTimer) clearTimeout(this.connectTimer);
     const wasConnected = this.connectedAt > 0;
@@ -413,7 +424,7 @@ export class StreamerPeer implements MediaSink {
         this.log('warn', `closing the peer connection: ${(e as Error).message}`);
       }
     };
-    if (linger) setTimeout(closePc, CLOSE_LINGER_MS).unref();
+    if (linger || notice) setTimeout(closePc, linger ? CLOSE_LINGER_MS : NOTICE_FLUSH_MS).unref();
     else closePc();
     // Drop every reference so the native objects can go.
     this.pc = null;

@@ -315,6 +315,10 @@ describe('streamer process', () => {
     await first.waitFor(() => first.states.includes('closed') || first.states.includes('disconnected'), 5000, 'old peer closed');
     await waitUntil(() => states.some(([g, st]) => g === generation && st === 'connected'), 2000);
     expect(states).toContainEqual([g1, 'disconnected']);
+    // It was told why before its channel closed: a takeover, not the instance going away.
+    await first.waitFor(() => first.notices.some((n) => n.type === 'stream::closing'), 2000, 'the closing notice');
+    expect(first.notices).toContainEqual({ type: 'stream::closing', data: { reason: 'replaced' } });
+    expect(second.notices.filter((n) => n.type === 'stream::closing')).toEqual([]);
     await second.waitFor(() => second.received.video.length > 10, 5000, 'second client video');
     expect(isH264KeyframeStart(payloadOf(second.received.video[0]))).toBe(true);
     // A stale message of the old generation changes nothing.
@@ -415,6 +419,8 @@ describe('streamer process', () => {
     await streamer.stop();
     expect(await streamer.exited).toEqual({ code: 0, signal: null });
     await client.waitFor(() => client.states.includes('closed') || client.states.includes('disconnected'), 5000, 'the client sees the close');
+    // Told why first: the instance is going away (a client may join again once it is back).
+    expect(client.notices).toContainEqual({ type: 'stream::closing', data: { reason: 'stopping' } });
     client.close();
   });
 });

@@ -17,7 +17,7 @@ import { CLIPBOARD_MAX_BYTES, CLIPBOARD_MAX_PIECES } from '../../../libs/protoco
 import { ChannelLink, channelNameProblem } from './channel-link';
 import type { MicrophonePlayer } from './microphone';
 import type { MediaEngine } from './media-engine';
-import { type ChannelSink, DEFAULT_CONNECT_TIMEOUT_MS, settingsFromMessage, StreamerPeer } from './streamer-peer';
+import { type ChannelSink, DEFAULT_CONNECT_TIMEOUT_MS, type PeerCloseOptions, settingsFromMessage, StreamerPeer } from './streamer-peer';
 import {
   STREAMER_MAX_API_VERSION,
   type ClientSignal,
@@ -89,9 +89,9 @@ export class Streamer {
   close(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.replaceDriver(this.driver.generation, 'the streamer is stopping');
+    this.replaceDriver(this.driver.generation, 'the streamer is stopping', { notice: 'stopping' });
     this.closeMicrophone(this.driver.generation);
-    for (const slot of this.spectators.values()) this.closeSlot(slot, 'the streamer is stopping');
+    for (const slot of this.spectators.values()) this.closeSlot(slot, 'the streamer is stopping', { notice: 'stopping' });
     this.spectators.clear();
   }
 
@@ -121,7 +121,7 @@ export class Streamer {
       return null;
     }
     // The replaced client lives on: its connection lingers for it to finish closing.
-    if (generation > this.driver.generation) this.replaceDriver(generation, `replaced by generation ${generation}`, { linger: true });
+    if (generation > this.driver.generation) this.replaceDriver(generation, `replaced by generation ${generation}`, { linger: true, notice: 'replaced' });
     return this.driver;
   }
 
@@ -271,14 +271,14 @@ export class Streamer {
     };
   }
 
-  private replaceDriver(generation: number, reason: string, options: { linger?: boolean } = {}): void {
+  private replaceDriver(generation: number, reason: string, options: PeerCloseOptions = {}): void {
     const old = this.driver;
     this.closeMicrophone(old.generation);
     this.driver = newSlot(generation, false);
     this.closeSlot(old, reason, options);
   }
 
-  private closeSlot(slot: Slot, reason: string, options: { linger?: boolean } = {}): void {
+  private closeSlot(slot: Slot, reason: string, options: PeerCloseOptions = {}): void {
     const peer = slot.peer;
     slot.peer = null;
     slot.earlyCandidates = [];
