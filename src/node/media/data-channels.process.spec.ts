@@ -111,6 +111,9 @@ describe('data channels to the application (media process)', () => {
   it('closes the channel when the application closes its connection, and the connection and socket when the client closes the channel', async () => {
     const client = await driver(['one', 'two']);
     await waitUntil(() => existsSync(socketOf('one')) && existsSync(socketOf('two')), 5000);
+    // Open on the client's side too (its open comes with the node's ack, after the node made the
+    // sockets): "no longer open" below must mean closed, not not yet open.
+    await waitUntil(() => client.channels.get('one')!.isOpen() && client.channels.get('two')!.isOpen(), 5000);
     const one = new AppEnd(socketOf('one'));
     const two = new AppEnd(socketOf('two'));
     await Promise.all([one.connected(), two.connected()]);
