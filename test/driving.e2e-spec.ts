@@ -218,23 +218,33 @@ const ECHO_APP = {
       await mute.waitFor({ timeout: 30_000 });
       const [session] = (await admin('GET', '/1.0/sessions?status=active')).body.metadata;
       const recording = `${stack.dataDir}/instances/${session.instance_id}/home/mic.raw`;
-      /** The loudest sample recorded from byte `from` on (48 kHz mono s16), and the bytes so far. */
+      const SECOND = 96_000; // bytes: 48 kHz mono s16
+      const peak = (pcm: Buffer, from: number, to = pcm.length) => {
+        let max = 0;
+        for (let i = from & ~1; i + 1 < Math.min(to, pcm.length); i += 2) max = Math.max(max, Math.abs(pcm.readInt16LE(i)));
+        return max;
+      };
+      /** The loudest sample recorded from byte `from` on, and the bytes so far. */
       const loudest = (from = 0) => {
         const pcm = readFileSync(recording);
-        let max = 0;
-        for (let i = from; i + 1 < pcm.length; i += 2) max = Math.max(max, Math.abs(pcm.readInt16LE(i)));
-        return { bytes: pcm.length, max };
+        return { bytes: pcm.length, max: peak(pcm, from) };
       };
       await eventually(async () => loudest().max > 1000, 15_000, 250);
       // It goes on: a second of it and more.
-      await eventually(async () => loudest().bytes > 96_000, 10_000, 250);
+      await eventually(async () => loudest().bytes > SECOND, 10_000, 250);
 
       await mute.click();
       expect(await mute.textContent()).toBe('Unmute');
-      await new Promise((r) => setTimeout(r, 1000)); // what was on its way
-      const mutedFrom = loudest().bytes & ~1;
-      await eventually(async () => loudest().bytes > mutedFrom + 2 * 96_000, 10_000, 250); // two beeps' time
-      expect(loudest(mutedFrom).max).toBeLessThan(100);
+      // What was on its way still plays (how long depends on the buffers between); then a whole
+      // second without a beep (the fake microphone beeps every second), and it stays silent.
+      const clickedAt = loudest().bytes;
+      const silentFrom = await eventually(async () => {
+        const pcm = readFileSync(recording);
+        for (let s = clickedAt; s + SECOND <= pcm.length; s += SECOND / 10) if (peak(pcm, s, s + SECOND) < 100) return s;
+        return null;
+      }, 15_000, 250);
+      await eventually(async () => loudest().bytes > silentFrom + 3 * SECOND, 10_000, 250);
+      expect(loudest(silentFrom).max).toBeLessThan(100);
 
       await mute.click();
       expect(await mute.textContent()).toBe('Mute');
