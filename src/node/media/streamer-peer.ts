@@ -103,12 +103,13 @@ export interface PeerSettings {
   dataChannels: string[];
 }
 
-/** What becomes of a user-named channel's traffic (channel-link.ts's ChannelLink). */
+/** How StreamerPeer.close() ends a connection (see there). */
 export interface PeerCloseOptions {
   linger?: boolean;
   notice?: 'replaced' | 'stopping';
 }
 
+/** What becomes of a user-named channel's traffic (channel-link.ts's ChannelLink). */
 export interface ChannelSink {
   fromClient(data: Buffer): void;
   /** Its bufferedAmount went below the low mark. */
