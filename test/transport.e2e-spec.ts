@@ -184,11 +184,13 @@ describe('split topology over NATS: gateway+agent+AMS in one app, the node in an
     );
     const framesShown = () => page.evaluate(() => window.sdk.video.getVideoPlaybackQuality().totalVideoFrames as number);
     const seen = new Set<string>();
+    const restarting = new Set<boolean>();
     let watching = true;
     const watch = (async () => {
       while (watching) {
         const s = (await user('GET', `/1.0/sessions/${session.id}`)).body.metadata;
         seen.add(`${s.status}${s.status_message ? `: ${s.status_message}` : ''}`);
+        restarting.add(s.instance_restarting);
         await new Promise((r) => setTimeout(r, 25));
       }
     })();
@@ -210,6 +212,9 @@ describe('split topology over NATS: gateway+agent+AMS in one app, the node in an
     expect(after.instance_id).toBe(shown.instance_id);
     expect([...seen].filter((s) => !s.startsWith('active'))).toEqual([]);
     expect([...seen].some((s) => s.startsWith('active: its instance is restarting: node far-away restarted'))).toBe(true);
+    // The same, for programs: what the SDK waits on before it joins again.
+    expect([...restarting].sort()).toEqual([false, true]);
+    expect(after.instance_restarting).toBe(false);
     try {
       // The SDK said it was reconnecting (the instance went away: not "another client took over")
       // and is streaming the restarted instance, frames coming.

@@ -69,8 +69,6 @@ export type StreamRole = 'driver' | 'spectator';
 type Listener<T> = (payload: T) => void;
 
 const LIVE = new Set(['created', 'active']);
-/** How a live session's status message begins while its instance starts again (its node restarted). */
-const RESTARTING = 'its instance is restarting';
 /** Between two tries of a rejoin (the instance restarting, its node coming back). */
 const REJOIN_RETRY_MS = 1000;
 /** One try of a rejoin may take this long; the tries go on until connectTimeoutMs has passed. */
@@ -438,7 +436,7 @@ export class StreamstackClient {
       if (left <= 0) return this.fail(error);
       const session = await this.sessionNow();
       if (session === 'ended' || this.currentState !== 'reconnecting') return;
-      if (session && !session.status_message?.startsWith(RESTARTING)) {
+      if (session && !session.instance_restarting) {
         try {
           const { url, stun_servers } = await this.api.joinSession(session.id, this.spectating ? { mode: 'spectator' } : {});
           if (this.currentState !== 'reconnecting') return;

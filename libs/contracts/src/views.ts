@@ -42,6 +42,8 @@ export interface SessionView {
   screen: ScreenView;
   /** Who is connected: the driving client (its peer connection is up) and the view-only ones. */
   peers: { driver: boolean; spectators: number };
+  /** Its instance is starting again (its node restarted); clients join again once this is false. */
+  instance_restarting: boolean;
   created_at: string;
   updated_at: string;
 }

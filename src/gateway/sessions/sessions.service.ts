@@ -57,6 +57,7 @@ export const toView = (s: Session): SessionView => ({
   status_message: s.statusMessage,
   screen: s.screen,
   peers: { driver: s.clientConnected, spectators: s.spectators },
+  instance_restarting: s.status === 'active' && s.statusMessage.startsWith(RESTARTING),
   created_at: s.createdAt,
   updated_at: s.updatedAt,
 });
