@@ -103,6 +103,9 @@ export interface PeerSettings {
   dataChannels: string[];
 }
 
+/** A driver's request for the application; `lost`: a clipboard piece the input rate dropped (its text is spoilt). */
+export type PeerRequest = Extract<ControlMessage, { kind: 'resize' }> | (Extract<ControlMessage, { kind: 'clipboard' }> & { lost?: boolean });
+
 /** How StreamerPeer.close() ends a connection (see there). */
 export interface PeerCloseOptions {
   linger?: boolean;
@@ -127,7 +130,7 @@ export interface PeerEvents {
   audioKbps(): number;
   input(event: InputEvent): void;
   /** The client asked for a clipboard change or a display size. */
-  request(request: Extract<ControlMessage, { kind: 'clipboard' | 'resize' }>): void;
+  request(request: PeerRequest): void;
   /** The control channel opened: notices can go out. */
   controlOpened(): void;
   /** An RTP packet of the client's microphone (Opus). */
@@ -606,6 +609,8 @@ export class StreamerPeer implements MediaSink {
       if (this.withinInputRate()) this.events.input(parsed.event);
     } else if (parsed.kind === 'clipboard' || parsed.kind === 'resize') {
       if (this.withinInputRate()) this.events.request(parsed);
+      // Its text would arrive with a hole in it: the streamer drops it whole instead.
+      else if (parsed.kind === 'clipboard') this.events.request({ ...parsed, text: '', lost: true });
     } else if (parsed.kind === 'disconnect') this.end('the client sent stream::disconnect');
     else if (this.invalidControl++ % INVALID_CONTROL_LOG_EVERY === 0) {
       this.log('warn', `ignored control message (${this.invalidControl} so far): ${parsed.reason}`);

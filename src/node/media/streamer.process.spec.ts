@@ -5,6 +5,7 @@
  */
 import { cleanup } from 'node-datachannel';
 import { isH264KeyframeStart } from './rtp';
+import { INPUT_EVENTS_PER_SECOND } from './streamer-peer';
 import { closeAllTestClients, payloadOf, TestClientPeer } from '../../../test/support/streamer-client';
 import { startTestStream, type TestStream } from '../../../test/support/media-process';
 import { LossyRelay } from '../../../test/support/streamer-media';
@@ -159,13 +160,34 @@ describe('streamer process', () => {
     await new Promise((r) => setTimeout(r, 1000)); // a fresh second of allowance
     const before = inputs.length;
     for (let i = 0; i < 3000; i++) client.sendControl({ type: 'input::mouse-move', data: { x: i, y: 0 } });
-    await waitUntil(() => streamer.stderrTail().includes('dropping input events beyond 1200 a second'), 5000);
+    await waitUntil(() => streamer.stderrTail().includes(`dropping input events beyond ${INPUT_EVENTS_PER_SECOND} a second`), 5000);
     await new Promise((r) => setTimeout(r, 500));
     const got = inputs.slice(before).map((e) => e.data.x as number);
-    expect(got.length).toBeGreaterThanOrEqual(1200);
+    expect(got.length).toBeGreaterThanOrEqual(INPUT_EVENTS_PER_SECOND);
     expect(got.length).toBeLessThan(3000);
-    expect(got.slice(0, 1200)).toEqual([...Array(1200).keys()]);
+    expect(got.slice(0, INPUT_EVENTS_PER_SECOND)).toEqual([...Array(INPUT_EVENTS_PER_SECOND).keys()]);
+    expect(streamer.stderrTail().split('dropping input events beyond').length - 1).toBe(1);
     expect(streamer.alive).toBe(true);
+    client.close();
+  });
+
+  it('drops a clipboard text whole when the input rate took one of its pieces (it came with a hole in it)', async () => {
+    const clipboards: string[] = [];
+    const onClipboard = (text: string) => clipboards.push(text);
+    streamer.on('clipboard', onClipboard);
+    const client = new TestClientPeer(streamer, ++generation);
+    await client.connect();
+    await client.waitFor(() => client.control.isOpen(), 5000, 'the control channel');
+    await new Promise((r) => setTimeout(r, 1000)); // a fresh second of allowance
+    // The 1200th event of the second is the text's first piece; its second and last are over.
+    for (let i = 0; i < INPUT_EVENTS_PER_SECOND - 1; i++) client.sendControl({ type: 'input::mouse-move', data: { x: i, y: 0 } });
+    for (const [text, more] of [['a', true], ['b', true], ['c', false]] as const) client.sendControl({ type: 'clipboard::set', data: { text, more } });
+    await waitUntil(() => streamer.stderrTail().includes('clipboard text ignored: a piece of it came beyond the input rate'), 5000);
+    await new Promise((r) => setTimeout(r, 1000));
+    client.sendControl({ type: 'clipboard::set', data: { text: 'next' } });
+    await waitUntil(() => clipboards.length > 0, 5000);
+    expect(clipboards).toEqual(['next']);
+    streamer.off('clipboard', onClipboard);
     client.close();
   });
 
@@ -196,7 +218,7 @@ describe('streamer process', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(clipboards).toEqual(['one two three', 'after']);
     expect(resizes).toEqual(['800x600']);
-    expect(streamer.stderrTail()).toMatch(/clipboard text over 1048576 bytes or \d+ pieces ignored/);
+    expect(streamer.stderrTail()).toMatch(/clipboard text ignored: over 1048576 bytes or \d+ pieces/);
     driver.close();
     spectator.close();
   });

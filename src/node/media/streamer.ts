@@ -171,7 +171,7 @@ export class Streamer {
       request: (request) => {
         if (spectator) return this.host.log('debug', `g${generation}: spectator's ${request.kind} ignored`);
         if (request.kind === 'resize') return this.host.send({ kind: 'resize', width: request.width, height: request.height });
-        this.onClipboardPiece(slot, request.text, request.more);
+        this.onClipboardPiece(slot, request.text, request.more, request.lost === true);
       },
       microphone: (rtp) => {
         if (!spectator) this.microphoneOf(generation)?.onRtp(rtp);
@@ -234,14 +234,15 @@ export class Streamer {
     this.microphone = null;
   }
 
-  /** Reassembles a client's clipboard text from its pieces; passes it on when whole, if not too long. */
-  private onClipboardPiece(slot: Slot, text: string, more: boolean): void {
+  /** Reassembles a client's clipboard text from its pieces; passes it on when whole, if not too long and none was `lost`. */
+  private onClipboardPiece(slot: Slot, text: string, more: boolean, lost: boolean): void {
     const c = slot.clipboard;
     if (c) {
       c.pieces.push(text);
       c.bytes += Buffer.byteLength(text);
-      if (c.bytes > CLIPBOARD_MAX_BYTES || c.pieces.length > CLIPBOARD_MAX_PIECES) {
-        this.host.log('warn', `g${slot.generation}: clipboard text over ${CLIPBOARD_MAX_BYTES} bytes or ${CLIPBOARD_MAX_PIECES} pieces ignored`);
+      if (lost || c.bytes > CLIPBOARD_MAX_BYTES || c.pieces.length > CLIPBOARD_MAX_PIECES) {
+        const why = lost ? 'a piece of it came beyond the input rate' : `over ${CLIPBOARD_MAX_BYTES} bytes or ${CLIPBOARD_MAX_PIECES} pieces`;
+        this.host.log('warn', `g${slot.generation}: clipboard text ignored: ${why}`);
         slot.clipboard = null;
       }
     }
