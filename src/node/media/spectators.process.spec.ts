@@ -34,14 +34,28 @@ describe('spectators and driver requests (media process)', () => {
     for (let i = 0; i < MAX_SPECTATORS + 4; i++) stream.streamer.signal(10_000 + i, { type: 'discover' }, true);
     await waitUntil(() => errors.length === 4, 5000);
     expect(errors[0]).toBe(`at most ${MAX_SPECTATORS} spectators`);
-    // A candidate of a spectator nobody knows makes no slot.
+    // A candidate of a spectator nobody knows makes no slot (none to refuse it for either).
     stream.streamer.signal(20_000, { type: 'candidate', candidate: 'Y2FuZGlkYXRl', sdpMid: '0', sdpMLineIndex: 0 }, true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(errors).toHaveLength(4);
     // After their connect timeout the slots are free again: a real spectator gets in.
     await new Promise((r) => setTimeout(r, 2500));
     const spectator = new TestClientPeer(stream.streamer, 30_000, { spectator: true });
     await spectator.connect();
     await spectator.waitFor(() => spectator.received.video.length > 10, 5000, 'video');
     spectator.close();
+  });
+
+  it("does not receive a spectator's microphone: its audio only sends, while a driver's receives too", async () => {
+    const spectator = new TestClientPeer(stream.streamer, 40_000, { spectator: true, settings: { enable_microphone: true } });
+    const driver = new TestClientPeer(stream.streamer, ++generation, { settings: { enable_microphone: true } });
+    await spectator.connect();
+    await driver.connect();
+    const audioDirection = (sdp: string) => /^m=audio[\s\S]*?^a=(sendonly|sendrecv|recvonly)\r?$/m.exec(sdp)?.[1];
+    expect(audioDirection(spectator.offerSdp)).toBe('sendonly');
+    expect(audioDirection(driver.offerSdp)).toBe('sendrecv');
+    spectator.close();
+    driver.close();
   });
 
   it('refuses clipboard text that never ends (empty pieces count too), then takes the next one', async () => {
@@ -55,7 +69,7 @@ describe('spectators and driver requests (media process)', () => {
     driver.sendControl({ type: 'clipboard::set', data: { text: 'next' } });
     await waitUntil(() => clipboards.includes('next'), 5000);
     expect(clipboards).toEqual(['next']);
-    expect(stream.streamer.stderrTail()).toMatch(/clipboard text over 1048576 bytes or \d+ pieces ignored/);
+    expect(stream.streamer.stderrTail()).toMatch(/clipboard text ignored: over 1048576 bytes or \d+ pieces/);
     driver.close();
   });
 

@@ -73,8 +73,11 @@ const LOCAL_DESCRIPTION_TIMEOUT_MS = 3000;
 const MAX_QUEUED_CANDIDATES = 100;
 /** How long a closed peer's connection outlives its channels, for the client to finish closing them. */
 const CLOSE_LINGER_MS = 1000;
-/** How long a closing connection outlives its `stream::closing` notice, for it to leave (the media process exits 100 ms after a stop). */
-const NOTICE_FLUSH_MS = 30;
+/**
+ * How long a closing connection's channels outlive its `stream::closing` notice, for it to be
+ * read (the media process exits EXIT_DELAY_MS after a stop, later than this).
+ */
+export const NOTICE_FLUSH_MS = 200;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 30_000;
 const INVALID_CONTROL_LOG_EVERY = 100;
 /**
@@ -416,10 +419,11 @@ export class StreamerPeer implements MediaSink {
       'info',
       `closing (${reason}); ${summary || 'no media'}; nack ${this.counters.nack} (${this.counters.nackedPackets} pkts), pli ${this.counters.pli}, fir ${this.counters.fir}`,
     );
-    this.closeOwned();
-    // The channels' stream resets go out now; the client answers each with its own reset, which
-    // only completes (its channel 'closed', not stuck 'closing' until ICE times out) while our
-    // association still lives. So a lingering connection closes a moment later.
+    // A notice goes first: a channel closed at once could take it with it (seen with
+    // node-datachannel clients on a busy machine). The channels' stream resets follow; the client
+    // answers each with its own reset, which only completes (its channel 'closed', not stuck
+    // 'closing' until ICE times out) while our association still lives: so a lingering
+    // connection closes a moment after its channels.
     const pc = this.pc;
     const closePc = () => {
       try {
@@ -428,8 +432,13 @@ export class StreamerPeer implements MediaSink {
         this.log('warn', `closing the peer connection: ${(e as Error).message}`);
       }
     };
-    if (linger || notice) setTimeout(closePc, linger ? CLOSE_LINGER_MS : NOTICE_FLUSH_MS).unref();
-    else closePc();
+    const closeChannels = () => {
+      this.closeOwned();
+      if (!linger) closePc();
+    };
+    if (notice) setTimeout(closeChannels, NOTICE_FLUSH_MS).unref();
+    else closeChannels();
+    if (linger) setTimeout(closePc, CLOSE_LINGER_MS).unref();
     // Drop every reference so the native objects can go.
     this.pc = null;
     this.control = null;

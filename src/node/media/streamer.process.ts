@@ -18,9 +18,10 @@ import { receiveConfig } from '../supervisor/child-config';
 import { MediaEngine } from './media-engine';
 import { Streamer } from './streamer';
 import { parseInbound, parseStreamerConfig, type StreamerLogLevel, type StreamerOutbound } from '../media-link/streamer.messages';
+import { NOTICE_FLUSH_MS } from './streamer-peer';
 
-/** Time for close_notify and the last RTCP to leave before we exit. */
-const EXIT_DELAY_MS = 100;
+/** Time for the peers' closing notices, then close_notify and the last RTCP, to leave before we exit. */
+const EXIT_DELAY_MS = NOTICE_FLUSH_MS + 100;
 
 function log(level: StreamerLogLevel, message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${level} streamer[${process.pid}]: ${message.replace(/\s*\n\s*/g, ' | ')}\n`);

@@ -90,7 +90,6 @@ export class Streamer {
     if (this.stopped) return;
     this.stopped = true;
     this.replaceDriver(this.driver.generation, 'the streamer is stopping', { notice: 'stopping' });
-    this.closeMicrophone(this.driver.generation);
     for (const slot of this.spectators.values()) this.closeSlot(slot, 'the streamer is stopping', { notice: 'stopping' });
     this.spectators.clear();
   }
@@ -158,7 +157,8 @@ export class Streamer {
       this.sendSignal(generation, { type: 'error', message: 'settings were sent already' }, spectator);
       return;
     }
-    const settings = settingsFromMessage(message);
+    // A spectator's microphone would reach nothing: its offer does not receive one.
+    const settings = { ...settingsFromMessage(message), ...(spectator ? { microphone: false } : {}) };
     const peer = new StreamerPeer(generation, this.config, settings, {
       signal: (m) => this.sendSignal(generation, m, spectator),
       // A spectator's comings and goings only count in its session's peers.
@@ -173,6 +173,7 @@ export class Streamer {
         if (request.kind === 'resize') return this.host.send({ kind: 'resize', width: request.width, height: request.height });
         this.onClipboardPiece(slot, request.text, request.more, request.lost === true);
       },
+      // (A spectator's id may equal a driver's generation: never through the driver's microphone.)
       microphone: (rtp) => {
         if (!spectator) this.microphoneOf(generation)?.onRtp(rtp);
       },
@@ -208,9 +209,9 @@ export class Streamer {
   /** The player for driver `generation`'s microphone (a new driver gets a new one), or null where it has nowhere to go. */
   private microphoneOf(generation: number): MicrophonePlayer | null {
     if (this.microphone?.generation === generation) return this.microphone.player;
-    this.microphone?.player?.close();
-    this.microphone = null;
+    // A late packet of a replaced driver: nothing to play it into (and the driver's stays).
     if (generation !== this.driver.generation) return null;
+    this.microphone?.player?.close();
     const source = this.config.source;
     let player: MicrophonePlayer | null = null;
     if (source.kind !== 'x11' || !source.pulseServer || !source.micSink) this.host.log('info', `g${generation}: the client sends a microphone this instance has no input for`);
