@@ -1,5 +1,5 @@
 /**
- * Issue 10's benchmarks, on their own (the full run is `npm run bench`):
+ * Issue 10's benchmarks, on their own (not part of `npm run bench`):
  *
  *   npx ts-node -T -r tsconfig-paths/register bench/driving.ts
  *

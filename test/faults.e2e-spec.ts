@@ -98,9 +98,9 @@ describe('faults in the split shape, as OS processes', () => {
     return viewer.video.frames - before;
   };
 
-  /** A new session streams (first keyframe) through gateway `via`. */
   /** Viewers done with, kept until cleanup(): a native wrapper collected before it crashes the process. */
   const doneViewers: Viewer[] = [];
+  /** A new session streams (first keyframe) through gateway `via`. */
   const newSessionStreams = async (via = 'g1') => {
     const v = new Viewer(99, new ApiClient(url(via), clientToken), { app: 'pattern', screen: SCREEN });
     doneViewers.push(v);

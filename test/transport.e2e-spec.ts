@@ -168,54 +168,54 @@ describe('split topology over NATS: gateway+agent+AMS in one app, the node in an
     }, 30_000);
     // A person watching it in a browser: the SDK, which should join again once the instance is back.
     const chromium = await launchBrowser();
-    const page = await chromium.browser.newPage();
-    await page.goto(control.url);
-    await page.addScriptTag({ url: '/sdk/streamstack.js' });
-    await page.evaluate(
-      async ([t, id]) => {
-        const element = document.createElement('div');
-        document.body.replaceChildren(element);
-        const c = (window.sdk = new window.Streamstack.StreamstackClient({ token: t, element }));
-        window.events = [];
-        for (const e of ['ready', 'reconnecting', 'error', 'closed']) c.on(e, (p: any) => window.events.push(e === 'reconnecting' ? `reconnecting: ${p.error.message}` : e === 'error' ? `error: ${p.message}` : e));
-        await c.join(id);
-      },
-      [token, session.id],
-    );
-    const framesShown = () => page.evaluate(() => window.sdk.video.getVideoPlaybackQuality().totalVideoFrames as number);
-    const seen = new Set<string>();
-    const restarting = new Set<boolean>();
-    let watching = true;
-    const watch = (async () => {
-      while (watching) {
-        const s = (await user('GET', `/1.0/sessions/${session.id}`)).body.metadata;
-        seen.add(`${s.status}${s.status_message ? `: ${s.status_message}` : ''}`);
-        restarting.add(s.instance_restarting);
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    })();
-
-    await node.close();
-    node = await startNode();
-    await eventually(async () => node.app.get(NodeRuntime).list().some((i) => i.instance_id === shown.instance_id), 30_000);
-    const instance = await eventually(async () => {
-      const i = (await admin('GET', `/ams/1.0/instances/${shown.instance_id}`)).body.metadata;
-      return i.status === 'running' ? i : null;
-    });
-    expect(instance.node).toBe('far-away');
-    const after = await eventually(async () => {
-      const s = (await user('GET', `/1.0/sessions/${session.id}`)).body.metadata;
-      return s.status === 'active' && s.status_message === '' ? s : null;
-    });
-    watching = false;
-    await watch;
-    expect(after.instance_id).toBe(shown.instance_id);
-    expect([...seen].filter((s) => !s.startsWith('active'))).toEqual([]);
-    expect([...seen].some((s) => s.startsWith('active: its instance is restarting: node far-away restarted'))).toBe(true);
-    // The same, for programs: what the SDK waits on before it joins again.
-    expect([...restarting].sort()).toEqual([false, true]);
-    expect(after.instance_restarting).toBe(false);
     try {
+      const page = await chromium.browser.newPage();
+      await page.goto(control.url);
+      await page.addScriptTag({ url: '/sdk/streamstack.js' });
+      await page.evaluate(
+        async ([t, id]) => {
+          const element = document.createElement('div');
+          document.body.replaceChildren(element);
+          const c = (window.sdk = new window.Streamstack.StreamstackClient({ token: t, element }));
+          window.events = [];
+          for (const e of ['ready', 'reconnecting', 'error', 'closed']) c.on(e, (p: any) => window.events.push(e === 'reconnecting' ? `reconnecting: ${p.error.message}` : e === 'error' ? `error: ${p.message}` : e));
+          await c.join(id);
+        },
+        [token, session.id],
+      );
+      const framesShown = () => page.evaluate(() => window.sdk.video.getVideoPlaybackQuality().totalVideoFrames as number);
+      const seen = new Set<string>();
+      const restarting = new Set<boolean>();
+      let watching = true;
+      const watch = (async () => {
+        while (watching) {
+          const s = (await user('GET', `/1.0/sessions/${session.id}`)).body.metadata;
+          seen.add(`${s.status}${s.status_message ? `: ${s.status_message}` : ''}`);
+          restarting.add(s.instance_restarting);
+          await new Promise((r) => setTimeout(r, 25));
+        }
+      })();
+
+      await node.close();
+      node = await startNode();
+      await eventually(async () => node.app.get(NodeRuntime).list().some((i) => i.instance_id === shown.instance_id), 30_000);
+      const instance = await eventually(async () => {
+        const i = (await admin('GET', `/ams/1.0/instances/${shown.instance_id}`)).body.metadata;
+        return i.status === 'running' ? i : null;
+      });
+      expect(instance.node).toBe('far-away');
+      const after = await eventually(async () => {
+        const s = (await user('GET', `/1.0/sessions/${session.id}`)).body.metadata;
+        return s.status === 'active' && !s.instance_restarting ? s : null;
+      });
+      watching = false;
+      await watch;
+      expect(after.instance_id).toBe(shown.instance_id);
+      expect([...seen].filter((s) => !s.startsWith('active'))).toEqual([]);
+      expect([...seen].some((s) => s.startsWith('active: its instance is restarting: node far-away restarted'))).toBe(true);
+      // The same, for programs: what the SDK waits on before it joins again.
+      expect([...restarting].sort()).toEqual([false, true]);
+      expect(after.status_message).toBe('');
       // The SDK said it was reconnecting (the instance went away: not "another client took over")
       // and is streaming the restarted instance, frames coming.
       await page.waitForFunction(() => window.events.filter((e: string) => e === 'ready').length === 2, undefined, { timeout: 40_000 });
@@ -227,7 +227,7 @@ describe('split topology over NATS: gateway+agent+AMS in one app, the node in an
       await chromium.close();
     }
     await user('DELETE', `/1.0/sessions/${session.id}`);
-  });
+  }, 150_000);
 });
 
 describe('/1.0/status in the split shape reports each dependency', () => {

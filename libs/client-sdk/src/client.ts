@@ -76,7 +76,7 @@ const REJOIN_ATTEMPT_MS = 10_000;
 
 /**
  * Streams one session into an element: creates (`connect`) or joins (`join`) the session,
- * signals, shows the video, forwards input, reports stats, and reconnects once when it may.
+ * signals, shows the video, forwards input, reports stats, and joins again when a connection goes while the session lives on.
  *
  *     const client = new StreamstackClient({ token, element: document.querySelector('#stream') });
  *     client.on('ready', () => console.log('streaming'));
