@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { StreamstackClient, StreamStats } from '../../../libs/client-sdk/src';
+import { StreamRole, StreamstackClient, StreamStats } from '../../../libs/client-sdk/src';
 import type { Account } from '../auth';
 import { problemOf, Problem } from '../errors';
 import { ProblemBox, Spinner } from '../ui';
@@ -31,7 +31,8 @@ export function StreamView({ account, target, onLeave }: { account: Account; tar
   const [showStats, setShowStats] = useState(false);
   const [showClipboard, setShowClipboard] = useState(false);
   const [remoteClip, setRemoteClip] = useState<string | null>(null);
-  const [role, setRole] = useState<string | null>(null);
+  // Known from the start when joining to watch; the instance's stream::role says so too.
+  const [role, setRole] = useState<StreamRole | null>('join' in target && target.spectator ? 'spectator' : null);
   /** null: no microphone is sent. */
   const [micMuted, setMicMuted] = useState<boolean | null>(null);
   const fitsWindow = 'app' in target && target.screen === 'fit';
