@@ -288,6 +288,22 @@ describe('gateway sessions (PROTOCOL.md §3) and the signalling relay (§4)', ()
       expect(await sessions().reap()).toContain(session.id);
     });
 
+    it("keeps saying its instance is restarting whatever its client's peer reports meanwhile", async () => {
+      const session = await create({ ephemeral: false, joinable: true, idle_time_min: 5 });
+      await eventually(async () => (await statusOf(session.id)) === 'active');
+      const { clientGeneration, instanceId } = (await sessions().forSignalling(session.id))!;
+      const restarted = { id: instanceId!, app: session.app, node: null, status: 'created' as const, status_message: 'node n restarted', session_id: session.id, timestamp: new Date().toISOString() };
+      await sessions().onInstanceStatus(restarted);
+      for (const state of ['failed', 'connected', 'disconnected'] as const) {
+        await sessions().onClientState({ session_id: session.id, generation: clientGeneration, state, reason: 'the instance went away' });
+        expect((await alice('GET', `/1.0/sessions/${session.id}`)).body.metadata).toMatchObject({
+          status: 'active',
+          status_message: 'its instance is restarting: node n restarted',
+          instance_restarting: true,
+        });
+      }
+    });
+
     it('ends a session nobody joined for idle_time_min', async () => {
       const session = await create({ ephemeral: false, joinable: true, idle_time_min: 2 });
       skew = 60_000;

@@ -375,7 +375,9 @@ export class SessionsService {
       s.clientConnected = ev.state === 'connected';
       s.lastClientActivityAt = this.now();
       if (ev.state !== 'connected') s.clientLeftAt = this.now();
-      // The session lives on (the client may join again); what went wrong is on record.
+      // The session lives on (the client may join again); what went wrong is on record, unless
+      // its instance is restarting: that message (and instance_restarting) stays until it runs.
+      if (s.statusMessage.startsWith(RESTARTING)) return;
       if (ev.state === 'failed') s.statusMessage = `the client's peer connection failed: ${ev.reason ?? 'no reason given'}`;
       else if (ev.state === 'connected') s.statusMessage = '';
     });
