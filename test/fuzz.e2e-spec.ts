@@ -236,7 +236,13 @@ describe(`fuzzing the running stack (seed ${FUZZ_SEED})`, () => {
       const refused = res.status >= 400;
       if (refused || method === 'GET' || method === 'HEAD' || method === 'OPTIONS') {
         const after = await snapshot(ds);
-        if (after !== before) throw new Error(`${what()}: answered ${res.status} but the database changed`);
+        if (after !== before) {
+          // Which rows: a change this request did not make (something earlier still settling) reads differently from one it made.
+          const was = new Set(before.split('\n'));
+          const now = new Set(after.split('\n'));
+          const diff = [...[...was].filter((l) => !now.has(l)).map((l) => `- ${l}`), ...[...now].filter((l) => !was.has(l)).map((l) => `+ ${l}`)];
+          throw new Error(`${what()}: answered ${res.status} but the database changed:\n${diff.join('\n').slice(0, 3000)}`);
+        }
       } else {
         // Accepted: what it started may still be settling (an instance stopping, a session ending).
         before = await settled(ds);
