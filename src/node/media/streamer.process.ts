@@ -20,8 +20,8 @@ import { Streamer } from './streamer';
 import { parseInbound, parseStreamerConfig, type StreamerLogLevel, type StreamerOutbound } from '../media-link/streamer.messages';
 import { NOTICE_FLUSH_MS } from './streamer-peer';
 
-/** Time for the peers' closing notices, then close_notify and the last RTCP, to leave before we exit. */
-const EXIT_DELAY_MS = NOTICE_FLUSH_MS + 100;
+/** Time for close_notify and the last RTCP to leave before we exit (after the peers' closing notices, if any). */
+const EXIT_DELAY_MS = 100;
 
 function log(level: StreamerLogLevel, message: string): void {
   process.stderr.write(`${new Date().toISOString()} ${level} streamer[${process.pid}]: ${message.replace(/\s*\n\s*/g, ' | ')}\n`);
@@ -43,15 +43,16 @@ function exit(code: number, streamer: Streamer | null, why: string): void {
   if (exiting) return;
   exiting = true;
   log(code === 0 ? 'info' : 'error', `exiting: ${why}`);
+  let noticed = false;
   try {
-    streamer?.close();
+    noticed = streamer?.close() ?? false;
     engine?.close();
   } catch (e) {
     log('error', `closing: ${(e as Error).message}`);
   }
   // Not node-datachannel's cleanup(): process exit frees everything, and cleanup() has been
   // seen to crash on wrappers the GC already took.
-  setTimeout(() => process.exit(code), EXIT_DELAY_MS);
+  setTimeout(() => process.exit(code), (noticed ? NOTICE_FLUSH_MS : 0) + EXIT_DELAY_MS);
 }
 
 async function main(): Promise<void> {

@@ -85,13 +85,15 @@ export class Streamer {
     }
   }
 
-  /** Closes every peer. */
-  close(): void {
-    if (this.stopped) return;
+  /** Closes every peer; says whether any was there (its closing notice then needs NOTICE_FLUSH_MS). */
+  close(): boolean {
+    if (this.stopped) return false;
     this.stopped = true;
+    const hadPeers = this.driver.peer !== null || [...this.spectators.values()].some((s) => s.peer !== null);
     this.replaceDriver(this.driver.generation, 'the streamer is stopping', { notice: 'stopping' });
     for (const slot of this.spectators.values()) this.closeSlot(slot, 'the streamer is stopping', { notice: 'stopping' });
     this.spectators.clear();
+    return hadPeers;
   }
 
   // ------------------------------------------------------------------ signalling
