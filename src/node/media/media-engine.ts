@@ -2,7 +2,8 @@
  * The media engine of one instance: raw media from its source, encoded in-process (node-av),
  * fanned out to every peer (a `MediaSink`). It owns the run-time decisions about the stream:
  *
- * - keyframes on demand: a peer whose video track opens gets an IDR forced on the next frame;
+ * - keyframes on demand: a peer whose video track opens gets an IDR at once, made from the
+ *   frame the source delivered last while it connected (else forced on the next frame);
  *   PLI/FIR force one too, at most one per KEYFRAME_MIN_INTERVAL_MS (a request inside that
  *   interval is served when it ends). Every peer sees that keyframe; none needs an encoder restart.
  * - rate: each peer's rate controller (rate-controller.ts) proposes a target from its receiver's
@@ -18,6 +19,8 @@ import { combineDecisions, rateLimits, significantChange, type RateDecision, typ
 import { openSource, type RawSource, type VideoFrame } from './sources';
 import type { KeyframeReason, MediaStats, PeerRateStats, StreamerConfig, StreamerLogLevel } from '../media-link/streamer.messages';
 
+/** A held frame (see `hold`) older than this waits for the next one instead. */
+const HELD_FRAME_MAX_AGE_MS = 50;
 /** PLI/FIR storms cost at most one IDR per this interval. */
 export const KEYFRAME_MIN_INTERVAL_MS = 250;
 const RATE_TICK_MS = 200;
@@ -70,6 +73,10 @@ export class MediaEngine {
   private deferredKeyframe = false;
   private lastKeyframeAt = -Infinity;
   private lastEncodedAt = -Infinity;
+  /** The encoder that has encoded a frame already (see `hold`). */
+  private warmed: VideoEncoder | null = null;
+  /** The last frame the source delivered while no peer took video, and when (0: taken or stale). */
+  private held: { i420: Buffer; frame: VideoFrame | null; at: number } = { i420: Buffer.alloc(0), frame: null, at: 0 };
   private audioAnchorMs = 0;
   private audioSamples = 0;
   private audioActive = false;
@@ -146,6 +153,7 @@ export class MediaEngine {
     if (audio && !this.audioActive) this.audioSamples = -1; // re-anchor at the next packet
     this.audioActive = audio;
     if (video && !this.videoWanted) this.lastFrameAt = performance.now();
+    if (!video) this.held = { i420: Buffer.alloc(0), frame: null, at: 0 };
     this.videoWanted = video;
     this.source?.setActive(video, audio);
   }
@@ -165,6 +173,9 @@ export class MediaEngine {
     }
     if (!this.forceKeyframe) this.host.log('info', `keyframe forced (${reason})`);
     this.forceKeyframe = true;
+    // A peer whose track just opened, with nobody watching before it: its IDR from the frame
+    // held meanwhile (after this callback: not inside node-datachannel's).
+    if (reason === 'new-peer' && this.held.at) setImmediate(() => this.guard('video frame', () => this.encodeHeld()));
   }
 
   close(): void {
@@ -186,12 +197,49 @@ export class MediaEngine {
       this.sourceSize = { width: frame.width, height: frame.height };
       this.resize(this.decision.scale);
     }
-    const video = this.video;
     this.lastFrameAt = performance.now();
     if (this.stallWarned) this.host.log('info', 'the source delivers frames again');
     this.stallWarned = false;
     const sinks = [...this.sinks].filter((s) => s.wantsVideo);
+    if (sinks.length === 0) return this.hold(frame);
+    this.held.at = 0;
+    this.encode(frame, sinks);
+  }
+
+  /**
+   * A frame nobody takes yet (a peer is connecting) is kept: when its video track opens, that
+   * peer's IDR is made from it at once instead of from the next frame, up to a frame interval
+   * and the source's jitter later.
+   */
+  private hold(frame: VideoFrame): void {
+    const held = this.held;
+    if (held.i420.length !== frame.i420.length) held.i420 = Buffer.allocUnsafe(frame.i420.length);
+    frame.i420.copy(held.i420);
+    held.frame = { i420: held.i420, width: frame.width, height: frame.height, captureMs: frame.captureMs };
+    held.at = performance.now();
+    // A fresh encoder's first frame costs several times a later IDR (x264 fills its frame pool,
+    // the pages are touched the first time): pay that now, while the peer connects, and throw
+    // the result away. The peer's own IDR follows later (its first frame is forced).
+    const video = this.video;
+    if (video && this.warmed !== video && video.width === frame.width && video.height === frame.height) {
+      this.warmed = video;
+      video.encode(frame.i420, true);
+    }
+  }
+
+  /** The held frame to the peers that want video now, if it is recent (no frame was encoded since). */
+  private encodeHeld(): void {
+    const { frame, at } = this.held;
+    if (this.closed || !frame || !at || performance.now() - at > HELD_FRAME_MAX_AGE_MS) return;
+    const sinks = [...this.sinks].filter((s) => s.wantsVideo);
     if (sinks.length === 0) return;
+    this.held.at = 0;
+    this.encode(frame, sinks);
+  }
+
+  private encode(frame: VideoFrame, sinks: MediaSink[]): void {
+    const video = this.video;
+    if (!video) return;
     // Below the floor the controller lowers the frame rate: skip frames to its pace (with a
     // little slack for capture jitter).
     const interval = 1000 / this.decision.fps;
