@@ -10,7 +10,8 @@ import { startTestStream, type TestStream } from '../../../test/support/media-pr
 import { isAlive } from '../../../test/support/processes';
 import { sendConfig, whenLoaded } from '../supervisor/child-config';
 import { StreamerProcess, streamerCommand } from './streamer-process';
-import { parseInbound, parseStreamerConfig, type StreamerConfig } from './streamer.messages';
+import { parseInbound, parseStreamerConfig, WARM_ENCODER_ENV, type StreamerConfig } from './streamer.messages';
+import { childEnv } from '../supervisor/child-env';
 import { waitUntil } from '../../../test/support/wait';
 
 jest.setTimeout(30_000);
@@ -206,6 +207,25 @@ describe('StreamerProcess', () => {
     expect(sdp).toMatch(/^m=application /m);
     expect(sdp).not.toMatch(/^m=(video|audio) /m);
     expect(sp.stderrTail()).toMatch(/ignoring a malformed IPC message/);
+  });
+
+  it('warms up the encoder its environment names while it loads, quietly: the instance\'s own open still says what it chose', async () => {
+    // As a warm spare runs: `auto` probed and libx264 opened before it says it has loaded.
+    const warm = await startTestStream({ video: { encoder: 'auto', gop: 600, minKbps: 300, maxKbps: 1500, startKbps: 1000 } }, { env: childEnv({ [WARM_ENCODER_ENV]: 'auto' }) });
+    try {
+      expect(warm.streamer.encoderName).toBe('libx264');
+      expect(warm.streamer.stderrTail()).toMatch(/video encoder: no hardware encoder \(h264_nvenc: .*\); using libx264/);
+    } finally {
+      await warm.stop();
+    }
+    // A name that cannot be opened here is the instance's to report, not the warm-up's.
+    const named = await startTestStream({}, { env: childEnv({ [WARM_ENCODER_ENV]: 'h264_nvenc' }) });
+    try {
+      expect(named.streamer.encoderName).toBe('libx264');
+      expect(named.streamer.stderrTail()).not.toMatch(/nvenc|error/i);
+    } finally {
+      await named.stop();
+    }
   });
 
   it('rejects, leaving no process, when the source sockets do not exist', async () => {

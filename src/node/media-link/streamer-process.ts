@@ -36,6 +36,8 @@ export interface StreamerProcessEvents {
   fatal: [reason: string];
   input: [event: InputEvent];
   'client-state': [generation: number, state: ClientState, reason: string | undefined, spectator: boolean];
+  /** A peer was sent its first video frame. */
+  'first-frame': [generation: number, spectator: boolean];
   /** The driver set the clipboard. */
   clipboard: [text: string];
   /** The driver asked for a display of this size. */
@@ -228,6 +230,9 @@ export class StreamerProcess extends EventEmitter<StreamerProcessEvents> {
         return;
       case 'client-state':
         this.emit('client-state', msg.generation as number, msg.state as ClientState, typeof msg.reason === 'string' ? msg.reason : undefined, msg.spectator === true);
+        return;
+      case 'first-frame':
+        this.emit('first-frame', msg.generation as number, msg.spectator === true);
         return;
       case 'clipboard':
         if (typeof msg.text === 'string') this.emit('clipboard', msg.text);

@@ -15,6 +15,11 @@ export type MediaSource =
 
 export const VIDEO_ENCODER_NAMES = ['auto', 'libx264', 'h264_nvenc', 'h264_vaapi', 'h264_qsv'] as const;
 export type VideoEncoderChoice = (typeof VIDEO_ENCODER_NAMES)[number];
+/**
+ * In a streamer's environment: the encoder the node will most likely configure, which it warms
+ * up while it waits for its configuration (a warm spare's head start).
+ */
+export const WARM_ENCODER_ENV = 'STREAMSTACK_WARM_ENCODER';
 
 /**
  * How the streamer (the instance's media process) is configured: its first IPC message,
@@ -161,6 +166,8 @@ export type StreamerOutbound =
   | { kind: 'fatal'; reason: string }
   | { kind: 'input'; event: InputEvent }
   | { kind: 'client-state'; generation: number; state: ClientState; reason?: string; spectator?: boolean }
+  /** A peer was sent its first video (its keyframe): the busy part of its start is over. */
+  | { kind: 'first-frame'; generation: number; spectator?: boolean }
   /** The driver set the clipboard to this text (reassembled from its pieces, at most 1 MiB). */
   | { kind: 'clipboard'; text: string }
   /** The driver asked for a display of this size (not yet checked against the screen limits). */

@@ -127,6 +127,8 @@ export interface PeerEvents {
   signal(message: InstanceSignal): void;
   clientState(state: ClientState, reason?: string): void;
   keyframe(reason: KeyframeReason): void;
+  /** Its first video (a keyframe) went out. */
+  firstFrame(): void;
   /** What it wants of the engine changed (a track opened or closed). */
   wantsChanged(): void;
   /** The link share (kb/s) its audio takes now: a REMB covers audio and video. */
@@ -219,6 +221,8 @@ export class StreamerPeer implements MediaSink {
   private readonly pendingRemote: Array<{ candidate: string; mid: string }> = [];
   private remoteSet = false;
   private connectedAt = 0;
+  /** When its video track opened (SRTP ready; often before the connection says connected). */
+  private videoOpenedAt = 0;
   private closed = false;
   private connectTimer: NodeJS.Timeout | null = null;
   private readonly t0 = performance.now();
@@ -364,7 +368,8 @@ export class StreamerPeer implements MediaSink {
     if (!this.keyframeSent) {
       if (!unit.keyframe) return;
       this.keyframeSent = true;
-      this.log('info', `first video (a keyframe) ${this.ms()} ms after settings, ${Math.round(performance.now() - this.connectedAt)} ms after connect`);
+      this.log('info', `first video (a keyframe) ${this.ms()} ms after settings, ${Math.round(performance.now() - this.videoOpenedAt)} ms after its track opened`);
+      this.events.firstFrame();
     }
     this.send(t, unit.data, rtpTimestamp);
     this.sentBytes += unit.data.length;
@@ -487,6 +492,7 @@ export class StreamerPeer implements MediaSink {
     track.onOpen(
       this.guard(`${kind} open`, () => {
         entry.open = true;
+        if (video) this.videoOpenedAt = performance.now();
         this.events.wantsChanged();
         if (video) this.events.keyframe('new-peer');
       }),

@@ -28,6 +28,7 @@ describe('streamer process', () => {
   const stats: MediaStats[] = [];
   const inputs: InputEvent[] = [];
   const states: Array<[number, string]> = [];
+  const firstFrames: number[] = [];
   let generation = 0;
 
   beforeAll(async () => {
@@ -36,6 +37,7 @@ describe('streamer process', () => {
     streamer.on('stats', (s) => stats.push(s));
     streamer.on('input', (e) => inputs.push(e));
     streamer.on('client-state', (g, s) => states.push([g, s]));
+    streamer.on('first-frame', (g) => firstFrames.push(g));
   });
 
   afterAll(async () => {
@@ -76,8 +78,11 @@ describe('streamer process', () => {
     expect(client.offerSdp.match(/^a=extmap:/gm)).toHaveLength(1);
     expect(client.answerSdp).toMatch(PLAYOUT_DELAY_EXTMAP);
 
-    // Its video track opening forced a keyframe: the first thing it got.
+    // Its video track opening forced a keyframe: the first thing it got, which the runtime
+    // hears of once (it boots the next warm spares then).
     expect(forced('new-peer')).toBeGreaterThanOrEqual(1);
+    expect(firstFrames.filter((g) => g === generation)).toEqual([generation]);
+    expect(streamer.stderrTail()).toMatch(new RegExp(`g${generation}: first video \\(a keyframe\\) \\d+ ms after settings, \\d+ ms after its track opened`));
 
     const video = client.received.video;
     expect(isH264KeyframeStart(payloadOf(video[0]))).toBe(true);

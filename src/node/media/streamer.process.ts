@@ -17,8 +17,10 @@ import { initLogger, type LogLevel } from 'node-datachannel';
 import { receiveConfig } from '../supervisor/child-config';
 import { MediaEngine } from './media-engine';
 import { Streamer } from './streamer';
-import { parseInbound, parseStreamerConfig, type StreamerLogLevel, type StreamerOutbound } from '../media-link/streamer.messages';
+import { parseInbound, parseStreamerConfig, WARM_ENCODER_ENV, type StreamerLogLevel, type StreamerOutbound } from '../media-link/streamer.messages';
+import { warmUpEncoder, type VideoEncoderName } from './av/video-encoder';
 import { NOTICE_FLUSH_MS } from './streamer-peer';
+import { warmUpWebRtc } from './warm-up';
 
 /** Time for close_notify and the last RTCP to leave before we exit (after the peers' closing notices, if any). */
 const EXIT_DELAY_MS = 100;
@@ -69,6 +71,10 @@ async function main(): Promise<void> {
 
   // FFmpeg's info lines (libx264 prints eight per open) would drown this process's log.
   Log.setLevel(AV_LOG_WARNING);
+  // Before it says it has loaded: a spare pays for these while nobody waits.
+  const warm = process.env[WARM_ENCODER_ENV];
+  if (warm) warmUpEncoder(warm as VideoEncoderName);
+  await warmUpWebRtc();
   const config = parseStreamerConfig(await receiveConfig());
   if (config.rtcLogLevel) initLogger(config.rtcLogLevel as LogLevel, (level, message) => log(level === 'Error' || level === 'Fatal' ? 'error' : level === 'Warning' ? 'warn' : 'debug', `rtc: ${message}`));
   engine = new MediaEngine(config, {

@@ -166,6 +166,7 @@ export class Streamer {
       // A spectator's comings and goings only count in its session's peers.
       clientState: (state, reason) => this.host.send({ kind: 'client-state', generation, state, ...(reason ? { reason } : {}), ...(spectator ? { spectator } : {}) }),
       keyframe: (reason) => this.engine.requestKeyframe(reason),
+      firstFrame: () => this.host.send({ kind: 'first-frame', generation, ...(spectator ? { spectator } : {}) }),
       wantsChanged: () => this.engine.sinksChanged(),
       audioKbps: () => this.engine.audioOnTheWireKbps,
       // A spectator watches: what it sends never reaches the application.

@@ -114,7 +114,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     this.ice = options.ice ?? { servers: [] };
     this.videoEncoder = options.videoEncoder ?? 'auto';
     this.sandbox = options.sandbox ?? 'on';
-    this.spares = new WarmSpares(join(this.dataDir, 'spares'), options.warmSpares ?? true);
+    this.spares = new WarmSpares(join(this.dataDir, 'spares'), options.warmSpares ?? true, this.videoEncoder);
   }
 
   /** Boots the warm spares (not in the constructor: a runtime built for tests may not want them). */
@@ -344,11 +344,11 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     streamer.on('resize', (width, height) => requests.resize(width, height));
     streamer.on('clipboard', (text) => requests.setClipboard(text));
     streamer.on('client-state', (generation, state, reason, spectator) => {
-      // A viewer is connected: the node is past the work it waited for; ready the next spares.
-      if (state === 'connected') this.spares.replenish();
       if (state === 'connected' && !spectator) requests.newDriver();
       tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state, ...(reason ? { reason } : {}), ...(spectator ? { spectator } : {}) });
     });
+    // A viewer has its first frame: the node is past the work it waited for; ready the next spares.
+    streamer.on('first-frame', () => this.spares.replenish());
     streamer.on('input', (event) => {
       requests.input(event.type);
       inst.deliverInput?.(event);

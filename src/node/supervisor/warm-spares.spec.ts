@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pollUntil } from '../../common/poll';
 import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
-import { SPARE_BOOT_DELAY_MS, WarmSpares } from './warm-spares';
+import { REPLENISH_GRACE_MS, SPARE_BOOT_DELAY_MS, WarmSpares } from './warm-spares';
 import { isAlive } from '../../../test/support/processes';
 
 jest.setTimeout(30_000);
@@ -47,7 +47,7 @@ describe('WarmSpares (real child processes)', () => {
     expect(readFileSync(log, 'utf8')).toMatch(/frame-source \[node\] \(pid \d+\) was killed by SIGKILL/);
   });
 
-  it('replenish() boots a taken spare\'s replacement at once, not after the delay; a dead spare\'s waits its delay', async () => {
+  it('replenish() boots a taken spare\'s replacement after a short grace, not after the delay; a dead spare\'s waits its delay', async () => {
     spares = new WarmSpares(join(dir, 'spares'), true);
     spares.start();
     const booted = await pollUntil(() => spares.waiting().length === 2 && spares.waiting(), 10_000, 'two spares');
@@ -60,7 +60,9 @@ describe('WarmSpares (real child processes)', () => {
 
     const t0 = Date.now();
     spares.replenish();
+    expect(spares.waiting()).toEqual([]); // not at once: the viewer's first frame is still on its way
     const next = await pollUntil(() => spares.waiting().find((s) => s.role === 'streamer' && s.pid !== streamer.pid), 10_000, 'a new streamer spare');
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(REPLENISH_GRACE_MS);
     expect(Date.now() - t0).toBeLessThan(SPARE_BOOT_DELAY_MS); // booted by replenish, not by its timer
     expect(spares.waiting().some((s) => s.role === 'frame-source')).toBe(false); // the dead one's delay still runs
     expect(isAlive(next.pid)).toBe(true);

@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { streamerCommand } from '../media-link/streamer-process';
+import { WARM_ENCODER_ENV, type VideoEncoderChoice } from '../media-link/streamer.messages';
+import { childEnv } from './child-env';
 import { whenLoaded } from './child-config';
 import { nodeScript, type NodeScriptCommand } from './node-script';
 import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
@@ -9,18 +11,27 @@ import { ProcessExit, ProcessGroup, SupervisedProcess } from './process-group';
 /** The Node children an instance runs; each takes its configuration over IPC once loaded. */
 export type SpareRole = 'frame-source' | 'streamer';
 
-const COMMANDS: Record<SpareRole, () => NodeScriptCommand> = {
-  'frame-source': () => nodeScript(join(__dirname, '..', 'sources', 'test-pattern'), 'frame-source'),
-  streamer: () => streamerCommand(),
-};
+/** `videoEncoder`: the node's choice, which a streamer warms up while it waits. */
+const commandOf = (role: SpareRole, videoEncoder: VideoEncoderChoice): NodeScriptCommand =>
+  role === 'streamer'
+    ? streamerCommand(childEnv({ [WARM_ENCODER_ENV]: videoEncoder }))
+    : nodeScript(join(__dirname, '..', 'sources', 'test-pattern'), 'frame-source');
+const ROLES: readonly SpareRole[] = ['frame-source', 'streamer'];
 
 /**
  * A taken spare is replaced when the runtime says the node is past the busy part (`replenish`:
- * the instance that took it is streaming to its first viewer), or this long after the take at
- * the latest. Not at once: the boot would share the CPUs with the start and the first frame a
- * viewer is waiting for. One that died is replaced this long after, so a crash loop stays cheap.
+ * the instance that took it has sent its first viewer the first frame), or this long after the
+ * take at the latest. Not at once: the boot would share the CPUs with the start and the first
+ * frame a viewer is waiting for. One that died is replaced this long after, so a crash loop
+ * stays cheap.
  */
 export const SPARE_BOOT_DELAY_MS = 1500;
+/**
+ * `replenish` boots this long after it is called: the viewer's browser decodes and shows that
+ * first frame meanwhile. (Booting at once, or at the peer's `connected`, put two Node boots on
+ * the CPUs that encode, send and decode it: 50-100 ms more to the first frame on 2 cores.)
+ */
+export const REPLENISH_GRACE_MS = 200;
 
 interface Booting {
   proc: SupervisedProcess;
@@ -46,6 +57,7 @@ export class WarmSpares {
   constructor(
     private readonly dir: string,
     private readonly enabled: boolean,
+    private readonly videoEncoder: VideoEncoderChoice = 'auto',
   ) {}
 
   /** Boots a spare of each role (when enabled). */
@@ -53,7 +65,7 @@ export class WarmSpares {
     if (!this.enabled || this.running) return;
     this.running = true;
     mkdirSync(this.dir, { recursive: true });
-    for (const role of Object.keys(COMMANDS) as SpareRole[]) this.boot(role);
+    for (const role of ROLES) this.boot(role);
   }
 
   /**
@@ -80,15 +92,15 @@ export class WarmSpares {
   }
 
   /**
-   * Boots the replacements owed now, not when their delay ends: the node has just done the work
-   * a viewer waited for, and the next viewer should find a spare.
+   * Boots the replacements owed REPLENISH_GRACE_MS from now, not when their delay ends: the node
+   * has just done the work a viewer waited for, and the next viewer should find a spare.
    */
   replenish(): void {
     for (const [timer, { role, taken }] of [...this.pending]) {
       if (!taken) continue;
       clearTimeout(timer);
       this.pending.delete(timer);
-      this.boot(role);
+      this.bootLater(role, false, REPLENISH_GRACE_MS);
     }
   }
 
@@ -114,7 +126,7 @@ export class WarmSpares {
   }
 
   private spawn(role: SpareRole, group: ProcessGroup, logFile: string, cwd: string, name: string = role): Booting {
-    const proc = group.spawn({ name, ...COMMANDS[role](), cwd, logFile, ipc: true });
+    const proc = group.spawn({ name, ...commandOf(role, this.videoEncoder), cwd, logFile, ipc: true });
     const loaded = whenLoaded(proc.child);
     loaded.catch(() => undefined); // its exit is reported by the group that owns it then
     return { proc, loaded };
@@ -128,11 +140,12 @@ export class WarmSpares {
     this.bootLater(role, false);
   }
 
-  private bootLater(role: SpareRole, taken: boolean): void {
+  /** `taken`: a taken spare's replacement, which `replenish` may boot sooner. */
+  private bootLater(role: SpareRole, taken: boolean, delayMs = SPARE_BOOT_DELAY_MS): void {
     const timer = setTimeout(() => {
       this.pending.delete(timer);
       this.boot(role);
-    }, SPARE_BOOT_DELAY_MS);
+    }, delayMs);
     timer.unref();
     this.pending.set(timer, { role, taken });
   }
