@@ -168,12 +168,12 @@ async function main() {
     if (opts.only.has('ttff')) {
       await settle(stack);
       log(`time to first frame over ${opts.sessions} sessions`);
-      r.ttff = await attempt('ttff', () => benchTtff(stack, chromium.browser, server, alice, probe, { sessions: opts.sessions, screen: SCREEN }, log));
+      r.ttff = await attempt('ttff', () => benchTtff(stack, chromium.browser, server, alice, probe, { url: stack.url, token }, { sessions: opts.sessions, screen: SCREEN }, log));
     }
     if (opts.only.has('join')) {
       await settle(stack);
       log(`join → first frame over ${opts.joins} joins of one session`);
-      r.join = await attempt('join', () => benchJoin(chromium.browser, server, alice, probe, { joins: opts.joins, screen: SCREEN }, log));
+      r.join = await attempt('join', () => benchJoin(chromium.browser, server, alice, probe, { url: stack.url, token }, { joins: opts.joins, screen: SCREEN }, log));
     }
     if (opts.only.has('latency')) {
       const order = process.env.BENCH_LATENCY_VARIANTS ? process.env.BENCH_LATENCY_VARIANTS.split(',').map(Number) : LATENCY_VARIANTS.map((_, i) => i);
@@ -194,7 +194,7 @@ async function main() {
     if (opts.only.has('soak')) {
       log(`soak: ${opts.soak} sessions one after another, each ended after its first frame`);
       const t0 = Date.now();
-      const soak = await attempt('soak', () => benchTtff(stack, chromium.browser, server, alice, probe, { sessions: opts.soak, screen: SCREEN, label: 'soak', settleMs: 0, logEvery: 20 }, log));
+      const soak = await attempt('soak', () => benchTtff(stack, chromium.browser, server, alice, probe, { url: stack.url, token }, { sessions: opts.soak, screen: SCREEN, label: 'soak', settleMs: 0, logEvery: 20 }, log));
       if (soak) r.soak = { ...soak, seconds: (Date.now() - t0) / 1000 };
     }
     if (opts.only.has('endurance')) {
@@ -246,7 +246,7 @@ function verdict(value: number | null, target: number): string {
 const MILESTONES: [string, string][] = [
   ['requestAnswered', 'request answered (201 / 200)'],
   ['runtime:start:call#1', 'node runtime: instance start called'],
-  ['start', 'client: connect() called in the page (the benchmark hands it the answer)'],
+  ['start', 'client: connect() called (the page made the request and connects at its answer)'],
   ['channelsCreated', 'client: peer connection and data channels created'],
   ['wsOpen', 'client: signalling socket open'],
   ['ams:started', 'AMS: instance started'],
@@ -484,7 +484,7 @@ function render(m: ReturnType<typeof machine>, from: 'dist' | 'src', r: Results,
   L.push(
     'Setup: the monolith (every role in one process, in-process transport, SQLite), loopback only, `test-pattern` instances at ' +
       `${SCREEN.width}x${SCREEN.height}@${SCREEN.fps}, the SDK-compatible test client (\`test/client/\`) in Chromium on the same machine ` +
-      '(browser, stack, frame source and media process share the CPUs). Sessions are made with `POST /1.0/sessions` by a client account, one at a time. ' +
+      '(browser, stack, frame source and media process share the CPUs). Sessions are made one at a time with `POST /1.0/sessions` by a client account, from the page itself (a cross-origin `fetch`, CORS preflight included), which connects the moment it answers, as an application\'s page does. ' +
       (from === 'dist'
         ? 'The stack runs compiled (`nest build` into a private directory), so instance processes start as plain `node`, as with `npm start`.'
         : 'The stack runs from the TypeScript sources (`BENCH_FROM=src`): instance processes start through ts-node, which adds over a second to each start.'),

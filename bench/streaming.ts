@@ -2,8 +2,11 @@
  * Time to first frame and capture-to-display latency, measured in real headless Chromium with the
  * SDK-compatible test client (test/client/) against the real stack in this process.
  *
- * TTFF: `POST /1.0/sessions` (client account) → the first frame the page presents (its first
- * requestVideoFrameCallback, at the frame's presentationTime). Each session is ended before the
+ * TTFF: `POST /1.0/sessions` (client account), made by the page itself, which connects the
+ * moment it answers → the first frame the page presents (its first requestVideoFrameCallback,
+ * at the frame's presentationTime), all on the page's clock. (Until 2026-12-01 the benchmark
+ * made the request and handed the answer to the page through Playwright: 15-80 ms that no
+ * user's page spends were counted.) Each session is ended before the
  * next starts, and its processes are gone before the next one is created.
  *
  * Where the time goes: the client's own step timestamps (socket open, offer, answer, ICE, DTLS,
@@ -15,7 +18,7 @@ import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Patterns } from '@streamstack/contracts';
 import type { LocalEndpoint } from '@streamstack/transport';
-import { ClientPage, ClientServer, connect, ConnectOptions, openPage, SignallingInfo, snapshot, stats, waitFirstFrame } from '../test/support/browser';
+import { ClientPage, ClientServer, connect, ConnectOptions, openPage, requestAndConnect, snapshot, stats, waitFirstFrame } from '../test/support/browser';
 import type { Browser, Page } from 'playwright-core';
 import { quantile, sleep } from './lib';
 import type { Stack } from './stack';
@@ -137,9 +140,11 @@ export class ServerProbe {
 
 const CLIENT_STEPS = ['start', 'channelsCreated', 'wsOpen', 'discoverSent', 'discoverResp', 'offerReceived', 'answerSent', 'firstRemoteCandidate', 'iceChecking', 'iceConnected', 'dtlsConnected', 'controlOpen', 'videoTrack', 'loadedMetadata', 'firstFrame'];
 
-/** Connects a fresh page to `session`, awaits its first frame, and gathers every mark since t0. */
-async function measureFirstFrame(page: Page, probe: ServerProbe, session: SignallingInfo, instance: string, t0: number, requestAnswered: number): Promise<TtffSample & { errors: string[] }> {
-  await connect(page, session);
+/**
+ * A page that asked the gateway itself at `t0` (its wall clock) and connected at the answer:
+ * awaits its first frame and gathers every mark since t0.
+ */
+async function measureFirstFrame(page: Page, probe: ServerProbe, instance: string, t0: number, requestAnswered: number): Promise<TtffSample & { errors: string[] }> {
   await waitFirstFrame(page, 20_000);
   const snap = await snapshot(page);
   const at: Record<string, number> = { requestAnswered: requestAnswered - t0 };
@@ -174,6 +179,7 @@ export async function benchTtff(
   server: ClientServer,
   call: Call,
   probe: ServerProbe,
+  gateway: { url: string; token: string },
   opts: { sessions: number; screen: { width: number; height: number; fps: number }; label?: string; settleMs?: number; logEvery?: number },
   log: (s: string) => void,
 ): Promise<TtffResults> {
@@ -187,14 +193,13 @@ export async function benchTtff(
     let sessionId: string | null = null;
     let instance: string | null = null;
     try {
-      const t0 = Date.now();
-      const res = await call('POST', '/1.0/sessions', { body: { app: 'pattern', screen: opts.screen } });
-      const t1 = Date.now();
+      // The page asks, as a user's page does: the request → first frame on the page's clock.
+      const res = await requestAndConnect(p.page, gateway, 'POST', '/1.0/sessions', { app: 'pattern', screen: opts.screen });
       if (res.status !== 201) throw new Error(`POST /1.0/sessions answered ${res.status}: ${JSON.stringify(res.body)}`);
       const session = res.body.metadata;
       sessionId = session.id;
       instance = session.instance_id ?? (await call('GET', `/1.0/sessions/${session.id}`)).body.metadata.instance_id;
-      const sample = await measureFirstFrame(p.page, probe, session, instance!, t0, t1);
+      const sample = await measureFirstFrame(p.page, probe, instance!, res.requested, res.answered);
       sample.session = session.id;
       samples.push(sample);
       if ((i + 1) % every === 0) log(`${label} #${i + 1}: ${sample.ttff.toFixed(0)} ms${every === 1 ? ` (${describeMarks(sample.at)})` : ''}; ${failures.length} failures so far`);
@@ -228,6 +233,7 @@ export async function benchJoin(
   server: ClientServer,
   call: Call,
   probe: ServerProbe,
+  gateway: { url: string; token: string },
   opts: { joins: number; screen: { width: number; height: number; fps: number } },
   log: (s: string) => void,
 ): Promise<TtffResults> {
@@ -246,11 +252,9 @@ export async function benchJoin(
       const p = await openPage(browser, server);
       try {
         await sleep(500); // the previous viewer's stream settles
-        const t0 = Date.now();
-        const joined = await call('POST', `/1.0/sessions/${session.id}/join`, { body: {} });
-        const t1 = Date.now();
+        const joined = await requestAndConnect(p.page, gateway, 'POST', `/1.0/sessions/${session.id}/join`, {});
         if (joined.status !== 200) throw new Error(`join answered ${joined.status}: ${JSON.stringify(joined.body)}`);
-        const sample = await measureFirstFrame(p.page, probe, joined.body.metadata, instance, t0, t1);
+        const sample = await measureFirstFrame(p.page, probe, instance, joined.requested, joined.answered);
         sample.session = session.id;
         samples.push(sample);
         log(`join #${i + 1}: ${sample.ttff.toFixed(0)} ms (${describeMarks(sample.at)})`);

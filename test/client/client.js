@@ -7,6 +7,7 @@
  * Plain JS, no bundler, no dependencies. Everything is on `window.streamstack`:
  *
  *   const c = streamstack.connect({ url, stun_servers });      // the answer of POST /1.0/sessions or join
+ *   await streamstack.requestAndConnect(gateway, token, 'POST', '/1.0/sessions', body); // or the page asks itself
  *   await c.connected;                                          // ICE connected (the socket is closed then)
  *   await c.firstFrame;                                         // first frame presented (rVFC)
  *   await c.stats();                                            // { video, audio, transport, ... }
@@ -564,6 +565,28 @@
       api.client = c;
       api.clients.push(c);
       return c;
+    },
+    /**
+     * A gateway request made by the page itself (POST /1.0/sessions, …/join), connecting the
+     * moment it answers with a session, as an application's page does: nothing between the
+     * answer and connect(). Resolves with `{status, body, requested, answered}` (wall clock);
+     * the client's `wall.request` / `wall.requestAnswered` say the same.
+     */
+    async requestAndConnect(gateway, token, method, path, body, options) {
+      const requested = wallNow();
+      const res = await fetch(gateway + path, {
+        method,
+        headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answered = wallNow();
+      const envelope = await res.json();
+      if (res.ok && envelope.metadata && typeof envelope.metadata.url === 'string') {
+        const c = api.connect(envelope.metadata, options);
+        c.wall.request = requested;
+        c.wall.requestAnswered = answered;
+      }
+      return { status: res.status, body: envelope, requested, answered };
     },
     log,
   };
