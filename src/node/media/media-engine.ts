@@ -76,7 +76,7 @@ export class MediaEngine {
   /** The encoder that has encoded a frame already (see `hold`). */
   private warmed: VideoEncoder | null = null;
   /** The last frame the source delivered while no peer took video, and when (0: taken or stale). */
-  private held: { i420: Buffer; frame: VideoFrame | null; at: number } = { i420: Buffer.alloc(0), frame: null, at: 0 };
+  private held = noHeldFrame();
   private audioAnchorMs = 0;
   private audioSamples = 0;
   private audioActive = false;
@@ -153,7 +153,7 @@ export class MediaEngine {
     if (audio && !this.audioActive) this.audioSamples = -1; // re-anchor at the next packet
     this.audioActive = audio;
     if (video && !this.videoWanted) this.lastFrameAt = performance.now();
-    if (!video) this.held = { i420: Buffer.alloc(0), frame: null, at: 0 };
+    if (!video) this.held = noHeldFrame();
     this.videoWanted = video;
     this.source?.setActive(video, audio);
   }
@@ -395,6 +395,8 @@ export class MediaEngine {
     }
   }
 }
+
+const noHeldFrame = (): { i420: Buffer; frame: VideoFrame | null; at: number } => ({ i420: Buffer.alloc(0), frame: null, at: 0 });
 
 /** `libx264 1280x720 30 fps, target 2400 kb/s, sent 2310 kb/s, 1 keyframe; g3: target 2400, REMB 2600, loss 0.0 %, rtt 4 ms` */
 export function describeStats(s: MediaStats): string {
