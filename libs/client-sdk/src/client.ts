@@ -1,4 +1,4 @@
-import { CLIPBOARD_MAX_BYTES, clipboardPieces, DATA_CHANNEL_NAME } from '../../protocol/src/clipboard';
+import { CLIPBOARD_MAX_BYTES, ClipboardAssembler, clipboardPieces, DATA_CHANNEL_NAME } from '../../protocol/src/clipboard';
 import { StreamError } from './errors';
 import { CreateSessionRequest, GatewayApi, Screen, Session, Signalling } from './gateway-api';
 import { InputForwarder, InputOptions } from './input';
@@ -103,8 +103,8 @@ export class StreamstackClient {
   private spectating = false;
   /** The microphone's track while streaming with `microphone: true`. */
   private mic: MediaStreamTrack | null = null;
-  /** Pieces of a `clipboard::changed` text still coming. */
-  private clipboardPieces: string[] = [];
+  /** A `clipboard::changed` text, piece by piece. */
+  private clipboardText = new ClipboardAssembler();
   private settle: { resolve: (s: Session) => void; reject: (e: StreamError) => void } | null = null;
 
   constructor(options: ClientOptions) {
@@ -331,7 +331,7 @@ export class StreamstackClient {
   private openPeer(signalling: Signalling, timeoutMs = this.options.connectTimeoutMs): void {
     this.peer?.close();
     this.lastSample = null; // a new connection counts from zero
-    this.clipboardPieces = [];
+    this.clipboardText = new ClipboardAssembler();
     const peer: Peer = new Peer(
       {
         signalling,
@@ -357,8 +357,10 @@ export class StreamstackClient {
   private onControl(message: { type: string; data?: unknown }): void {
     const data = (message.data ?? {}) as { text?: unknown; more?: unknown; role?: unknown };
     if (message.type === 'clipboard::changed' && typeof data.text === 'string') {
-      this.clipboardPieces.push(data.text);
-      if (data.more !== true) this.emit('clipboard', { text: this.clipboardPieces.splice(0).join('') });
+      const result = this.clipboardText.add(data.text, data.more === true);
+      // An instance sending more than the protocol allows: dropped whole, as the instance drops ours.
+      if (result && 'dropped' in result) console.warn(`streamstack: the application's clipboard text was ignored: ${result.dropped}`);
+      else if (result) this.emit('clipboard', { text: result.text });
     } else if (message.type === 'stream::role' && (data.role === 'driver' || data.role === 'spectator')) {
       this.currentRole = data.role;
       this.emit('role', { role: data.role });

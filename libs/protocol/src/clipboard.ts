@@ -19,5 +19,42 @@ export function clipboardPieces(text: string): Array<{ text: string; more?: true
   });
 }
 
+/**
+ * Joins `{text, more}` pieces back into the text (either end: the media process the driver's
+ * `clipboard::set`, the SDK the application's `clipboard::changed`). A text over
+ * CLIPBOARD_MAX_BYTES or CLIPBOARD_MAX_PIECES, or one a piece of which was `lost`, is dropped
+ * whole, its later pieces too: nothing partial ever comes out, and nothing grows past the cap.
+ */
+export class ClipboardAssembler {
+  private pieces: string[] = [];
+  private bytes = 0;
+  private dropping = false;
+
+  /**
+   * Takes one piece. Returns the whole text when this was its last piece, `{dropped}` (once per
+   * text, with the reason) when the text has just gone over, else null.
+   */
+  add(text: string, more: boolean, lost = false): { text: string } | { dropped: string } | null {
+    let result: { text: string } | { dropped: string } | null = null;
+    if (!this.dropping) {
+      this.pieces.push(text);
+      this.bytes += utf8Bytes(text);
+      if (lost || this.bytes > CLIPBOARD_MAX_BYTES || this.pieces.length > CLIPBOARD_MAX_PIECES) {
+        this.dropping = true;
+        this.pieces = [];
+        result = { dropped: lost ? 'a piece of it was lost' : `over ${CLIPBOARD_MAX_BYTES} bytes or ${CLIPBOARD_MAX_PIECES} pieces` };
+      }
+    }
+    if (more) return result;
+    if (!this.dropping) result = { text: this.pieces.join('') };
+    this.pieces = [];
+    this.bytes = 0;
+    this.dropping = false;
+    return result;
+  }
+}
+
+const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length;
+
 /** Names a user data channel may have; `control` is the control channel's. */
 export const DATA_CHANNEL_NAME = /^[a-z0-9-]{1,32}$/;

@@ -13,7 +13,7 @@
  * `config.dataChannelDir` (channel-link.ts), one per open channel.
  */
 import type { DataChannel } from 'node-datachannel';
-import { CLIPBOARD_MAX_BYTES, CLIPBOARD_MAX_PIECES } from '../../../libs/protocol/src/clipboard';
+import { ClipboardAssembler } from '../../../libs/protocol/src/clipboard';
 import { ChannelLink, channelNameProblem } from './channel-link';
 import type { MicrophonePlayer } from './microphone';
 import type { MediaEngine } from './media-engine';
@@ -44,11 +44,11 @@ interface Slot {
   spectator: boolean;
   peer: StreamerPeer | null;
   earlyCandidates: Array<Extract<ClientSignal, { type: 'candidate' }>>;
-  /** The clipboard text its client is sending, piece by piece; null while dropping an oversized one. */
-  clipboard: { pieces: string[]; bytes: number } | null;
+  /** The clipboard text its client is sending, piece by piece. */
+  clipboard: ClipboardAssembler;
 }
 
-const newSlot = (generation: number, spectator: boolean): Slot => ({ generation, spectator, peer: null, earlyCandidates: [], clipboard: { pieces: [], bytes: 0 } });
+const newSlot = (generation: number, spectator: boolean): Slot => ({ generation, spectator, peer: null, earlyCandidates: [], clipboard: new ClipboardAssembler() });
 
 export class Streamer {
   private driver: Slot = newSlot(-1, false);
@@ -238,21 +238,11 @@ export class Streamer {
     this.microphone = null;
   }
 
-  /** Reassembles a client's clipboard text from its pieces; passes it on when whole, if not too long and none was `lost`. */
+  /** A piece of a client's clipboard text; the whole text goes on when complete, unless it was dropped (too long, or a piece lost). */
   private onClipboardPiece(slot: Slot, text: string, more: boolean, lost: boolean): void {
-    const c = slot.clipboard;
-    if (c) {
-      c.pieces.push(text);
-      c.bytes += Buffer.byteLength(text);
-      if (lost || c.bytes > CLIPBOARD_MAX_BYTES || c.pieces.length > CLIPBOARD_MAX_PIECES) {
-        const why = lost ? 'a piece of it came beyond the input rate' : `over ${CLIPBOARD_MAX_BYTES} bytes or ${CLIPBOARD_MAX_PIECES} pieces`;
-        this.host.log('warn', `g${slot.generation}: clipboard text ignored: ${why}`);
-        slot.clipboard = null;
-      }
-    }
-    if (more) return;
-    if (slot.clipboard) this.host.send({ kind: 'clipboard', text: slot.clipboard.pieces.join('') });
-    slot.clipboard = { pieces: [], bytes: 0 };
+    const result = slot.clipboard.add(text, more, lost);
+    if (result && 'dropped' in result) this.host.log('warn', `g${slot.generation}: clipboard text ignored: ${result.dropped}`);
+    else if (result) this.host.send({ kind: 'clipboard', text: result.text });
   }
 
   /** Joins a driver's channel to the application, replacing an earlier client's of that name. */
