@@ -74,7 +74,8 @@ async function main(): Promise<void> {
   // Before it says it has loaded: a spare pays for these while nobody waits.
   const warm = process.env[WARM_ENCODER_ENV];
   if (warm) warmUpEncoder(warm as VideoEncoderName);
-  await warmUpWebRtc();
+  // (Only a head start: if it cannot be had, the real peer connection says why.)
+  await warmUpWebRtc().catch((e: Error) => log('debug', `no WebRTC warm-up: ${e.message}`));
   const config = parseStreamerConfig(await receiveConfig());
   if (config.rtcLogLevel) initLogger(config.rtcLogLevel as LogLevel, (level, message) => log(level === 'Error' || level === 'Fatal' ? 'error' : level === 'Warning' ? 'warn' : 'debug', `rtc: ${message}`));
   engine = new MediaEngine(config, {
