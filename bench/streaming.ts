@@ -194,7 +194,7 @@ export async function benchTtff(
     let instance: string | null = null;
     try {
       // The page asks, as a user's page does: the request → first frame on the page's clock.
-      const res = await requestAndConnect(p.page, gateway, 'POST', '/1.0/sessions', { app: 'pattern', screen: opts.screen });
+      const res = await requestAndConnect(p.page, gateway, '/1.0/sessions', { app: 'pattern', screen: opts.screen });
       if (res.status !== 201) throw new Error(`POST /1.0/sessions answered ${res.status}: ${JSON.stringify(res.body)}`);
       const session = res.body.metadata;
       sessionId = session.id;
@@ -252,7 +252,7 @@ export async function benchJoin(
       const p = await openPage(browser, server);
       try {
         await sleep(500); // the previous viewer's stream settles
-        const joined = await requestAndConnect(p.page, gateway, 'POST', `/1.0/sessions/${session.id}/join`, {});
+        const joined = await requestAndConnect(p.page, gateway, `/1.0/sessions/${session.id}/join`, {});
         if (joined.status !== 200) throw new Error(`join answered ${joined.status}: ${JSON.stringify(joined.body)}`);
         const sample = await measureFirstFrame(p.page, probe, instance, joined.requested, joined.answered);
         sample.session = session.id;

@@ -7,7 +7,7 @@
  * Plain JS, no bundler, no dependencies. Everything is on `window.streamstack`:
  *
  *   const c = streamstack.connect({ url, stun_servers });      // the answer of POST /1.0/sessions or join
- *   await streamstack.requestAndConnect(gateway, token, 'POST', '/1.0/sessions', body); // or the page asks itself
+ *   await streamstack.requestAndConnect(gateway, token, '/1.0/sessions', body); // or the page asks itself
  *   await c.connected;                                          // ICE connected (the socket is closed then)
  *   await c.firstFrame;                                         // first frame presented (rVFC)
  *   await c.stats();                                            // { video, audio, transport, ... }
@@ -567,15 +567,15 @@
       return c;
     },
     /**
-     * A gateway request made by the page itself (POST /1.0/sessions, …/join), connecting the
+     * A gateway POST made by the page itself (/1.0/sessions, …/join), connecting the
      * moment it answers with a session, as an application's page does: nothing between the
      * answer and connect(). Resolves with `{status, body, requested, answered}` (wall clock);
      * the client's `wall.request` / `wall.requestAnswered` say the same.
      */
-    async requestAndConnect(gateway, token, method, path, body, options) {
+    async requestAndConnect(gateway, token, path, body, options) {
       const requested = wallNow();
       const res = await fetch(gateway + path, {
-        method,
+        method: 'POST',
         headers: { authorization: 'Bearer ' + token, 'content-type': 'application/json' },
         body: JSON.stringify(body),
       });

@@ -142,19 +142,18 @@ export async function connect(page: Page, session: SignallingInfo, options: Conn
 }
 
 /**
- * The page asks the gateway itself (`method path` with a client's `token`) and connects the
+ * The page asks the gateway itself (`POST path` with a client's `token`) and connects the
  * moment the answer has a session: what a user's page does, with no test-driver hop between the
  * answer and connect(). `requested` / `answered`: wall clock (epoch ms) in the page.
  */
 export function requestAndConnect(
   page: Page,
   gateway: { url: string; token: string },
-  method: 'POST',
   path: string,
   body: unknown,
   options: ConnectOptions = {},
 ): Promise<{ status: number; body: any; requested: number; answered: number }> {
-  return page.evaluate(([g, m, p, b, o]) => window.streamstack.requestAndConnect(g.url, g.token, m, p, b, o), [gateway, method, path, body, options] as const);
+  return page.evaluate(([g, p, b, o]) => window.streamstack.requestAndConnect(g.url, g.token, p, b, o), [gateway, path, body, options] as const);
 }
 
 /** The client's state: steps (performance clock), wall (epoch ms), errors, states, messages. */

@@ -1,4 +1,4 @@
-import { CLIPBOARD_MAX_BYTES, ClipboardAssembler, clipboardPieces, DATA_CHANNEL_NAME } from '../../protocol/src/clipboard';
+import { CLIPBOARD_MAX_BYTES, ClipboardAssembler, clipboardPieces, DATA_CHANNEL_NAME, utf8Bytes } from '../../protocol/src/clipboard';
 import { StreamError } from './errors';
 import { CreateSessionRequest, GatewayApi, Screen, Session, Signalling } from './gateway-api';
 import { InputForwarder, InputOptions } from './input';
@@ -212,7 +212,7 @@ export class StreamstackClient {
    * stream is not connected. Throws a RangeError over CLIPBOARD_MAX_BYTES.
    */
   setClipboard(text: string): boolean {
-    const bytes = new TextEncoder().encode(text).length;
+    const bytes = utf8Bytes(text);
     if (bytes > CLIPBOARD_MAX_BYTES) throw new RangeError(`clipboard text of ${bytes} bytes: at most ${CLIPBOARD_MAX_BYTES}`);
     return clipboardPieces(text).every((piece) => this.sendControl('clipboard::set', piece));
   }

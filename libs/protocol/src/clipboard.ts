@@ -54,7 +54,9 @@ export class ClipboardAssembler {
   }
 }
 
-const utf8Bytes = (text: string): number => new TextEncoder().encode(text).length;
+const utf8 = new TextEncoder();
+/** The UTF-8 size of `text`, as CLIPBOARD_MAX_BYTES counts it (in the browser too: no Buffer there). */
+export const utf8Bytes = (text: string): number => utf8.encode(text).length;
 
 /** Names a user data channel may have; `control` is the control channel's. */
 export const DATA_CHANNEL_NAME = /^[a-z0-9-]{1,32}$/;

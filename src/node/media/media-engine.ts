@@ -75,8 +75,8 @@ export class MediaEngine {
   private lastEncodedAt = -Infinity;
   /** The encoder that has encoded a frame already (see `hold`). */
   private warmed: VideoEncoder | null = null;
-  /** The last frame the source delivered while no peer took video, and when (0: taken or stale). */
-  private held = noHeldFrame();
+  /** The last frame the source delivered while no peer took video (its planes copied), and when; null once encoded. */
+  private held: { frame: VideoFrame; at: number } | null = null;
   private audioAnchorMs = 0;
   private audioSamples = 0;
   private audioActive = false;
@@ -153,7 +153,7 @@ export class MediaEngine {
     if (audio && !this.audioActive) this.audioSamples = -1; // re-anchor at the next packet
     this.audioActive = audio;
     if (video && !this.videoWanted) this.lastFrameAt = performance.now();
-    if (!video) this.held = noHeldFrame();
+    if (!video) this.held = null;
     this.videoWanted = video;
     this.source?.setActive(video, audio);
   }
@@ -175,7 +175,7 @@ export class MediaEngine {
     this.forceKeyframe = true;
     // A peer whose track just opened, with nobody watching before it: its IDR from the frame
     // held meanwhile (after this callback: not inside node-datachannel's).
-    if (reason === 'new-peer' && this.held.at) setImmediate(() => this.guard('video frame', () => this.encodeHeld()));
+    if (reason === 'new-peer' && this.held) setImmediate(() => this.guard('video frame', () => this.encodeHeld()));
   }
 
   close(): void {
@@ -202,7 +202,7 @@ export class MediaEngine {
     this.stallWarned = false;
     const sinks = [...this.sinks].filter((s) => s.wantsVideo);
     if (sinks.length === 0) return this.hold(frame);
-    this.held.at = 0;
+    this.held = null;
     this.encode(frame, sinks);
   }
 
@@ -212,11 +212,11 @@ export class MediaEngine {
    * and the source's jitter later.
    */
   private hold(frame: VideoFrame): void {
-    const held = this.held;
-    if (held.i420.length !== frame.i420.length) held.i420 = Buffer.allocUnsafe(frame.i420.length);
-    frame.i420.copy(held.i420);
-    held.frame = { i420: held.i420, width: frame.width, height: frame.height, captureMs: frame.captureMs };
-    held.at = performance.now();
+    // The source reuses its buffer: copy, into the previous copy's when the size is the same.
+    const previous = this.held?.frame.i420;
+    const i420 = previous?.length === frame.i420.length ? previous : Buffer.allocUnsafe(frame.i420.length);
+    frame.i420.copy(i420);
+    this.held = { frame: { ...frame, i420 }, at: performance.now() };
     // A fresh encoder's first frame costs several times a later IDR (x264 fills its frame pool,
     // the pages are touched the first time): pay that now, while the peer connects, and throw
     // the result away. The peer's own IDR follows later (its first frame is forced).
@@ -229,12 +229,12 @@ export class MediaEngine {
 
   /** The held frame to the peers that want video now, if it is recent (no frame was encoded since). */
   private encodeHeld(): void {
-    const { frame, at } = this.held;
-    if (this.closed || !frame || !at || performance.now() - at > HELD_FRAME_MAX_AGE_MS) return;
+    const held = this.held;
+    if (this.closed || !held || performance.now() - held.at > HELD_FRAME_MAX_AGE_MS) return;
     const sinks = [...this.sinks].filter((s) => s.wantsVideo);
     if (sinks.length === 0) return;
-    this.held.at = 0;
-    this.encode(frame, sinks);
+    this.held = null;
+    this.encode(held.frame, sinks);
   }
 
   private encode(frame: VideoFrame, sinks: MediaSink[]): void {
@@ -395,8 +395,6 @@ export class MediaEngine {
     }
   }
 }
-
-const noHeldFrame = (): { i420: Buffer; frame: VideoFrame | null; at: number } => ({ i420: Buffer.alloc(0), frame: null, at: 0 });
 
 /** `libx264 1280x720 30 fps, target 2400 kb/s, sent 2310 kb/s, 1 keyframe; g3: target 2400, REMB 2600, loss 0.0 %, rtt 4 ms` */
 export function describeStats(s: MediaStats): string {

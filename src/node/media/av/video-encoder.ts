@@ -287,18 +287,17 @@ export class VideoEncoder {
  * is the real open's to report.
  */
 export function warmUpEncoder(name: VideoEncoderName): void {
-  const level = Log.getLevel();
-  Log.setLevel(AV_LOG_QUIET);
-  let encoder: VideoEncoder | null = null;
-  try {
-    encoder = VideoEncoder.open({ width: PROBE_WIDTH, height: PROBE_HEIGHT, fps: 30, bitrateKbps: 500, gop: 60, encoder: name });
-    encoder.encode(Buffer.alloc((PROBE_WIDTH * PROBE_HEIGHT * 3) / 2), true);
-  } catch {
-    // The instance's own open fails the same way, and says so.
-  } finally {
-    encoder?.close();
-    Log.setLevel(level);
-  }
+  quietly(() => {
+    let encoder: VideoEncoder | null = null;
+    try {
+      encoder = VideoEncoder.open(probeOptions(name));
+      encoder.encode(Buffer.alloc((PROBE_WIDTH * PROBE_HEIGHT * 3) / 2), true);
+    } catch {
+      // The instance's own open fails the same way, and says so.
+    } finally {
+      encoder?.close();
+    }
+  });
 }
 
 /**
@@ -338,6 +337,20 @@ function validate(opts: VideoEncoderOptions): void {
   if (!Number.isInteger(gop) || gop < 1) throw new Error(`video encoder: invalid gop ${gop}`);
 }
 
+/** A PROBE_WIDTH x PROBE_HEIGHT context of `encoder`: what probes and warm-ups open. */
+const probeOptions = (encoder: VideoEncoderName): VideoEncoderOptions => ({ width: PROBE_WIDTH, height: PROBE_HEIGHT, fps: 30, bitrateKbps: 500, gop: 60, encoder });
+
+/** Runs `fn` with FFmpeg's log silenced, then restores its level. */
+function quietly<T>(fn: () => T): T {
+  const level = Log.getLevel();
+  Log.setLevel(AV_LOG_QUIET);
+  try {
+    return fn();
+  } finally {
+    Log.setLevel(level);
+  }
+}
+
 function logAuto(log: LogFn | undefined, line: string): void {
   if (!log || line === lastAutoLine) return; // (a quiet open must not silence the next one)
   lastAutoLine = line;
@@ -349,20 +362,12 @@ function probeOne(name: ConcreteEncoder): { available: boolean; reason?: string 
   if (cached) return cached;
   // FFmpeg's own complaints ("Cannot load libcuda.so.1", ...) would go to stderr: the reason is
   // reported by the caller instead.
-  const level = Log.getLevel();
-  Log.setLevel(AV_LOG_QUIET);
-  let result: { available: boolean; reason?: string };
-  try {
-    const opened = tryOpen(name, { width: PROBE_WIDTH, height: PROBE_HEIGHT, fps: 30, bitrateKbps: 500, gop: 60, encoder: name });
-    if ('error' in opened) {
-      result = { available: false, reason: opened.error };
-    } else {
-      freeParts(opened);
-      result = { available: true };
-    }
-  } finally {
-    Log.setLevel(level);
-  }
+  const result = quietly((): { available: boolean; reason?: string } => {
+    const opened = tryOpen(name, probeOptions(name));
+    if ('error' in opened) return { available: false, reason: opened.error };
+    freeParts(opened);
+    return { available: true };
+  });
   probeCache.set(name, result);
   return result;
 }
