@@ -27,9 +27,8 @@ export interface TestFrameSource {
   stop(): Promise<void>;
 }
 
-/** A real test-pattern frame source serving `screen` on two fresh unix sockets. */
-export async function startFrameSource(screen: { width: number; height: number; fps: number }): Promise<TestFrameSource> {
-  const dir = mkdtempSync(join(tmpdir(), 'ss-media-'));
+/** A real test-pattern frame source serving `screen` on two unix sockets in `dir` (a fresh one by default). */
+export async function startFrameSource(screen: { width: number; height: number; fps: number }, dir = mkdtempSync(join(tmpdir(), 'ss-media-'))): Promise<TestFrameSource> {
   const sockets = { videoSocket: join(dir, 'video.sock'), audioSocket: join(dir, 'audio.sock') };
   const cmd = nodeScript(join(__dirname, '..', '..', 'src', 'node', 'sources', 'test-pattern'), 'frame-source');
   const proc = spawn(cmd.command, cmd.args, { env: cmd.env, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });

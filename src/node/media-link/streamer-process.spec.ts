@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestStream, type TestStream } from '../../../test/support/media-process';
+import { startFrameSource, startTestStream, type TestFrameSource, type TestStream } from '../../../test/support/media-process';
 import { isAlive } from '../../../test/support/processes';
 import { sendConfig, whenLoaded } from '../supervisor/child-config';
 import { StreamerProcess, streamerCommand } from './streamer-process';
@@ -225,6 +225,29 @@ describe('StreamerProcess', () => {
       expect(named.streamer.stderrTail()).not.toMatch(/nvenc|error/i);
     } finally {
       await named.stop();
+    }
+  });
+
+  it('connects to its frame source once it listens, when configured before it starts (as the runtime does)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ss-late-'));
+    const { command, args, env } = streamerCommand();
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+    const streamer = StreamerProcess.attach(child);
+    let source: TestFrameSource | null = null;
+    try {
+      await whenLoaded(child);
+      // `auto` logs its choice as it opens the encoder, just before it looks for the sockets.
+      const video = { ...stream.config.video, encoder: 'auto' as const };
+      sendConfig(child, { ...stream.config, video, source: { kind: 'test-pattern', videoSocket: join(dir, 'video.sock'), audioSocket: join(dir, 'audio.sock') } });
+      await waitUntil(() => /video encoder: /.test(streamer.stderrTail()), 10_000);
+      source = await startFrameSource(stream.config, dir);
+      await streamer.ready;
+      expect(streamer.encoderName).toBe('libx264');
+      expect(streamer.alive).toBe(true);
+    } finally {
+      await streamer.stop();
+      await source?.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -45,6 +45,8 @@ const PCM_BYTES_PER_MS = (48_000 * 2 * 2) / 1000;
 /** One read of the audio socket: 100 ms of PCM at most. */
 const PCM_READ_BYTES = 100 * PCM_BYTES_PER_MS;
 const CONNECT_TIMEOUT_MS = 5000;
+/** The longest pause between tries while the frame source is not listening yet. */
+const CONNECT_RETRY_MAX_MS = 8;
 /** How long a failed x11 read waits for the capture at the display's new size. */
 const RESIZE_GRACE_MS = 2000;
 
@@ -79,29 +81,34 @@ class TestPatternSource implements RawSource {
     return Promise.reject(new Error('the test pattern is drawn at its instance\'s size'));
   }
 
+  /** Connects to the frame source's sockets, waiting for it to listen (it may start beside us). */
   async open(): Promise<void> {
-    this.video = await connected(
-      openFrameReader(
-        this.source.videoSocket,
-        this.frame,
-        (header) => this.onVideoFrame(header),
-        (reason) => {
-          // Framing lost: a broken frame source; the instance cannot stream from it.
-          this.events.fatal(`the frame source's video: ${reason}`);
-          this.close();
-        },
-      ),
+    const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+    this.video = await connectWhenListening(
+      () =>
+        openFrameReader(
+          this.source.videoSocket,
+          this.frame,
+          (header) => this.onVideoFrame(header),
+          (reason) => {
+            // Framing lost: a broken frame source; the instance cannot stream from it.
+            this.events.fatal(`the frame source's video: ${reason}`);
+            this.close();
+          },
+        ),
       this.source.videoSocket,
+      deadline,
     );
     // PCM into one reused buffer: the encoder copies what it keeps before the next read.
     const pcm = Buffer.allocUnsafe(PCM_READ_BYTES);
-    this.audio = await connect(this.source.audioSocket, {
+    const onread = {
       buffer: pcm,
       callback: (n: number) => {
         this.onAudioData(pcm.subarray(0, n));
         return true;
       },
-    });
+    };
+    this.audio = await connectWhenListening(() => net.connect({ path: this.source.audioSocket, onread }), this.source.audioSocket, deadline);
     this.video.pause();
     this.audio.pause();
     for (const [name, socket] of [['video', this.video], ['audio', this.audio]] as const) {
@@ -283,26 +290,29 @@ class X11Source implements RawSource {
   }
 }
 
-function connect(path: string, onread?: net.OnReadOpts): Promise<net.Socket> {
-  return connected(net.connect({ path, onread }), path);
-}
-
-/** Resolves once `socket` (to `path`) is connected; fails after CONNECT_TIMEOUT_MS or on an error. */
-function connected(socket: net.Socket, path: string): Promise<net.Socket> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`could not connect to ${path} within ${CONNECT_TIMEOUT_MS} ms`));
-    }, CONNECT_TIMEOUT_MS);
-    socket.once('connect', () => {
-      clearTimeout(timer);
-      socket.off('error', onError);
-      resolve(socket);
+/**
+ * A socket from `open` (a new one each try) once it has connected to `path`. Nothing listening
+ * there yet (no socket file, or refused) is tried again a few ms later: the runtime configures
+ * the media process while the frame source starts. Fails at `deadline` or on another error.
+ */
+async function connectWhenListening(open: () => net.Socket, path: string, deadline: number): Promise<net.Socket> {
+  for (let waitMs = 1; ; waitMs = Math.min(2 * waitMs, CONNECT_RETRY_MAX_MS)) {
+    const socket = open();
+    const error = await new Promise<NodeJS.ErrnoException | null>((resolve) => {
+      const done = (e: NodeJS.ErrnoException | null) => {
+        clearTimeout(timer);
+        socket.off('error', done);
+        resolve(e);
+      };
+      const timer = setTimeout(() => done(new Error(`nothing answered within ${CONNECT_TIMEOUT_MS} ms`)), Math.max(0, deadline - Date.now()));
+      socket.once('connect', () => done(null));
+      socket.once('error', done);
     });
-    const onError = (e: Error) => {
-      clearTimeout(timer);
-      reject(new Error(`could not connect to ${path}: ${e.message}`));
-    };
-    socket.once('error', onError);
-  });
+    if (!error) return socket;
+    socket.destroy();
+    const notYet = error.code === 'ENOENT' || error.code === 'ECONNREFUSED';
+    if (!notYet) throw new Error(`could not connect to ${path}: ${error.message}`);
+    if (Date.now() + waitMs >= deadline) throw new Error(`could not connect to ${path}: ${error.message} (still, after ${CONNECT_TIMEOUT_MS} ms)`);
+    await new Promise((r) => setTimeout(r, waitMs));
+  }
 }

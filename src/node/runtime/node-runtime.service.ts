@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { StreamerProcess } from '../media-link/streamer-process';
 import { frameFileOf } from '../media-link/frame-wire';
-import type { ClientSignal, MediaStats, StreamerConfig, VideoEncoderChoice } from '../media-link/streamer.messages';
-import { startTestPattern } from '../sources/test-pattern/start-test-pattern';
+import type { ClientSignal, MediaSource, MediaStats, StreamerConfig, VideoEncoderChoice } from '../media-link/streamer.messages';
+import { startTestPattern, testPatternMedia } from '../sources/test-pattern/start-test-pattern';
 import type { SandboxMode } from '../sandbox/bwrap';
 import { startX11 } from '../sources/x11';
 import type { SourceContext, StartedSource } from '../sources/source-context';
@@ -176,30 +176,23 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
         this.logger.warn(`instance ${id}: its application runs WITHOUT a sandbox (STREAMSTACK_INSTANCE_SANDBOX=off): it can read what the server can and reach its ports`);
       }
       const ctx = this.sourceContext(inst, display, req.resources);
-      // The media process loads (node-av, node-datachannel) while the source starts.
-      const streamerLoaded = req.session_id ? this.loadStreamer(inst) : null;
-      streamerLoaded?.catch(() => undefined);
-      const source = req.kind === 'x11' ? await startX11(ctx, { command: req.command ?? '', appDir: req.app_dir, env: req.env, network: req.network }) : await startTestPattern(ctx);
+      const starting = req.kind === 'x11' ? startX11(ctx, { command: req.command ?? '', appDir: req.app_dir, env: req.env, network: req.network }) : startTestPattern(ctx);
+      starting.catch(() => undefined); // awaited below
+      // The media process (node-av, node-datachannel: a warm spare's) is configured while the
+      // source starts when the source's sockets are known before it runs: the test pattern's.
+      // It opens its encoders meanwhile and connects once the source listens.
+      const media = req.kind === 'test-pattern' ? testPatternMedia(ctx) : starting.then((s) => s.media);
+      const streamer = req.session_id ? this.configureStreamer(inst, media, this.streamerConfig(inst, display, video)) : null;
+      streamer?.catch(() => undefined); // awaited below
+      const source = await starting;
       inst.deliverInput = source.deliverInput;
       inst.source = source;
-      if (streamerLoaded && req.session_id) {
-        const config: StreamerConfig = {
-          ...display,
-          source: source.media,
-          video: { encoder: this.videoEncoder, ...video },
-          audio: { bitrateKbps: AUDIO_BITRATE_KBPS, sampleRate: AUDIO_SAMPLE_RATE, channels: AUDIO_CHANNELS },
-          iceServers: this.ice.servers,
-          dataChannelDir: join(inst.socketDir, CHANNEL_DIR),
-          ...(this.ice.bindAddress ? { bindAddress: this.ice.bindAddress } : {}),
-          ...(this.ice.portRange ? { portRange: this.ice.portRange } : {}),
-        };
-        await this.startStreamer(inst, await this.within(inst, streamerLoaded, 'the streamer did not load'), req.session_id, config);
-      }
+      if (streamer && req.session_id) this.wireStreamer(inst, await streamer, req.session_id);
       if (inst.state !== 'starting') throw new Error(`it was ${inst.state === 'stopping' ? 'stopped' : 'failed'} while starting`);
       inst.state = 'running';
       const info = this.info(inst);
-      const media = inst.streamer ? `, streaming with ${inst.streamer.encoderName}` : '';
-      this.logger.log(`instance ${id} (${req.kind}) running: pids ${info.pids.join(',')}${media}`);
+      const streaming = inst.streamer ? `, streaming with ${inst.streamer.encoderName}` : '';
+      this.logger.log(`instance ${id} (${req.kind}) running: pids ${info.pids.join(',')}${streaming}`);
       this.emit({ instance_id: id, status: 'running' });
       return info;
     } catch (e) {
@@ -326,18 +319,49 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     await mkdir(join(inst.socketDir, CHANNEL_DIR), { recursive: true, mode: 0o700 });
   }
 
-  private loadStreamer(inst: Instance): Promise<SupervisedProcess> {
-    return this.spares.take('streamer', inst.group, join(inst.workDir, 'streamer.log'), inst.workDir);
+  /** What the instance's media process is told, but for its source. */
+  private streamerConfig(inst: Instance, display: Display, video: Omit<StreamerConfig['video'], 'encoder'>): Omit<StreamerConfig, 'source'> {
+    return {
+      ...display,
+      video: { encoder: this.videoEncoder, ...video },
+      audio: { bitrateKbps: AUDIO_BITRATE_KBPS, sampleRate: AUDIO_SAMPLE_RATE, channels: AUDIO_CHANNELS },
+      iceServers: this.ice.servers,
+      dataChannelDir: join(inst.socketDir, CHANNEL_DIR),
+      ...(this.ice.bindAddress ? { bindAddress: this.ice.bindAddress } : {}),
+      ...(this.ice.portRange ? { portRange: this.ice.portRange } : {}),
+    };
   }
 
   /**
-   * The instance's media process: configured with its source, it captures, encodes and answers
-   * the session's signalling; input from its peers goes to the application.
+   * The instance's media process, configured: it has opened its source and loaded its encoders.
+   * Its failures fail the instance from here on.
    */
-  private async startStreamer(inst: Instance, proc: SupervisedProcess, sessionId: string, config: StreamerConfig): Promise<void> {
+  private async configureStreamer(inst: Instance, media: MediaSource | Promise<MediaSource>, config: Omit<StreamerConfig, 'source'>): Promise<StreamerProcess> {
+    const loaded = this.spares.take('streamer', inst.group, join(inst.workDir, 'streamer.log'), inst.workDir);
+    loaded.catch(() => undefined); // raced below
+    const source = await media;
+    const proc = await this.within(inst, loaded, 'the streamer did not load');
     const streamer = StreamerProcess.attach(proc.child);
-    inst.sessionId = sessionId;
     inst.streamer = streamer;
+    streamer.on('fatal', (reason) => this.onMediaFailure(inst, proc, reason));
+    streamer.on('log', (level, message) => this.logger[level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'debug'](`instance ${inst.id} streamer: ${message}`));
+    sendConfig(proc.child, { ...config, source });
+    try {
+      await this.within(inst, streamer.ready, 'the streamer did not become ready');
+    } catch (e) {
+      // Its output went to its log, not to us: quote the log (it says why it could not start).
+      if (!streamer.alive) throw new Error(`the streamer exited before it was ready${await this.outputOf(proc)}`);
+      throw e;
+    }
+    return streamer;
+  }
+
+  /**
+   * The configured media process serves `sessionId`: it answers the session's signalling and
+   * its peers' input and requests go to the source.
+   */
+  private wireStreamer(inst: Instance, streamer: StreamerProcess, sessionId: string): void {
+    inst.sessionId = sessionId;
     const tell = (ev: StreamerEvent) => this.streamerListeners.forEach((l) => l(ev));
     streamer.on('signal', (generation, message, spectator) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'signal', generation, ...(spectator ? { spectator } : {}), message }));
     const requests = new DriverRequests(streamer, inst.source!, (level, message) => this.logger[level === 'info' ? 'log' : level](`instance ${inst.id}: ${message}`));
@@ -354,16 +378,6 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       inst.deliverInput?.(event);
     });
     streamer.on('stats', (stats) => this.statsListeners.forEach((l) => l(inst.id, stats)));
-    streamer.on('fatal', (reason) => this.onMediaFailure(inst, proc, reason));
-    streamer.on('log', (level, message) => this.logger[level === 'error' ? 'error' : level === 'warn' ? 'warn' : 'debug'](`instance ${inst.id} streamer: ${message}`));
-    sendConfig(proc.child, config);
-    try {
-      await this.within(inst, streamer.ready, 'the streamer did not become ready');
-    } catch (e) {
-      // Its output went to its log, not to us: quote the log (it says why it could not start).
-      if (!streamer.alive) throw new Error(`the streamer exited before it was ready${await this.outputOf(proc)}`);
-      throw e;
-    }
   }
 
   /** Races `work` against the instance breaking and the start timeout. */
