@@ -19,7 +19,7 @@ import { forUpdate, newId, nowIso, TransactionRunner } from '@streamstack/persis
 import { RpcClient, TransportService, unanswered } from '@streamstack/transport';
 import { EventEmitter } from 'node:events';
 import { In, Repository } from 'typeorm';
-import { ApplicationsService } from '../applications/applications.service';
+import { ApplicationsService, type LaunchableVersion } from '../applications/applications.service';
 import { TEST_PATTERN_MIN_HEIGHT, TEST_PATTERN_MIN_WIDTH } from '../applications/manifest.dto';
 import { AmsEventsService } from '../events/ams-events.service';
 import { NodesService } from '../nodes/nodes.service';
@@ -55,6 +55,9 @@ export const toView = (i: Instance): InstanceView => ({
   created_at: i.createdAt,
   updated_at: i.updatedAt,
 });
+
+/** An instance its launch has just written, and the application version it resolved. */
+type Launched = { instance: Instance; target: LaunchableVersion };
 
 export interface InstanceOperation {
   instance: InstanceView;
@@ -189,7 +192,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
     if (req.no_start) {
       this.operations.run(operation.id, async () => undefined);
     } else {
-      this.operations.run(operation.id, () => this.bringUp(instance.id, req.node === undefined));
+      this.operations.run(operation.id, () => this.bringUp(instance.id, req.node === undefined, { instance, target }));
     }
     return { instance: toView(instance), operation };
   }
@@ -369,15 +372,19 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
    * prepared → (node starts it) → started → (node reports) → running. From where the instance is:
    * a resumed launch may find it prepared (the node may or may not have it) or started.
    */
-  private bringUp(id: string, movable = false): Promise<void> {
-    return this.working(id, () => this.bringUpNow(id, movable));
+  private bringUp(id: string, movable = false, launched?: Launched): Promise<void> {
+    return this.working(id, () => this.bringUpNow(id, movable, launched));
   }
 
-  /** `movable`: placed by AMS (not pinned to its node), so a node that does not answer can be left for another. */
-  private async bringUpNow(id: string, movable: boolean): Promise<void> {
-    const instance = await this.require(id);
+  /**
+   * `movable`: placed by AMS (not pinned to its node), so a node that does not answer can be left
+   * for another. `launched`: the instance as its launch just wrote it and the version it resolved
+   * (not read again on the way to the node's start).
+   */
+  private async bringUpNow(id: string, movable: boolean, launched?: Launched): Promise<void> {
+    const instance = launched?.instance ?? (await this.require(id));
     if (instance.status === 'running') return;
-    const target = await this.apps.resolveLaunchable(instance.app, instance.appVersion).catch(() => null);
+    const target = launched?.target ?? (await this.apps.resolveLaunchable(instance.app, instance.appVersion).catch(() => null));
     if (!target || !instance.node) {
       await this.transition(id, 'error', ['created'], `application ${instance.app} version ${instance.appVersion} is gone`);
       throw conflict(`application ${instance.app} version ${instance.appVersion} cannot be launched any more`);

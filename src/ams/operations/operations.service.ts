@@ -53,9 +53,10 @@ export class OperationsService {
   /** Runs `work` in the background, recording its outcome on the operation. */
   run(id: string, work: () => Promise<void>): void {
     void (async () => {
-      await this.setStatus(id, 'running');
+      // The work does not wait for this write (a launch's node start is on a viewer's path).
+      const started = this.setStatus(id, 'running');
       try {
-        await work();
+        await Promise.all([started, work()]);
         await this.setStatus(id, 'success');
       } catch (e) {
         const message = DomainError.from(e).message;
