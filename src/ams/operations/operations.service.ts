@@ -53,16 +53,18 @@ export class OperationsService {
   /** Runs `work` in the background, recording its outcome on the operation. */
   run(id: string, work: () => Promise<void>): void {
     void (async () => {
-      // The work does not wait for this write (a launch's node start is on a viewer's path).
+      // The work does not wait for this write (a launch's node start is on a viewer's path); the
+      // outcome is written after it (with several connections it could otherwise land first).
       const started = this.setStatus(id, 'running');
+      let failure: string | null = null;
       try {
-        await Promise.all([started, work()]);
-        await this.setStatus(id, 'success');
+        await work();
       } catch (e) {
-        const message = DomainError.from(e).message;
-        this.logger.warn(`operation ${id} failed: ${message}`);
-        await this.setStatus(id, 'failure', message);
+        failure = DomainError.from(e).message;
+        this.logger.warn(`operation ${id} failed: ${failure}`);
       }
+      await started;
+      await (failure === null ? this.setStatus(id, 'success') : this.setStatus(id, 'failure', failure));
     })().catch((e: unknown) => this.logger.error(`operation ${id}: ${String(e)}`));
   }
 
