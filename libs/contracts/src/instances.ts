@@ -183,6 +183,11 @@ export interface ClientStateEvent {
   spectator?: boolean;
 }
 
+/** What travels on `signal.{session}.ready`. */
+export interface StreamerReady {
+  session_id: string;
+}
+
 /** What travels on `signal.{session}.to-instance` / `.to-client`. */
 export interface RelayedSignal {
   session_id: string;

@@ -41,5 +41,11 @@ export const nodePattern = (node: string, action: 'start' | 'stop' | 'delete' | 
  */
 export const agentPattern = (region: string, action: 'session.launch' | 'session.terminate') => `agent.${region}.${action}`;
 
-export const signalPattern = (session: string, direction: 'to-instance' | 'to-client') =>
+/**
+ * A session's signalling: the client's messages `to-instance`, its instance's `to-client`, and
+ * `ready` (node -> gateways, a StreamerReady): the instance's media process takes the client's
+ * messages from now on, so the gateway stops holding them (before AMS and the gateway have
+ * written the instance running and the session active: a client waits for its resp:discover).
+ */
+export const signalPattern = (session: string, direction: 'to-instance' | 'to-client' | 'ready') =>
   `signal.${session}.${direction}`;

@@ -22,6 +22,11 @@ import { TICKET_TTL_MS, TicketService } from './tickets';
 export const MAX_STRIKES = 5;
 /** Client messages held while the session's instance is still starting. */
 export const MAX_QUEUED = 64;
+/**
+ * How long a session whose streamer said ready is remembered as taking messages: long enough
+ * for the session to be written active, which a socket opened later then finds.
+ */
+const READY_KEPT_MS = 60_000;
 
 export const CLOSE_POLICY = 1008;
 export const CLOSE_REPLACED = 4001;
@@ -55,6 +60,8 @@ export class SignallingRelay implements OnModuleInit {
   private readonly instanceSockets = new Map<string, { socket: WebSocket; strikes: number }>();
   /** Ticket nonces that opened a socket already: a ticket opens one socket. */
   private readonly usedTickets = new Map<string, number>();
+  /** Sessions whose client messages go to the instance (its streamer is ready, or it is active), and since when. */
+  private readonly open = new Map<string, number>();
 
   constructor(
     private readonly router: UpgradeRouter,
@@ -77,16 +84,28 @@ export class SignallingRelay implements OnModuleInit {
       authorise: (_req, url) => this.authoriseInstance(url),
       connected: (socket, sessionId: string) => this.attachInstance(socket, sessionId),
     });
-    this.sessions.signals.on('active', (id) => this.flush(id));
+    this.sessions.signals.on('active', (id) => this.instanceReady(id));
     this.sessions.signals.on('replaced', (id, generation) => {
       const link = this.links.get(id);
       if (link && link.generation < generation) link.socket.close(CLOSE_REPLACED, 'another client joined the session');
     });
     this.sessions.signals.on('ended', (id) => {
+      this.open.delete(id);
       this.links.get(id)?.socket.close(CLOSE_ENDED, 'the session ended');
       for (const link of this.spectators.get(id)?.values() ?? []) link.socket.close(CLOSE_ENDED, 'the session ended');
       this.instanceSockets.get(id)?.socket.close(CLOSE_ENDED, 'the session ended');
     });
+  }
+
+  /**
+   * The session's client messages go to its instance from now on: its streamer said ready (the
+   * node's word, ahead of the session being written active), or the session is active.
+   */
+  instanceReady(sessionId: string): void {
+    const now = this.clock.now();
+    for (const [id, since] of this.open) if (since + READY_KEPT_MS < now) this.open.delete(id);
+    this.open.set(sessionId, now);
+    this.flush(sessionId);
   }
 
   /** A message from the instance's streamer for the client. */
@@ -149,8 +168,14 @@ export class SignallingRelay implements OnModuleInit {
     return { sessionId: session.id, generation: ticket.g, spectator, order: new SignallingOrder(), strikes: 0, queue: session.status === 'active' ? null : [] };
   }
 
+  /** A link opened while its session was starting holds its messages, unless it opened meanwhile. */
+  private holding(link: ClientLink): ClientLink {
+    if (link.queue && this.open.has(link.sessionId)) link.queue = null;
+    return link;
+  }
+
   private attach(socket: WebSocket, init: Omit<ClientLink, 'socket'>, _req: IncomingMessage): void {
-    const link: ClientLink = { ...init, socket };
+    const link = this.holding({ ...init, socket });
     if (link.spectator) return this.attachSpectator(link);
     this.links.get(link.sessionId)?.socket.close(CLOSE_REPLACED, 'another client joined the session');
     this.links.set(link.sessionId, link);

@@ -1,7 +1,7 @@
 import { Controller } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import type { RelayedSignal } from '@streamstack/contracts';
+import type { RelayedSignal, StreamerReady } from '@streamstack/contracts';
 import { SignallingRelay } from './signalling-relay.service';
 
 // Message patterns, not HTTP routes: nothing for the API document.
@@ -19,5 +19,11 @@ export class SignallingHandler {
   @EventPattern('signal.*.to-client')
   toClient(@Payload() signal: RelayedSignal) {
     this.relay.fromInstance(signal);
+  }
+
+  /** A session's media process takes its client's messages (`signal.{session}.ready`). */
+  @EventPattern('signal.*.ready')
+  ready(@Payload() ready: StreamerReady) {
+    if (typeof ready?.session_id === 'string') this.relay.instanceReady(ready.session_id);
   }
 }

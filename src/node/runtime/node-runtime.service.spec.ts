@@ -49,6 +49,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 class RuntimeSignalling implements StreamerSignalling {
   private readonly events = new EventEmitter();
   readonly clientStates: Array<[number, string]> = [];
+  /** How many times the runtime said the session's streamer takes its signalling. */
+  ready = 0;
 
   constructor(
     private readonly runtime: NodeRuntime,
@@ -58,6 +60,7 @@ class RuntimeSignalling implements StreamerSignalling {
     runtime.onStreamerEvent((ev: StreamerEvent) => {
       if (ev.session_id !== sessionId) return;
       if (ev.kind === 'signal') this.events.emit('signal', ev.generation, ev.message as InstanceSignal);
+      else if (ev.kind === 'ready') this.ready += 1;
       else this.clientStates.push([ev.generation, ev.state]);
     });
   }
@@ -277,6 +280,8 @@ describe('NodeRuntime (real processes)', () => {
       expect(info.pids.map(roleOf).sort()).toEqual(['frame-source', 'streamer']);
       expect(runtime.list().map((i) => i.instance_id)).toEqual(['main']);
       expect((await nextStatus('main', 'running')).status).toBe('running');
+      // The gateway may stop holding the client's messages: once, as the start resolves.
+      expect(signalling.ready).toBe(1);
       const logs = await runtime.logs('main');
       expect(logs).toContain('==> frame-source.log <==');
       expect(logs).toContain('==> streamer.log <==');

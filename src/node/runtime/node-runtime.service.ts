@@ -194,6 +194,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       const streaming = inst.streamer ? `, streaming with ${inst.streamer.encoderName}` : '';
       this.logger.log(`instance ${id} (${req.kind}) running: pids ${info.pids.join(',')}${streaming}`);
       this.emit({ instance_id: id, status: 'running' });
+      if (inst.sessionId) this.tellStreamerListeners({ instance_id: id, session_id: inst.sessionId, kind: 'ready' });
       return info;
     } catch (e) {
       if (inst.state === 'starting') inst.state = 'failed';
@@ -362,7 +363,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
    */
   private wireStreamer(inst: Instance, streamer: StreamerProcess, sessionId: string): void {
     inst.sessionId = sessionId;
-    const tell = (ev: StreamerEvent) => this.streamerListeners.forEach((l) => l(ev));
+    const tell = (ev: StreamerEvent) => this.tellStreamerListeners(ev);
     streamer.on('signal', (generation, message, spectator) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'signal', generation, ...(spectator ? { spectator } : {}), message }));
     const requests = new DriverRequests(streamer, inst.source!, (level, message) => this.logger[level === 'info' ? 'log' : level](`instance ${inst.id}: ${message}`));
     streamer.on('resize', (width, height) => requests.resize(width, height));
@@ -460,6 +461,10 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
 
   private info(inst: Instance): RunningInstanceInfo {
     return { instance_id: inst.id, pids: inst.group.alive.map((p) => p.pid) };
+  }
+
+  private tellStreamerListeners(ev: StreamerEvent): void {
+    this.streamerListeners.forEach((l) => l(ev));
   }
 
   private emit(ev: RuntimeStatusEvent): void {

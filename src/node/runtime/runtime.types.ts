@@ -37,6 +37,8 @@ export const NODE_RUNTIME_OPTIONS = Symbol('NODE_RUNTIME_OPTIONS');
 export type StreamerEvent = { instance_id: string; session_id: string } & (
   | { kind: 'signal'; generation: number; spectator?: boolean; message: { type: string; [key: string]: unknown } }
   | { kind: 'client-state'; generation: number; state: 'connected' | 'disconnected' | 'failed'; reason?: string; spectator?: boolean }
+  /** The instance runs and its media process takes the session's signalling. */
+  | { kind: 'ready' }
 );
 
 export type StreamerEventListener = (ev: StreamerEvent) => void;

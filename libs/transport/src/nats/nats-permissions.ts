@@ -26,6 +26,7 @@ const ROLE_PERMISSIONS: Record<BusRole, Permissions> = {
       Patterns.gatewaySessionChanged,
       Patterns.amsInstanceStatus,
       'signal.*.to-client',
+      'signal.*.ready',
     ],
   },
   agent: {
@@ -46,7 +47,7 @@ const ROLE_PERMISSIONS: Record<BusRole, Permissions> = {
     ],
   },
   node: {
-    publish: [Patterns.amsNodeRegister, Patterns.amsNodeHeartbeat, Patterns.amsNodeInstanceStatus, Patterns.gatewayClientState, 'signal.*.to-client'],
+    publish: [Patterns.amsNodeRegister, Patterns.amsNodeHeartbeat, Patterns.amsNodeInstanceStatus, Patterns.gatewayClientState, 'signal.*.to-client', 'signal.*.ready'],
     subscribe: ['node.*.instance.*', 'signal.*.to-instance'],
   },
 };
