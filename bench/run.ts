@@ -267,8 +267,8 @@ const MILESTONES: [string, string][] = [
 /** Spans: [label, from ('' = the request), to]. */
 const SPANS: [string, string, string][] = [
   ['request → answered', '', 'requestAnswered'],
-  ['request → instance running (instance start)', '', 'ams:running'],
-  ['socket open → resp:discover (held by the gateway until the session is active)', 'wsOpen', 'discoverResp'],
+  ['request → node runs the instance (its streamer takes signalling)', '', 'runtime:start:done#1'],
+  ['socket open → resp:discover (held by the gateway until its streamer is ready)', 'wsOpen', 'discoverResp'],
   ['resp:discover → offer', 'discoverResp', 'offerReceived'],
   ['offer → answer sent (browser)', 'offerReceived', 'answerSent'],
   ['answer → ICE connected', 'answerSent', 'iceConnected'],
@@ -602,13 +602,13 @@ function readingNotes(r: Results): string[] {
   if (r.ttff?.samples.length) {
     const t = r.ttff;
     const total = quantile(t.samples.map((s) => s.ttff), 0.5);
-    const start = p50(t, (a) => a['ams:running']);
-    const after = p50(t, (a) => (a.firstFrame !== undefined && a['ams:running'] !== undefined ? a.firstFrame - a['ams:running'] : undefined));
+    const start = p50(t, (a) => a['runtime:start:done#1']);
+    const after = p50(t, (a) => span(a, 'runtime:start:done#1', 'firstFrame'));
     const dtls = p50(t, (a) => span(a, 'dtlsConnected', 'firstFrame'));
     const ice = p50(t, (a) => span(a, 'answerSent', 'dtlsConnected'));
     notes.push(
-      `Time to first frame: of ${fmt(total)} ms (p50), ${fmt(start)} ms pass before the instance is running (its processes start; the gateway holds the ` +
-        `client's discover until then) and ${fmt(after)} ms from there to the first frame: answer → DTLS connected ${fmt(ice)} ms, DTLS connected → first frame ` +
+      `Time to first frame: of ${fmt(total)} ms (p50), ${fmt(start)} ms pass before the node runs the instance (its processes start; the gateway holds the ` +
+        `client's discover until its streamer is ready) and ${fmt(after)} ms from there to the first frame: answer → DTLS connected ${fmt(ice)} ms, DTLS connected → first frame ` +
         `${fmt(dtls)} ms (the media process forces an IDR when the video track opens; then encode, send, decode, present).`,
     );
   }
