@@ -39,6 +39,23 @@ describe('LocalBus', () => {
     expect(wild.requests).toEqual([{ pattern: 'node.*.instance.start', subject: 'node.n2.instance.start', data: {} }]);
   });
 
+  it('delivers after the sender, ahead of the immediates already queued', async () => {
+    const bus = new LocalBus();
+    const ep = new FakeEndpoint([
+      { pattern: 'signal.*.to-instance', isEvent: true },
+      { pattern: 'node.n1.instance.start', isEvent: false },
+    ]);
+    bus.attach(ep);
+    const delivered = () => ep.events.length + ep.requests.length;
+    let seenByImmediate = -1;
+    setImmediate(() => (seenByImmediate = delivered()));
+    bus.publish('signal.s1.to-instance', {});
+    bus.request('node.n1.instance.start', {}, () => undefined);
+    expect(delivered()).toBe(0);
+    await tick();
+    expect(seenByImmediate).toBe(2);
+  });
+
   it('finds no responder for events-only, unknown or detached patterns', () => {
     const bus = new LocalBus();
     const ep = new FakeEndpoint([
