@@ -18,7 +18,10 @@ export class TransactionRunner {
 
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (!this.serialise) return this.dataSource.transaction(work);
-    const next = this.tail.then(() => this.dataSource.transaction(work));
+    // better-sqlite3 is synchronous: transactions queued back to back would run as one chain of
+    // microtasks, holding back socket and IPC input (a viewer's signalling) until the last one.
+    // Each waits for the event loop's next turn instead.
+    const next = this.tail.then(() => new Promise((turn) => setImmediate(turn))).then(() => this.dataSource.transaction(work));
     this.tail = next.catch(() => undefined);
     return next;
   }
