@@ -181,8 +181,9 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       // The media process (node-av, node-datachannel: a warm spare's) is configured while the
       // source starts when the source's sockets are known before it runs: the test pattern's.
       // It opens its encoders meanwhile and connects once the source listens.
-      const media = req.kind === 'test-pattern' ? testPatternMedia(ctx) : starting.then((s) => s.media);
-      const streamer = req.session_id ? this.configureStreamer(inst, media, this.streamerConfig(inst, display, video)) : null;
+      const streamer = req.session_id
+        ? this.configureStreamer(inst, req.kind === 'test-pattern' ? testPatternMedia(ctx) : starting.then((s) => s.media), this.streamerConfig(inst, display, video))
+        : null;
       streamer?.catch(() => undefined); // awaited below
       const source = await starting;
       inst.deliverInput = source.deliverInput;
