@@ -288,7 +288,10 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
     const instance = await this.instances.findOneBy({ id: ev.instance_id });
     if (!instance || instance.node !== ev.node) return;
     if (ev.status === 'running') {
-      await this.transition(ev.instance_id, 'running', ['prepared', 'started']);
+      // The node says running just before it answers the start request: the report may be here
+      // first. The instance still goes through started (the answer's transition then finds it done).
+      await this.transition(ev.instance_id, 'started', ['prepared']);
+      await this.transition(ev.instance_id, 'running', ['started']);
     } else if (ev.status === 'error') {
       await this.transition(ev.instance_id, 'error', ACTIVE, ev.reason ?? 'the instance failed');
     } else {
