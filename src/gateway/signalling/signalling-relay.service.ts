@@ -168,14 +168,9 @@ export class SignallingRelay implements OnModuleInit {
     return { sessionId: session.id, generation: ticket.g, spectator, order: new SignallingOrder(), strikes: 0, queue: session.status === 'active' ? null : [] };
   }
 
-  /** A link opened while its session was starting holds its messages, unless it opened meanwhile. */
-  private holding(link: ClientLink): ClientLink {
-    if (link.queue && this.open.has(link.sessionId)) link.queue = null;
-    return link;
-  }
-
   private attach(socket: WebSocket, init: Omit<ClientLink, 'socket'>, _req: IncomingMessage): void {
-    const link = this.holding({ ...init, socket });
+    // Authorised while its session was starting, it holds its messages, unless that ended meanwhile.
+    const link: ClientLink = { ...init, socket, queue: this.open.has(init.sessionId) ? null : init.queue };
     if (link.spectator) return this.attachSpectator(link);
     this.links.get(link.sessionId)?.socket.close(CLOSE_REPLACED, 'another client joined the session');
     this.links.set(link.sessionId, link);

@@ -194,8 +194,9 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
       const info = this.info(inst);
       const streaming = inst.streamer ? `, streaming with ${inst.streamer.encoderName}` : '';
       this.logger.log(`instance ${id} (${req.kind}) running: pids ${info.pids.join(',')}${streaming}`);
+      // The viewer's signalling first: the running status sets off AMS's and the gateway's writes.
+      if (inst.sessionId) this.tell({ instance_id: id, session_id: inst.sessionId, kind: 'ready' });
       this.emit({ instance_id: id, status: 'running' });
-      if (inst.sessionId) this.tellStreamerListeners({ instance_id: id, session_id: inst.sessionId, kind: 'ready' });
       return info;
     } catch (e) {
       if (inst.state === 'starting') inst.state = 'failed';
@@ -364,14 +365,13 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
    */
   private wireStreamer(inst: Instance, streamer: StreamerProcess, sessionId: string): void {
     inst.sessionId = sessionId;
-    const tell = (ev: StreamerEvent) => this.tellStreamerListeners(ev);
-    streamer.on('signal', (generation, message, spectator) => tell({ instance_id: inst.id, session_id: sessionId, kind: 'signal', generation, ...(spectator ? { spectator } : {}), message }));
+    streamer.on('signal', (generation, message, spectator) => this.tell({ instance_id: inst.id, session_id: sessionId, kind: 'signal', generation, ...(spectator ? { spectator } : {}), message }));
     const requests = new DriverRequests(streamer, inst.source!, (level, message) => this.logger[level === 'info' ? 'log' : level](`instance ${inst.id}: ${message}`));
     streamer.on('resize', (width, height) => requests.resize(width, height));
     streamer.on('clipboard', (text) => requests.setClipboard(text));
     streamer.on('client-state', (generation, state, reason, spectator) => {
       if (state === 'connected' && !spectator) requests.newDriver();
-      tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state, ...(reason ? { reason } : {}), ...(spectator ? { spectator } : {}) });
+      this.tell({ instance_id: inst.id, session_id: sessionId, kind: 'client-state', generation, state, ...(reason ? { reason } : {}), ...(spectator ? { spectator } : {}) });
     });
     // A viewer has its first frame: the node is past the work it waited for; ready the next spares.
     streamer.on('first-frame', () => this.spares.replenish());
@@ -464,7 +464,8 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
     return { instance_id: inst.id, pids: inst.group.alive.map((p) => p.pid) };
   }
 
-  private tellStreamerListeners(ev: StreamerEvent): void {
+  /** To the streamer listeners (the gateway's side of signalling). */
+  private tell(ev: StreamerEvent): void {
     this.streamerListeners.forEach((l) => l(ev));
   }
 
