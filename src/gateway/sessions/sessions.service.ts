@@ -335,6 +335,8 @@ export class SessionsService {
 
   /** AMS reports its instances' lifecycle; a session follows its instance. */
   async onInstanceStatus(ev: InstanceStatusEvent): Promise<void> {
+    // Steps on the way up change nothing here; not even a read (they come as a viewer waits).
+    if (ev.status === 'prepared' || ev.status === 'started') return;
     const session = ev.session_id
       ? await this.sessions.findOneBy({ id: ev.session_id })
       : await this.sessions.findOneBy({ instanceId: ev.id });
