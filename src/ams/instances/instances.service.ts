@@ -288,10 +288,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
     const instance = await this.instances.findOneBy({ id: ev.instance_id });
     if (!instance || instance.node !== ev.node) return;
     if (ev.status === 'running') {
-      // The node says running just before it answers the start request: the report may be here
-      // first. The instance still goes through started (the answer's transition then finds it done).
-      await this.transition(ev.instance_id, 'started', ['prepared']);
-      await this.transition(ev.instance_id, 'running', ['started']);
+      await this.markRunning(ev.instance_id);
     } else if (ev.status === 'error') {
       await this.transition(ev.instance_id, 'error', ACTIVE, ev.reason ?? 'the instance failed');
     } else {
@@ -336,7 +333,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
     for (const i of mine) {
       if (this.busy.has(i.id) && i.status !== 'started') continue;
       if (running.includes(i.id)) {
-        if (i.status !== 'running') await this.transition(i.id, 'running', ['prepared', 'started']);
+        if (i.status !== 'running') await this.markRunning(i.id);
       } else if (i.status === 'running' && now - Date.parse(i.updatedAt) > 2 * Limits.nodeHeartbeatMs) {
         await this.transition(i.id, 'error', ['running'], `node ${node} no longer runs it`);
       }
@@ -480,6 +477,16 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /** Moves an instance to `to` if it is in one of `from`; persists and publishes the change. */
+  /**
+   * The node runs it. The node says so just before it answers the start request, so its report
+   * may come first: the instance still goes through started (the answer's own transition then
+   * finds it done), and every lifecycle event is published in order.
+   */
+  private async markRunning(id: string): Promise<void> {
+    await this.transition(id, 'started', ['prepared']);
+    await this.transition(id, 'running', ['started']);
+  }
+
   private async transition(id: string, to: InstanceStatus, from: readonly InstanceStatus[], message = ''): Promise<boolean> {
     const changed = await this.tx.run(async (m) => {
       const repo = m.getRepository(Instance);
