@@ -288,7 +288,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
     const instance = await this.instances.findOneBy({ id: ev.instance_id });
     if (!instance || instance.node !== ev.node) return;
     if (ev.status === 'running') {
-      await this.markRunning(ev.instance_id);
+      await this.markRunning(ev.instance_id, instance.status);
     } else if (ev.status === 'error') {
       await this.transition(ev.instance_id, 'error', ACTIVE, ev.reason ?? 'the instance failed');
     } else {
@@ -333,7 +333,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
     for (const i of mine) {
       if (this.busy.has(i.id) && i.status !== 'started') continue;
       if (running.includes(i.id)) {
-        if (i.status !== 'running') await this.markRunning(i.id);
+        if (i.status !== 'running') await this.markRunning(i.id, i.status);
       } else if (i.status === 'running' && now - Date.parse(i.updatedAt) > 2 * Limits.nodeHeartbeatMs) {
         await this.transition(i.id, 'error', ['running'], `node ${node} no longer runs it`);
       }
@@ -480,10 +480,11 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
   /**
    * The node runs it. The node says so just before it answers the start request, so its report
    * may come first: the instance still goes through started (the answer's own transition then
-   * finds it done), and every lifecycle event is published in order.
+   * finds it done), and every lifecycle event is published in order. `seen`: its status as just
+   * read (an instance read past prepared never goes back: no transaction to find that out).
    */
-  private async markRunning(id: string): Promise<void> {
-    await this.transition(id, 'started', ['prepared']);
+  private async markRunning(id: string, seen: InstanceStatus): Promise<void> {
+    if (seen === 'prepared') await this.transition(id, 'started', ['prepared']);
     await this.transition(id, 'running', ['started']);
   }
 

@@ -11,6 +11,7 @@ import type { Clock } from '../../common/clock';
 import type { UpgradeRouter } from '../../common/ws/upgrade-router';
 import type { SessionsService } from '../sessions/sessions.service';
 import { SignallingRelay } from './signalling-relay.service';
+import { SignallingHandler } from './signalling.handler';
 import type { Ticket, TicketService } from './tickets';
 
 type Route = { path: string; authorise(req: IncomingMessage, url: URL): Promise<unknown>; connected(socket: WebSocket, context: unknown, req: IncomingMessage): void };
@@ -100,6 +101,17 @@ describe('SignallingRelay: holding a starting session\'s client messages', () =>
     socket.say({ type: 'discover' });
     signals.emit('active', 's4');
     expect(relayedTypes('s4')).toEqual(['discover']);
+  });
+
+  it('drops a ready notice off the bus without a session id, holding on', async () => {
+    status.s7 = 'created';
+    const socket = await open('s7');
+    socket.say({ type: 'discover' });
+    const handler = new SignallingHandler(relay);
+    for (const bad of [{}, { session_id: 7 }, null]) handler.ready(bad as never);
+    expect(relayedTypes('s7')).toEqual([]);
+    handler.ready({ session_id: 's7' });
+    expect(relayedTypes('s7')).toEqual(['discover']);
   });
 
   it("keeps holding another session's messages, and forgets a ready session once it ends", async () => {

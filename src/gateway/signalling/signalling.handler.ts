@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, Logger } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { RelayedSignal, StreamerReady } from '@streamstack/contracts';
@@ -10,6 +10,8 @@ import { SignallingRelay } from './signalling-relay.service';
 
 @Controller()
 export class SignallingHandler {
+  private readonly logger = new Logger('signalling');
+
   constructor(private readonly relay: SignallingRelay) {}
 
   /**
@@ -24,6 +26,7 @@ export class SignallingHandler {
   /** A session's media process takes its client's messages (`signal.{session}.ready`). */
   @EventPattern('signal.*.ready')
   ready(@Payload() ready: StreamerReady) {
-    if (typeof ready?.session_id === 'string') this.relay.instanceReady(ready.session_id);
+    if (typeof ready?.session_id !== 'string') return this.logger.warn(`dropped a ready notice without a session id: ${JSON.stringify(ready)?.slice(0, 200)}`);
+    this.relay.instanceReady(ready.session_id);
   }
 }
