@@ -335,6 +335,9 @@ describe('streamer process', () => {
     await first.connect();
     const g1 = generation;
     await first.waitFor(() => first.received.video.length > 5, 5000, 'first client video');
+    // The closing notice goes on the control channel: the test waits until our side has it open
+    // (a clean-clone run joined the second peer 1 ms after the first connected, before that).
+    await waitUntil(() => streamer.stderrTail().includes(`g${g1}: client data channel "control" open`), 5000);
     const second = new TestClientPeer(streamer, ++generation);
     const t0 = performance.now();
     await second.connect();
