@@ -253,10 +253,15 @@ describe(`fuzzing the running stack (seed ${FUZZ_SEED})`, () => {
   }, 900_000);
 });
 
-/** The snapshot once it stops changing (what an accepted request started has finished). */
+/**
+ * The snapshot once what an accepted request started has finished: no AMS operation pending or
+ * running (an instance being deleted stays `running` while its node tears it down, which can be
+ * quiet for longer than any fixed pause) and no change for 200 ms.
+ */
 async function settled(ds: DataSource): Promise<string> {
+  const busy = async () => Number((await ds.query(`SELECT count(*) AS n FROM operations WHERE status IN ('pending', 'running')`))[0].n) > 0;
   let last = await snapshot(ds);
-  for (let stableFor = 0, waited = 0; stableFor < 200 && waited < 15_000; waited += 50) {
+  for (let stableFor = 0, waited = 0; (stableFor < 200 || (await busy())) && waited < 15_000; waited += 50) {
     await new Promise((r) => setTimeout(r, 50));
     const now = await snapshot(ds);
     stableFor = now === last ? stableFor + 50 : 0;
