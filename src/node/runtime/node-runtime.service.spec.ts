@@ -409,14 +409,20 @@ describe('NodeRuntime (real processes)', () => {
       for (const pid of pids) expect(isAlive(pid)).toBe(true);
     });
 
-    it('stop() leaves no process behind and reports stopped', async () => {
+    it('stop() under a viewer leaves no process behind and reports stopped', async () => {
       const pids = runtime.list()[0].pids;
+      const client = new TestClientPeer(signalling, ++generation);
+      await client.connect();
+      await client.waitFor(() => client.received.video.length > 0, 15_000, 'video');
       await runtime.stop('main');
       for (const pid of pids) expect(isAlive(pid)).toBe(false);
       expect(runtime.list()).toEqual([]);
       expect((await nextStatus('main', 'stopped')).status).toBe('stopped');
       expect(runtime.signal(SESSION, generation + 1, { type: 'discover' })).toBe(false);
-      expect(readFileSync(logFile('main', 'streamer'), 'utf8')).toMatch(/exiting: (asked to stop|SIGTERM)/);
+      const log = readFileSync(logFile('main', 'streamer'), 'utf8');
+      expect(log).toMatch(/exiting: (asked to stop|SIGTERM)/);
+      // Stopped before its frame source: it never sees its inputs vanish.
+      expect(log).not.toContain('media path failed');
     });
   });
 
@@ -605,6 +611,7 @@ describe('NodeRuntime (real processes)', () => {
       }
       await runtime.stop('x11-main');
       for (const pid of info.pids) expect(isAlive(pid)).toBe(false);
+      expect(readFileSync(logFile('x11-main', 'streamer'), 'utf8')).not.toContain('media path failed');
     });
 
     /** The size of the stream from the keyframe at or after `from` (ffprobe reads its SPS). */

@@ -449,7 +449,8 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
 
   private tearDown(inst: Instance): Promise<void> {
     inst.teardown ??= (async () => {
-      await inst.group.stopAll(this.stopGraceMs);
+      // The streamer reads every other process's output: it goes first.
+      await inst.group.stopAll(this.stopGraceMs, (p) => p.name === 'streamer');
       if (inst.ownsSocketDir) await rm(inst.socketDir, { recursive: true, force: true });
       else {
         // A SIGKILLed frame source cannot remove its sockets and frame file.

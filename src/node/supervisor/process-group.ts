@@ -219,12 +219,17 @@ export class ProcessGroup {
     await settlesWithin(proc.exited, 5000);
   }
 
-  /** Stops every member in parallel; nothing is left running when it resolves. */
-  async stopAll(graceMs: number): Promise<void> {
+  /**
+   * Stops every member, those `first` selects before the rest (each set in parallel): a reader of
+   * the others' output stopped first does not see its inputs vanish and call that a failure.
+   * Nothing is left running when it resolves.
+   */
+  async stopAll(graceMs: number, first: (p: SupervisedProcess) => boolean = () => false): Promise<void> {
     this.closed = true;
     const members = [...this.members];
     for (const p of members) p.expectExit();
-    await Promise.all(members.map((p) => this.stop(p, graceMs)));
+    await Promise.all(members.filter(first).map((p) => this.stop(p, graceMs)));
+    await Promise.all(members.filter((p) => !first(p)).map((p) => this.stop(p, graceMs)));
   }
 }
 
