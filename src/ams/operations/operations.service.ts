@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { DomainError, notFound } from '@streamstack/contracts';
 import { newId, nowIso } from '@streamstack/persistence';
@@ -29,12 +29,19 @@ export const toView = (o: Operation): OperationView => ({
 
 const ended = (s: OperationStatus) => s === 'success' || s === 'failure';
 
+/** How long a shutdown waits for running operations to record their outcome. */
+export const OPERATION_DRAIN_MS = 5000;
+
 /** Long work behind 202 answers: persisted, observable and awaitable. */
 @Injectable()
-export class OperationsService {
+export class OperationsService implements BeforeApplicationShutdown {
   private readonly logger = new Logger('operations');
   /** Emits `<id>` when an operation ends, so waiters need not poll. */
   private readonly endings = new EventEmitter().setMaxListeners(0);
+  /** Operations running in this process, until their outcome is written. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Set once the shutdown stopped waiting: the database may be gone. */
+  private closing = false;
 
   constructor(
     @InjectRepository(Operation) private readonly operations: Repository<Operation>,
@@ -52,7 +59,7 @@ export class OperationsService {
 
   /** Runs `work` in the background, recording its outcome on the operation. */
   run(id: string, work: () => Promise<void>): void {
-    void (async () => {
+    const running = (async () => {
       // The work does not wait for this write (a launch's node start is on a viewer's path); the
       // outcome is written after it (with several connections it could otherwise land first).
       const started = this.setStatus(id, 'running');
@@ -65,7 +72,28 @@ export class OperationsService {
       }
       await started;
       await (failure === null ? this.setStatus(id, 'success') : this.setStatus(id, 'failure', failure));
-    })().catch((e: unknown) => this.logger.error(`operation ${id}: ${String(e)}`));
+    })().catch((e: unknown) => {
+      // Still `running` in the database: the next start resumes or fails it (InstancesService).
+      if (this.closing) this.logger.log(`operation ${id} was left unfinished by the shutdown: the next start takes it up`);
+      else this.logger.error(`operation ${id}: ${String(e)}`);
+    });
+    this.inFlight.add(running);
+    void running.finally(() => this.inFlight.delete(running));
+  }
+
+  /**
+   * Lets running operations write their outcome before the database closes (it closes at
+   * application shutdown, after this); what is still running after OPERATION_DRAIN_MS is
+   * left for the next start.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.inFlight.size > 0) {
+      this.logger.log(`waiting up to ${OPERATION_DRAIN_MS} ms for ${this.inFlight.size} running operation(s)`);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, OPERATION_DRAIN_MS)))]);
+      clearTimeout(timer);
+    }
+    this.closing = true;
   }
 
   /** Operations that had not ended when the previous AMS process stopped. */
