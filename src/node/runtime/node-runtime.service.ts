@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, Optional } from '@nestjs/common';
-import { bitrateRange, conflict, DomainError, invalid, notFound, type NodeInstanceStartRequest } from '@streamstack/contracts';
+import { conflict, DomainError, invalid, notFound, type NodeInstanceStartRequest } from '@streamstack/contracts';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { lastLines, readTail } from '../supervisor/log-tail';
 import { ProcessExit, ProcessGroup, SupervisedProcess } from '../supervisor/process-group';
 import { WarmSpares } from '../supervisor/warm-spares';
 import { DriverRequests } from './driver-requests';
+import { checkApplication, checkDisplay, checkEncoder, checkInstanceId, type Display } from './start-request';
 import {
   AUDIO_BITRATE_KBPS,
   AUDIO_CHANNELS,
@@ -23,7 +24,6 @@ import {
   DEFAULT_START_TIMEOUT_MS,
   DEFAULT_STOP_GRACE_MS,
   FAILURE_SETTLE_MS,
-  INSTANCE_ID_PATTERN,
   LOG_TAIL_BYTES_PER_PROCESS,
   REASON_OUTPUT_BYTES,
   REASON_OUTPUT_LINES,
@@ -159,10 +159,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
   async start(req: NodeInstanceStartRequest): Promise<RunningInstanceInfo> {
     if (this.closing) throw new DomainError('unavailable', 'the node runtime is shutting down');
     const id = checkInstanceId(req.instance_id);
-    if (req.kind !== 'test-pattern' && req.kind !== 'x11') throw invalid(`unknown application kind ${JSON.stringify(req.kind)}`);
-    if (req.kind === 'x11' && (typeof req.command !== 'string' || req.command.trim() === '')) {
-      throw invalid('an x11 application needs a command');
-    }
+    checkApplication(req);
     const display = checkDisplay(req);
     const video = checkEncoder(req, display);
     if (this.instances.has(id)) throw conflict(`instance ${id} is already on this node`);
@@ -481,44 +478,7 @@ export class NodeRuntime implements OnApplicationBootstrap, OnApplicationShutdow
   }
 }
 
-type Display = { width: number; height: number; fps: number };
-
 function rank(proc: SupervisedProcess): number {
   const i = (ROLES as readonly string[]).indexOf(proc.name);
   return i < 0 ? ROLES.length : i;
-}
-
-function checkInstanceId(id: unknown): string {
-  if (typeof id !== 'string' || !INSTANCE_ID_PATTERN.test(id)) {
-    throw invalid(`instance_id must match ${INSTANCE_ID_PATTERN} (it names a directory)`);
-  }
-  return id;
-}
-
-function checkDisplay(req: NodeInstanceStartRequest): Display {
-  const d = req.display;
-  const int = (v: unknown, min: number, max: number, name: string): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw invalid(`${name} must be an integer in ${min}..${max}`);
-    return v;
-  };
-  // 4:2:0 H.264 needs even dimensions: drop the odd last column/row rather than refuse.
-  return {
-    width: int(d?.width, 2, 3840, 'display.width') & ~1,
-    height: int(d?.height, 2, 2160, 'display.height') & ~1,
-    fps: int(d?.fps, 1, 60, 'display.fps'),
-  };
-}
-
-/** The encoder's gop and rate limits (the manifest's, else defaults for the display). */
-function checkEncoder(req: NodeInstanceStartRequest, display: Display): Omit<StreamerConfig['video'], 'encoder'> {
-  const e = req.encoder;
-  if (e?.codec !== 'h264') throw invalid('encoder.codec must be h264');
-  if (!Number.isInteger(e.gop) || e.gop < 1) throw invalid('encoder.gop must be a positive integer');
-  for (const key of ['bitrate_kbps', 'min_bitrate_kbps', 'max_bitrate_kbps'] as const) {
-    if (e[key] !== undefined && (!Number.isInteger(e[key]) || (e[key] as number) < 1)) throw invalid(`encoder.${key} must be a positive integer`);
-  }
-  if (e.degradation !== undefined && e.degradation !== 'resolution-first' && e.degradation !== 'framerate-first') {
-    throw invalid('encoder.degradation must be resolution-first or framerate-first');
-  }
-  return { gop: e.gop, ...bitrateRange(e, display), ...(e.degradation ? { degradation: e.degradation } : {}) };
 }
