@@ -476,7 +476,6 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
     await this.transition(id, 'stopped', [...ACTIVE, 'created'], 'stopped on request');
   }
 
-  /** Moves an instance to `to` if it is in one of `from`; persists and publishes the change. */
   /**
    * The node runs it. The node says so just before it answers the start request, so its report
    * may come first: the instance still goes through started (the answer's own transition then
@@ -488,6 +487,7 @@ export class InstancesService implements OnApplicationBootstrap, OnApplicationSh
     await this.transition(id, 'running', ['started']);
   }
 
+  /** Moves an instance to `to` if it is in one of `from`; persists and publishes the change. */
   private async transition(id: string, to: InstanceStatus, from: readonly InstanceStatus[], message = ''): Promise<boolean> {
     const changed = await this.tx.run(async (m) => {
       const repo = m.getRepository(Instance);
