@@ -1,4 +1,4 @@
-import { pollUntil } from "./poll";
+import { pollUntil, settlesWithin } from "./poll";
 
 describe("pollUntil", () => {
   it('resolves with the first value that is something (0 and "" are; false, null and undefined are not)', async () => {
@@ -28,5 +28,18 @@ describe("pollUntil", () => {
       pollUntil(() => (calls++, false), 60, "the socket", 5),
     ).rejects.toThrow("the socket: not within 60 ms");
     expect(calls).toBeGreaterThan(3);
+  });
+});
+
+describe("settlesWithin", () => {
+  it("says true as soon as the promise settles, fulfilled or rejected", async () => {
+    const started = Date.now();
+    await expect(settlesWithin(Promise.resolve(1), 5000)).resolves.toBe(true);
+    await expect(settlesWithin(Promise.reject(new Error("no")), 5000)).resolves.toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("says false once the time passed first", async () => {
+    await expect(settlesWithin(new Promise(() => undefined), 30)).resolves.toBe(false);
   });
 });

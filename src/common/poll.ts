@@ -12,3 +12,18 @@ export async function pollUntil<T>(value: () => T | null | undefined | false, ti
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Whether `promise` settles (fulfilled or rejected) within `ms`: true as soon as it does, false
+ * when `ms` passed first. For a bounded wait whose outcome the caller reads elsewhere.
+ */
+export function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    const settled = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    void promise.then(settled, settled);
+  });
+}

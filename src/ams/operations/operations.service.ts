@@ -4,6 +4,7 @@ import { DomainError, notFound } from '@streamstack/contracts';
 import { newId, nowIso } from '@streamstack/persistence';
 import { EventEmitter } from 'node:events';
 import { In, Repository } from 'typeorm';
+import { settlesWithin } from '../../common/poll';
 import { AmsEventsService } from '../events/ams-events.service';
 import { Operation, OperationStatus } from './operation.entity';
 
@@ -89,9 +90,7 @@ export class OperationsService implements BeforeApplicationShutdown {
   async beforeApplicationShutdown(): Promise<void> {
     if (this.inFlight.size > 0) {
       this.logger.log(`waiting up to ${OPERATION_DRAIN_MS} ms for ${this.inFlight.size} running operation(s)`);
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((r) => (timer = setTimeout(r, OPERATION_DRAIN_MS)))]);
-      clearTimeout(timer);
+      await settlesWithin(Promise.allSettled([...this.inFlight]), OPERATION_DRAIN_MS);
     }
     this.closing = true;
   }

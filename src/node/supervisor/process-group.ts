@@ -1,6 +1,7 @@
 import { ChildProcess, spawn, StdioOptions } from 'node:child_process';
 import { accessSync, appendFileSync, closeSync, constants, existsSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { settlesWithin } from '../../common/poll';
 import { childEnv } from './child-env';
 
 export interface ProcessSpec {
@@ -252,16 +253,6 @@ function parentDeathWrapper(): string[] | null {
     wrapperCache = setpriv ? [setpriv, '--pdeathsig', 'KILL', '--'] : null;
   }
   return wrapperCache;
-}
-
-function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }
 
 /**
