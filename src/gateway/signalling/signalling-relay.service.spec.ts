@@ -1,9 +1,11 @@
 /**
  * When the relay holds a client's messages and when it lets them go: held while the session's
  * instance starts, let go when its streamer says ready (the node's word, ahead of the session
- * being written active) or when the session is active. Fakes around the relay: no sockets, no bus.
+ * being written active) or when the session is active; and what it adds to a browser's mDNS host
+ * candidates. Fakes around the relay: no sockets, no bus.
  */
 import { signalPattern, type RelayedSignal } from '@streamstack/contracts';
+import { decodeBase64, encodeBase64 } from '@streamstack/protocol';
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
@@ -62,10 +64,10 @@ describe('SignallingRelay: holding a starting session\'s client messages', () =>
     client = routes.find((r) => r.path === '/1.0/signaling/client')!;
   });
 
-  const open = async (sessionId: string): Promise<FakeSocket> => {
+  const open = async (sessionId: string, remoteAddress = '::ffff:127.0.0.1'): Promise<FakeSocket> => {
     const socket = new FakeSocket();
     const context = await client.authorise({} as IncomingMessage, new URL(`ws://gateway/1.0/signaling/client?ticket=${sessionId}`));
-    client.connected(socket as unknown as WebSocket, context, {} as IncomingMessage);
+    client.connected(socket as unknown as WebSocket, context, { socket: { remoteAddress } } as IncomingMessage);
     return socket;
   };
   const relayedTypes = (sessionId: string) => relayed.filter((s) => s.session_id === sessionId).map((s) => s.message.type);
@@ -125,5 +127,44 @@ describe('SignallingRelay: holding a starting session\'s client messages', () =>
     const after = await open('s5');
     after.say({ type: 'discover' });
     expect(relayedTypes('s5')).toEqual([]);
+  });
+
+  describe("a browser's mDNS host candidates", () => {
+    const candidate = (line: string) => ({ type: 'candidate', candidate: encodeBase64(line), sdpMid: '0', sdpMLineIndex: 0 });
+    const MDNS = 'candidate:1 1 udp 2122260223 6f1d2c3b-aaaa-4bbb-8ccc-0123456789ab.local 50123 typ host generation 0';
+    const relayedCandidates = (sessionId: string) =>
+      relayed.filter((s) => s.session_id === sessionId && s.message.type === 'candidate').map((s) => decodeBase64(s.message.candidate, 'candidate'));
+    /** Opens a client socket and takes the session as far as the instance's offer. */
+    const offered = async (sessionId: string, remoteAddress?: string, ready = true) => {
+      status[sessionId] = 'created';
+      if (ready) relay.instanceReady(sessionId);
+      const socket = await open(sessionId, remoteAddress);
+      socket.say({ type: 'discover' });
+      socket.say({ type: 'settings', enable_video: true });
+      relay.fromInstance({ session_id: sessionId, generation: 1, message: { type: 'offer', sdp: encodeBase64('v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n') } });
+      return socket;
+    };
+
+    it('are also sent to the instance at the address the client connected from, right after each one', async () => {
+      const socket = await offered('m1', '::ffff:10.1.2.3');
+      socket.say(candidate(MDNS));
+      socket.say(candidate('candidate:2 1 udp 1686052607 198.51.100.7 40000 typ srflx raddr 0.0.0.0 rport 0'));
+      expect(relayedCandidates('m1')).toEqual([MDNS, MDNS.replace(/\S+\.local/, '10.1.2.3'), 'candidate:2 1 udp 1686052607 198.51.100.7 40000 typ srflx raddr 0.0.0.0 rport 0']);
+      expect(socket.sent).toEqual([expect.objectContaining({ type: 'offer' })]); // no error for the client
+    });
+
+    it('are held with the client\'s other messages while the instance starts', async () => {
+      const socket = await offered('m2', '127.0.0.1', false);
+      socket.say(candidate(MDNS));
+      expect(relayedCandidates('m2')).toEqual([]);
+      relay.instanceReady('m2');
+      expect(relayedCandidates('m2')).toEqual([MDNS, MDNS.replace(/\S+\.local/, '127.0.0.1')]);
+    });
+
+    it('go as they are when the socket has no address', async () => {
+      const socket = await offered('m3', '');
+      socket.say(candidate(MDNS));
+      expect(relayedCandidates('m3')).toEqual([MDNS]);
+    });
   });
 });

@@ -16,6 +16,7 @@ import type { WebSocket } from 'ws';
 import { Clock } from '../../common/clock';
 import { UpgradeRouter } from '../../common/ws/upgrade-router';
 import { SessionsService } from '../sessions/sessions.service';
+import { candidateAtAddress, peerAddress } from './mdns-candidate';
 import { TICKET_TTL_MS, TicketService } from './tickets';
 
 /** Invalid messages a client may send before its socket is closed (1008). */
@@ -38,6 +39,8 @@ interface ClientLink {
   generation: number;
   spectator: boolean;
   socket: WebSocket;
+  /** The address its socket came from, where its mDNS-named host candidates likely are. */
+  address: string | null;
   order: SignallingOrder;
   strikes: number;
   /** Messages for the instance, held until the session is active. */
@@ -152,7 +155,7 @@ export class SignallingRelay implements OnModuleInit {
     });
   }
 
-  private async authorise(url: URL): Promise<Omit<ClientLink, 'socket'>> {
+  private async authorise(url: URL): Promise<Omit<ClientLink, 'socket' | 'address'>> {
     const ticket = this.tickets.verify(url.searchParams.get('ticket'), 'client');
     const session = await this.sessions.forSignalling(ticket.s);
     if (!session) throw new DomainError('not_found', `session ${ticket.s} not found`);
@@ -168,9 +171,9 @@ export class SignallingRelay implements OnModuleInit {
     return { sessionId: session.id, generation: ticket.g, spectator, order: new SignallingOrder(), strikes: 0, queue: session.status === 'active' ? null : [] };
   }
 
-  private attach(socket: WebSocket, init: Omit<ClientLink, 'socket'>, _req: IncomingMessage): void {
+  private attach(socket: WebSocket, init: Omit<ClientLink, 'socket' | 'address'>, req: IncomingMessage): void {
     // Authorised while its session was starting, it holds its messages, unless that ended meanwhile.
-    const link: ClientLink = { ...init, socket, queue: this.open.has(init.sessionId) ? null : init.queue };
+    const link: ClientLink = { ...init, socket, address: peerAddress(req.socket.remoteAddress), queue: this.open.has(init.sessionId) ? null : init.queue };
     if (link.spectator) return this.attachSpectator(link);
     this.links.get(link.sessionId)?.socket.close(CLOSE_REPLACED, 'another client joined the session');
     this.links.set(link.sessionId, link);
@@ -201,11 +204,11 @@ export class SignallingRelay implements OnModuleInit {
       const message = validateClientMessage(parseFrame(frame));
       link.order.checkFromClient(message);
       link.order.noteFromClient(message);
-      if (link.queue) {
-        if (link.queue.length >= MAX_QUEUED) throw new SignallingError('too many messages while the instance is starting');
-        link.queue.push(message);
-      } else {
-        this.toInstance(link, message);
+      const guess = message.type === 'candidate' && link.address ? candidateAtAddress(message, link.address) : null;
+      if (link.queue && link.queue.length >= MAX_QUEUED) throw new SignallingError('too many messages while the instance is starting');
+      for (const m of guess ? [message, guess] : [message]) {
+        if (link.queue) link.queue.push(m);
+        else this.toInstance(link, m);
       }
     } catch (e) {
       if (!(e instanceof SignallingError)) throw e;
