@@ -45,6 +45,8 @@ export interface TestClientOptions {
   answerDelayMs?: number;
   /** Send our candidates before the answer and hold the answer this long (queueing on the instance). */
   candidatesBeforeAnswerMs?: number;
+  /** Keep our candidates out of the answer and trickle them after it, as a browser does. */
+  trickle?: boolean;
   /** Do not send our candidates at all (and strip them from the answer): the instance must learn us from our checks. */
   noCandidates?: boolean;
   /** Rewrites the offer / each instance candidate before use (to route through a relay). */
@@ -139,7 +141,7 @@ export class TestClientPeer {
     this.pc.setLocalDescription();
     await this.waitFor(() => this.pc.localDescription()?.type === 'answer', 3000, 'local answer');
     let sdp = this.pc.localDescription()!.sdp;
-    if (this.opts.noCandidates) sdp = sdp.replace(/^a=(candidate|end-of-candidates).*\r\n/gm, '');
+    if (this.opts.noCandidates || this.opts.trickle) sdp = sdp.replace(/^a=(candidate|end-of-candidates).*\r\n/gm, '');
     this.answerSdp = sdp;
     const sendCandidates = () => {
       for (const c of candidates.splice(0)) {
@@ -154,6 +156,8 @@ export class TestClientPeer {
       sendCandidates();
       await new Promise((r) => setTimeout(r, this.opts.candidatesBeforeAnswerMs));
     }
+    // A browser's candidates follow its answer within a few ms: have ours ready to follow it.
+    if (this.opts.trickle) await this.waitFor(() => candidates.length > 0, 3000, 'local candidates');
     if (this.opts.answerDelayMs) await new Promise((r) => setTimeout(r, this.opts.answerDelayMs));
     this.send({ type: 'answer', sdp: b64(sdp) });
     if (!this.opts.noCandidates) {

@@ -71,6 +71,8 @@ const DEFAULT_DTLS_SETUP: DtlsSetup = 'active';
 const LOCAL_DESCRIPTION_POLL_MS = 10;
 const LOCAL_DESCRIPTION_TIMEOUT_MS = 3000;
 const MAX_QUEUED_CANDIDATES = 100;
+/** How long our candidates wait, after the answer, for the client's first one (see setAnswer). */
+const CANDIDATE_HOLD_MS = 30;
 /** How long a closed peer's connection outlives its channels, for the client to finish closing them. */
 const CLOSE_LINGER_MS = 1000;
 /**
@@ -215,8 +217,10 @@ export class StreamerPeer implements MediaSink {
   private readonly owned: Array<Track | DataChannel> = [];
   private control: DataChannel | null = null;
   private mids: string[] = [];
-  /** Our candidates, withheld until the answer is set (see `withholdCandidates`). */
+  /** Our candidates, withheld until the answer is set (see `withholdCandidates`) and the client sent its first (see setAnswer). */
   private readonly pendingLocal: Array<{ candidate: string; mid: string }> = [];
+  private localReleased = false;
+  private holdTimer: NodeJS.Timeout | undefined;
   private readonly sentLocal = new Set<string>();
   private readonly pendingRemote: Array<{ candidate: string; mid: string }> = [];
   private remoteSet = false;
@@ -340,8 +344,15 @@ export class StreamerPeer implements MediaSink {
     this.adoptNegotiated(sdp);
     const queued = this.pendingRemote.splice(0);
     for (const c of queued) this.applyRemoteCandidate(c.candidate, c.mid);
-    // Only now may the client learn where we are (see withholdCandidates).
-    for (const local of this.pendingLocal.splice(0)) this.sendLocalCandidate(local.candidate, local.mid);
+    // Only now may the client learn where we are (see withholdCandidates), and best once we know
+    // where it is: a browser's first check that beats its candidate makes libjuice pace our own
+    // check 50 ms behind it (mdns-candidate.ts in the gateway). Its candidates follow its answer
+    // within a few ms; a client that sends none is not held up for long.
+    if (queued.length > 0 || /^a=candidate:/m.test(sdp)) this.releaseLocalCandidates('with the answer');
+    else {
+      this.holdTimer = setTimeout(() => this.releaseLocalCandidates(`no candidate of the client's within ${CANDIDATE_HOLD_MS} ms`), CANDIDATE_HOLD_MS);
+      this.holdTimer.unref();
+    }
     const video = this.tracks.find((t) => t.kind === 'video');
     const playout = video ? `; playout-delay extension ${this.playoutDelayId === null ? 'not accepted' : `id ${this.playoutDelayId}`}` : '';
     this.log('info', `answer applied ${this.ms()} ms after settings${queued.length ? `, then ${queued.length} queued candidate(s)` : ''}${playout}`);
@@ -359,6 +370,7 @@ export class StreamerPeer implements MediaSink {
       return;
     }
     this.applyRemoteCandidate(text, mid);
+    this.releaseLocalCandidates("after the client's first");
   }
 
   /** One access unit of the shared encoder: sent from a keyframe on, once the track is open. */
@@ -418,6 +430,7 @@ export class StreamerPeer implements MediaSink {
     if (notice) this.sendControl({ type: 'stream::closing', data: { reason: notice } });
     this.closed = true;
     if (this.connectTimer) clearTimeout(this.connectTimer);
+    clearTimeout(this.holdTimer);
     const wasConnected = this.connectedAt > 0;
     const summary = this.tracks.map((t) => `${t.kind} ${t.packets} frames`).join(', ');
     this.log(
@@ -561,11 +574,20 @@ export class StreamerPeer implements MediaSink {
 
   private onLocalCandidate(candidate: string, mid: string): void {
     if (this.closed) return;
-    if (!this.remoteSet) {
+    if (!this.localReleased) {
       this.pendingLocal.push({ candidate, mid });
       return;
     }
     this.sendLocalCandidate(candidate, mid);
+  }
+
+  /** Sends our candidates held so far, and from now on each as it comes. */
+  private releaseLocalCandidates(when: string): void {
+    if (this.localReleased || this.closed) return;
+    this.localReleased = true;
+    clearTimeout(this.holdTimer);
+    this.log('info', `our candidates sent ${when} (${this.ms()} ms after settings)`);
+    for (const local of this.pendingLocal.splice(0)) this.sendLocalCandidate(local.candidate, local.mid);
   }
 
   private sendLocalCandidate(candidate: string, mid: string): void {

@@ -417,6 +417,20 @@ describe('streamer process', () => {
     client.close();
   });
 
+  it("sends its candidates with the answer's, after the client's first trickled one, or 30 ms after an answer without any", async () => {
+    const sent = (g: number) => new RegExp(`g${g}: our candidates sent (.*) \\(\\d+ ms after settings\\)`).exec(streamer.stderrTail())?.[1];
+    for (const [opts, when] of [
+      [{}, 'with the answer'],
+      [{ trickle: true }, "after the client's first"],
+      [{ noCandidates: true }, "no candidate of the client's within 30 ms"],
+    ] as const) {
+      const client = new TestClientPeer(streamer, ++generation, opts);
+      await client.connect();
+      expect(sent(generation)).toBe(when);
+      client.close();
+    }
+  });
+
   it('answers a garbage SDP answer with an error message and survives', async () => {
     const client = new TestClientPeer(streamer, ++generation);
     client.send({ type: 'candidate', candidate: Buffer.from('candidate:1 1 UDP 1 127.0.0.1 9 typ host').toString('base64'), sdpMid: '0', sdpMLineIndex: 0 });
