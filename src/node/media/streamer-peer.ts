@@ -29,6 +29,7 @@ import {
   type RtcConfig,
 } from 'node-datachannel';
 import type { EncodedVideo } from './av/video-encoder';
+import { CandidateExchange, type Candidate } from './candidate-exchange';
 import { parseControlMessage, type ControlMessage } from './control-input';
 import type { MediaSink } from './media-engine';
 import { RateController, rateLimits, type RateDecision } from './rate-controller';
@@ -70,9 +71,6 @@ type DtlsSetup = NonNullable<StreamerConfig['dtlsSetup']>;
 const DEFAULT_DTLS_SETUP: DtlsSetup = 'active';
 const LOCAL_DESCRIPTION_POLL_MS = 10;
 const LOCAL_DESCRIPTION_TIMEOUT_MS = 3000;
-const MAX_QUEUED_CANDIDATES = 100;
-/** How long our candidates wait, after the answer, for the client's first one (see setAnswer). */
-const CANDIDATE_HOLD_MS = 30;
 /** How long a closed peer's connection outlives its channels, for the client to finish closing them. */
 const CLOSE_LINGER_MS = 1000;
 /**
@@ -182,33 +180,6 @@ export function extmapId(section: string, uri: string): number | null {
   return null;
 }
 
-/**
- * Takes our candidates (and end-of-candidates) out of the offer into `withheld`, to be trickled
- * once the answer is set. libdatachannel 0.24.5 hands the answer to ICE before it stores it
- * (setRemoteDescription: iceTransport->setRemoteDescription, then processRemoteDescription). A
- * browser that knows our address from the offer has checked us and sent its ClientHello
- * already (libdatachannel buffers it), so ICE and DTLS complete within a loopback round trip of
- * that hand-over, and the browser's certificate can be checked before the answer (and its
- * fingerprint) is stored: "unknown CA", state failed. A browser that does not know where we are
- * cannot reach us before the answer is stored.
- */
-export function withholdCandidates(sdp: string, withheld: Array<{ candidate: string; mid: string }>): string {
-  let mid = '0';
-  return sdp
-    .split('\n')
-    .filter((raw) => {
-      const line = raw.replace(/\r$/, '');
-      const m = /^a=mid:(\S+)/.exec(line);
-      if (m) mid = m[1];
-      if (line.startsWith('a=candidate:')) {
-        withheld.push({ candidate: line.slice(2), mid });
-        return false;
-      }
-      return line !== 'a=end-of-candidates';
-    })
-    .join('\n');
-}
-
 export class StreamerPeer implements MediaSink {
   private pc: PeerConnection | null = null;
   private readonly tracks: MediaTrack[] = [];
@@ -217,13 +188,12 @@ export class StreamerPeer implements MediaSink {
   private readonly owned: Array<Track | DataChannel> = [];
   private control: DataChannel | null = null;
   private mids: string[] = [];
-  /** Our candidates, withheld until the answer is set (see `withholdCandidates`) and the client sent its first (see setAnswer). */
-  private readonly pendingLocal: Array<{ candidate: string; mid: string }> = [];
-  private localReleased = false;
-  private holdTimer: NodeJS.Timeout | undefined;
-  private readonly sentLocal = new Set<string>();
-  private readonly pendingRemote: Array<{ candidate: string; mid: string }> = [];
-  private remoteSet = false;
+  private readonly candidates = new CandidateExchange({
+    send: (c) => this.events.signal({ type: 'candidate', candidate: Buffer.from(c.candidate, 'utf8').toString('base64'), sdpMid: c.mid, sdpMLineIndex: Math.max(0, this.mids.indexOf(c.mid)) }),
+    apply: (c) => this.applyRemoteCandidate(c),
+    log: (level, message) => this.log(level, message),
+    ms: () => this.ms(),
+  });
   private connectedAt = 0;
   /** When its video track opened (SRTP ready; often before the connection says connected). */
   private videoOpenedAt = 0;
@@ -291,7 +261,7 @@ export class StreamerPeer implements MediaSink {
     const pc = new PeerConnection(`streamer-g${this.generation}`, rtc);
     this.pc = pc;
     pc.onStateChange(this.guard('state', (state: string) => this.onState(state)));
-    pc.onLocalCandidate(this.guard('candidate', (candidate: string, mid: string) => this.onLocalCandidate(candidate, mid)));
+    pc.onLocalCandidate(this.guard('candidate', (candidate: string, mid: string) => this.candidates.local({ candidate: candidate.replace(/^a=/, ''), mid })));
     pc.onDataChannel(this.guard('datachannel', (dc: DataChannel) => this.onDataChannel(dc)));
 
     const ssrcs = new Set<number>();
@@ -311,7 +281,7 @@ export class StreamerPeer implements MediaSink {
     this.connectTimer.unref();
 
     pc.setLocalDescription('offer');
-    const sdp = withholdCandidates(await this.localOffer(pc), this.pendingLocal);
+    const sdp = this.candidates.withholdFrom(await this.localOffer(pc));
     if (this.closed) return;
     this.mids = [...sdp.matchAll(/^a=mid:(\S+)/gm)].map((m) => m[1]);
     // DTLS roles. `active` (default): we are the DTLS client and speak as soon as our ICE is
@@ -329,7 +299,7 @@ export class StreamerPeer implements MediaSink {
 
   setAnswer(sdpBase64: string): void {
     if (!this.pc || this.closed) return;
-    if (this.remoteSet) {
+    if (this.candidates.answerSet) {
       this.log('warn', 'ignoring a second answer');
       return;
     }
@@ -340,22 +310,12 @@ export class StreamerPeer implements MediaSink {
     } catch (e) {
       return this.fail(`the answer was refused: ${(e as Error).message}`);
     }
-    this.remoteSet = true;
     this.adoptNegotiated(sdp);
-    const queued = this.pendingRemote.splice(0);
-    for (const c of queued) this.applyRemoteCandidate(c.candidate, c.mid);
-    // Only now may the client learn where we are (see withholdCandidates), and best once we know
-    // where it is: a browser's first check that beats its candidate makes libjuice pace our own
-    // check 50 ms behind it (mdns-candidate.ts in the gateway). Its candidates follow its answer
-    // within a few ms; a client that sends none is not held up for long.
-    if (queued.length > 0 || /^a=candidate:/m.test(sdp)) this.releaseLocalCandidates('with the answer');
-    else {
-      this.holdTimer = setTimeout(() => this.releaseLocalCandidates(`no candidate of the client's within ${CANDIDATE_HOLD_MS} ms`), CANDIDATE_HOLD_MS);
-      this.holdTimer.unref();
-    }
+    // Only now may the client learn where we are (candidate-exchange.ts).
+    const queued = this.candidates.onAnswer(sdp);
     const video = this.tracks.find((t) => t.kind === 'video');
     const playout = video ? `; playout-delay extension ${this.playoutDelayId === null ? 'not accepted' : `id ${this.playoutDelayId}`}` : '';
-    this.log('info', `answer applied ${this.ms()} ms after settings${queued.length ? `, then ${queued.length} queued candidate(s)` : ''}${playout}`);
+    this.log('info', `answer applied ${this.ms()} ms after settings${queued ? `, then ${queued} queued candidate(s)` : ''}${playout}`);
   }
 
   addRemoteCandidate(message: Extract<ClientSignal, { type: 'candidate' }>): void {
@@ -364,13 +324,7 @@ export class StreamerPeer implements MediaSink {
     if (text.startsWith('a=')) text = text.slice(2);
     if (text === '') return; // end-of-candidates
     const mid = message.sdpMid ?? (message.sdpMLineIndex != null ? this.mids[message.sdpMLineIndex] : undefined) ?? this.mids[0] ?? '0';
-    if (!this.remoteSet) {
-      if (this.pendingRemote.length >= MAX_QUEUED_CANDIDATES) return this.log('warn', 'too many candidates before the answer; dropping one');
-      this.pendingRemote.push({ candidate: text, mid });
-      return;
-    }
-    this.applyRemoteCandidate(text, mid);
-    this.releaseLocalCandidates("after the client's first");
+    this.candidates.remote({ candidate: text, mid });
   }
 
   /** One access unit of the shared encoder: sent from a keyframe on, once the track is open. */
@@ -430,7 +384,7 @@ export class StreamerPeer implements MediaSink {
     if (notice) this.sendControl({ type: 'stream::closing', data: { reason: notice } });
     this.closed = true;
     if (this.connectTimer) clearTimeout(this.connectTimer);
-    clearTimeout(this.holdTimer);
+    this.candidates.close();
     const wasConnected = this.connectedAt > 0;
     const summary = this.tracks.map((t) => `${t.kind} ${t.packets} frames`).join(', ');
     this.log(
@@ -572,34 +526,7 @@ export class StreamerPeer implements MediaSink {
     }
   }
 
-  private onLocalCandidate(candidate: string, mid: string): void {
-    if (this.closed) return;
-    if (!this.localReleased) {
-      this.pendingLocal.push({ candidate, mid });
-      return;
-    }
-    this.sendLocalCandidate(candidate, mid);
-  }
-
-  /** Sends our candidates held so far, and from now on each as it comes. */
-  private releaseLocalCandidates(when: string): void {
-    if (this.localReleased || this.closed) return;
-    this.localReleased = true;
-    clearTimeout(this.holdTimer);
-    this.log('info', `our candidates sent ${when} (${this.ms()} ms after settings)`);
-    for (const local of this.pendingLocal.splice(0)) this.sendLocalCandidate(local.candidate, local.mid);
-  }
-
-  private sendLocalCandidate(candidate: string, mid: string): void {
-    const line = candidate.startsWith('a=') ? candidate.slice(2) : candidate;
-    // Both taken out of the offer and reported by onLocalCandidate: sent once.
-    if (this.sentLocal.has(line)) return;
-    this.sentLocal.add(line);
-    const index = Math.max(0, this.mids.indexOf(mid));
-    this.events.signal({ type: 'candidate', candidate: Buffer.from(line, 'utf8').toString('base64'), sdpMid: mid, sdpMLineIndex: index });
-  }
-
-  private applyRemoteCandidate(candidate: string, mid: string): void {
+  private applyRemoteCandidate({ candidate, mid }: Candidate): void {
     try {
       this.pc?.addRemoteCandidate(candidate, mid);
     } catch (e) {
