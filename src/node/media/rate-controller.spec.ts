@@ -298,6 +298,26 @@ describe('RateController on bad input', () => {
     expect(rc.update(11_200).targetKbps).toBe(1280);
   });
 
+  it('a clean sample inside the holdoff never lowers the rate (rule 7 needs the sample that extends its run)', () => {
+    // Two lossy samples counted (a run of 2, but over 10 %: rule 1's), then a clean one during the
+    // holdoff of that cut: it must neither cut nor set a ceiling.
+    const rc = new RateController({ ...LIMITS_720P30, startKbps: 2000 });
+    rc.onReceiverReport({ fractionLost: 0.3, rttMs: 0 }, 1000);
+    rc.update(1000);
+    rc.onReceiverReport({ fractionLost: 0.3, rttMs: 0 }, 2000);
+    const cut = rc.update(2000).targetKbps;
+    expect(cut).toBeLessThan(2000);
+    rc.onReceiverReport({ fractionLost: 0, rttMs: 0 }, 2500);
+    expect(rc.update(2500).targetKbps).toBe(cut);
+    // ... and clean feedback afterwards probes upward (no ceiling of what the cut second delivered).
+    let d = rc.update(2500);
+    for (let t = 3000; t <= 8000; t += 500) {
+      rc.onReceiverReport({ fractionLost: 0, rttMs: 0 }, t);
+      d = rc.update(t);
+    }
+    expect(d.targetKbps).toBeGreaterThan(1.2 * cut);
+  });
+
   it('a storm of feedback in one millisecond is at most one decrease and stays cheap', () => {
     const rc = new RateController(limits);
     replay(limits, steady(), 10_000, rc);
@@ -566,6 +586,38 @@ describe('RateController when the sender is application-limited (onSent)', () =>
     expect(changes).toBeGreaterThan(0);
     expect(changes).toBeLessThanOrEqual(2 * Math.ceil(115_000 / 5000));
     for (const x of steady) expect(x.rung).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a collapse into a narrow link (recorded): back at 30 fps ~3 s after the loss drains, though the REMB stays at ~5 kb/s', () => {
+    // The bench's start into a 186 kb/s TURN cap, per second: the loss samples, and the REMB less
+    // the audio from 5.5 s on (Chromium reset its estimate to 0.85 x a collapsed incoming rate).
+    // Before, at the hard floor, that REMB "cut" 30 -> 30 on every update: the holdoff never ended,
+    // a stale run of lossy samples then set rule 7's ceiling at the 5 kb/s a clean second
+    // "delivered", and the stream stayed at 15 fps until 17 s.
+    const lossAt = [0, 0, 0.79, 0.97, 0.97, 0.775, 0.607];
+    const content: Record<string, number> = { '15@0.375': 5, '20@0.375': 20, '30@0.375': 65, '30@0.5': 100, '30@0.75': 250, '30@1': 450 };
+    const rc = new RateController({ ...LIMITS_720P30, startKbps: 3000 });
+    let d = rc.update(0);
+    let sum = 0;
+    let n = 0;
+    const s: Sample[] = [];
+    for (let t = 100; t <= 25_000; t += 100) {
+      sum += Math.min(content[`${d.fps}@${d.scale}`], d.targetKbps);
+      n++;
+      if (t >= 5500 && t % 200 === 0) rc.onRemb(5000, t);
+      if (t % 1000 === 0) {
+        rc.onReceiverReport({ fractionLost: lossAt[t / 1000] ?? 0, rttMs: 60 }, t);
+        rc.onSent(sum / n, t);
+        sum = n = 0;
+      }
+      d = rc.update(t);
+      s.push({ t, ...rc.stats });
+    }
+    expectWithinBounds(s, 3000);
+    expect(at(s, 6000)).toMatchObject({ targetKbps: HARD_FLOOR_KBPS, fps: 15 });
+    // The last lossy sample is at 6 s; the smoothed loss is under 2 % from 9 s.
+    expect(at(s, 9500).fps).toBe(20);
+    for (const x of between(s, 11_500, 25_001)) expect(x).toMatchObject({ fps: 30, scale: 0.375 });
   });
 
   it('a REMB that fell under what arrives without loss does not pull the rate below what was sent', () => {

@@ -310,13 +310,16 @@ export class RateController {
     this.pendingLoss = null;
     // Samples closer together than a window are one (a storm of reports is not persistence).
     const apart = this.lastCountedAt === null || nowMs - this.lastCountedAt >= LOSS_SAMPLE_SPAN_MS / 2;
-    if (reported && mayDecrease && apart) {
+    const counted = reported && mayDecrease && apart;
+    if (counted) {
       this.persistentRun = worst >= LOSS_PERSISTENT ? this.persistentRun + 1 : 0;
       this.lastCountedAt = nowMs;
     }
     if (this.ceiling && nowMs >= this.ceiling.until) this.ceiling = null;
     const before = this.rate;
-    if (reported && this.persistentRun >= PERSISTENT_SAMPLES && worst <= LOSS_HIGH) {
+    // Only a sample that extended the run: a run left over from before a cut, met by an uncounted
+    // clean sample, once set a ceiling of what a collapse's last second "delivered" (5 kb/s, for 10 s).
+    if (counted && this.persistentRun >= PERSISTENT_SAMPLES && worst <= LOSS_HIGH) {
       // Rule 7: loss that persists, whatever the REMB says (a policer's drops build no queue, so its
       // delay-based estimate sits above the cap): under what got through in the last second (what was
       // sent, less that sample's loss), with a ceiling. Only for an overshoot (a policer's few %):
@@ -384,13 +387,17 @@ export class RateController {
     this.rate = Math.min(this.rate, cap);
     // Under a ceiling (rule 7) no increase goes past it.
     if (this.ceiling && this.rate > before) this.rate = Math.max(before, Math.min(this.rate, PERSISTENT_BACKOFF * this.ceiling.kbps));
+    // Clamped before judging a cut: at the hard floor a REMB under it (after a collapse, less the
+    // audio, ~1 kb/s) cuts nothing. Counted as a cut on every update, it kept the holdoff running, so
+    // no loss sample was counted any more and each lossy one backed off the probes again (bench: 15 fps
+    // for 11 s after a collapse instead of 3).
+    this.rate = clamp(this.rate, HARD_FLOOR_KBPS, maxKbps);
     if (this.rate < (1 - SIGNIFICANT_CHANGE) * before) {
       // Cut by the REMB cap as loss came in (a probe that failed): the same backoff as a loss
       // decrease (unless one already happened in this update).
       if (worst > LOSS_LOW && this.lastCutAt !== nowMs) this.backOffProbes(nowMs);
       this.lastCutAt = nowMs;
     }
-    this.rate = clamp(this.rate, Math.min(HARD_FLOOR_KBPS, maxKbps), maxKbps);
 
     // Pixel rate: drop at once to the richest rung the rate affords; after a hold, climb straight to
     // the richest rung it affords with a margin.
@@ -409,6 +416,8 @@ export class RateController {
 
   /** Lowers the rate (never raises it); an actual decrease is a cut (holdoff) and backs off the next app-limited probe. */
   private decrease(kbps: number, nowMs: number): void {
+    // Nothing is cut at the hard floor (see update's clamp).
+    kbps = Math.max(kbps, HARD_FLOOR_KBPS);
     if (!(kbps < this.rate)) return;
     this.backOffProbes(nowMs);
     this.rate = kbps;
