@@ -15,6 +15,7 @@
 import { OPUS_FRAME_SAMPLES, OpusEncoder } from './av/opus-encoder';
 import { scaleI420 } from './av/x11-capture';
 import { VideoEncoder, type EncodedVideo } from './av/video-encoder';
+import { FramePacer } from './frame-pacer';
 import { combineDecisions, rateLimits, significantChange, type RateDecision, type RateLimits } from './rate-controller';
 import { openSource, type RawSource, type VideoFrame } from './sources';
 import type { KeyframeReason, MediaStats, PeerRateStats, StreamerConfig, StreamerLogLevel } from '../media-link/streamer.messages';
@@ -72,7 +73,7 @@ export class MediaEngine {
   private forceKeyframe = false;
   private deferredKeyframe = false;
   private lastKeyframeAt = -Infinity;
-  private lastEncodedAt = -Infinity;
+  private readonly pacer = new FramePacer();
   /** The encoder that has encoded a frame already (see `hold`). */
   private warmed: VideoEncoder | null = null;
   /** The last frame the source delivered while no peer took video (its planes copied), and when; null once encoded. */
@@ -240,11 +241,8 @@ export class MediaEngine {
   private encode(frame: VideoFrame, sinks: MediaSink[]): void {
     const video = this.video;
     if (!video) return;
-    // Below the floor the controller lowers the frame rate: skip frames to its pace (with a
-    // little slack for capture jitter).
-    const interval = 1000 / this.decision.fps;
-    if (frame.captureMs - this.lastEncodedAt < interval * 0.8) return;
-    this.lastEncodedAt = frame.captureMs;
+    // Below the floor the controller lowers the frame rate: skip frames to its pace.
+    if (!this.pacer.take(frame.captureMs, this.decision.fps, this.config.fps)) return;
     const now = performance.now();
     if (this.deferredKeyframe && now - this.lastKeyframeAt >= KEYFRAME_MIN_INTERVAL_MS) {
       this.deferredKeyframe = false;
