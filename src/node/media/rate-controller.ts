@@ -98,14 +98,20 @@ export const PROBE_BACKOFF_MIN_MS = 5000;
 export const PROBE_BACKOFF_MAX_MS = 10_000;
 export const PROBE_BACKOFF_RESET_MS = 30_000;
 /**
- * Loss that persists (this much or more in PERSISTENT_SAMPLES samples in a row, each begun after the
- * last cut) is congestion the REMB does not show: a policer (coturn's max-bps, a shaped uplink) drops
+ * Loss that persists (this much, and at most LOSS_HIGH, in PERSISTENT_SAMPLES samples in a row, each
+ * begun after the last cut) is congestion the REMB does not show: a policer (coturn's max-bps, a shaped uplink) drops
  * what exceeds it without building a queue, so Chromium's delay-based estimate sits above the cap
  * while part of every second is lost and the picture freezes. Wi-Fi-like random loss (a few %,
  * uncorrelated) rarely gives two such samples in a row.
  */
 export const LOSS_PERSISTENT = 0.04;
 export const PERSISTENT_SAMPLES = 2;
+/**
+ * A REMB that fell (or first came) while loss went on is trusted as rule 1's floor for this long: a
+ * collapse's drain (the resends of the old rate) lasted 2-4 s after it in the bench's start into a
+ * capped link. Loss that outlasts it is the link's, and a REMB above what is sent has not seen it.
+ */
+export const BLIND_REMB_MS = 5000;
 /** After such a decrease, the rate sits this far under what was delivered. */
 export const PERSISTENT_BACKOFF = 0.95;
 /** ... and probing stops under the delivered rate (the ceiling) for this long. */
@@ -223,8 +229,11 @@ export class RateController {
   private appLimited = false;
   private probeBackoffMs = PROBE_BACKOFF_MIN_MS;
   private probeBlockedUntil: number | null = null;
-  /** Loss samples in a row (each begun after the last cut) with loss >= LOSS_PERSISTENT. */
-  private persistentRun = 0;
+  /** Counted loss samples (each begun after the last cut) in a row with an overshoot's loss: LOSS_PERSISTENT..LOSS_HIGH (rule 7). */
+  private overshootRun = 0;
+  /** Counted loss samples in a row with loss >= LOSS_PERSISTENT (any level), and when the first was counted (rule 1's blind REMB). */
+  private lossyRun = 0;
+  private lossySince: number | null = null;
   private lastRembDropAt: number | null = null;
   private lastProbeAt: number | null = null;
   /** The rate an app-limited probe went to; a floor for the cap while it costs nothing (rule 6). */
@@ -247,8 +256,9 @@ export class RateController {
       this.ignored++;
       return;
     }
-    // Chromium answers overuse by dropping its estimate (to 0.85 x what arrives); a lagging one only rises.
-    if (this.remb !== null && bps / 1000 < REMB_DROP * this.remb && finite(nowMs)) this.lastRembDropAt = nowMs;
+    // Chromium answers overuse by dropping its estimate (to 0.85 x what arrives); a lagging one only
+    // rises. The first one counts as a drop (from no cap at all): it is what the receiver measured.
+    if ((this.remb === null || bps / 1000 < REMB_DROP * this.remb) && finite(nowMs)) this.lastRembDropAt = nowMs;
     this.remb = bps / 1000;
     if (finite(nowMs)) this.lastRembAt = nowMs;
     this.heard(nowMs);
@@ -312,14 +322,19 @@ export class RateController {
     const apart = this.lastCountedAt === null || nowMs - this.lastCountedAt >= LOSS_SAMPLE_SPAN_MS / 2;
     const counted = reported && mayDecrease && apart;
     if (counted) {
-      this.persistentRun = worst >= LOSS_PERSISTENT ? this.persistentRun + 1 : 0;
+      const lossy = worst >= LOSS_PERSISTENT;
+      this.overshootRun = lossy && worst <= LOSS_HIGH ? this.overshootRun + 1 : 0;
+      this.lossyRun = lossy ? this.lossyRun + 1 : 0;
+      this.lossySince = lossy ? (this.lossySince ?? nowMs) : null;
       this.lastCountedAt = nowMs;
     }
     if (this.ceiling && nowMs >= this.ceiling.until) this.ceiling = null;
     const before = this.rate;
-    // Only a sample that extended the run: a run left over from before a cut, met by an uncounted
-    // clean sample, once set a ceiling of what a collapse's last second "delivered" (5 kb/s, for 10 s).
-    if (counted && this.persistentRun >= PERSISTENT_SAMPLES && worst <= LOSS_HIGH) {
+    // Only on a sample that extended the run (a run left over from before a cut, met by an uncounted
+    // clean sample, once set a ceiling of 5 kb/s for 10 s), and on an overshoot's run alone: the tail of
+    // a collapse falling through 4-10 % is its drain (bench: 36 % then 6 % at the hard floor, and a
+    // ceiling of the 8 kb/s an app-limited sender "delivered" kept it at 15 fps for 10 s).
+    if (counted && this.overshootRun >= PERSISTENT_SAMPLES) {
       // Rule 7: loss that persists, whatever the REMB says (a policer's drops build no queue, so its
       // delay-based estimate sits above the cap): under what got through in the last second (what was
       // sent, less that sample's loss), with a ceiling. Only for an overshoot (a policer's few %):
@@ -329,19 +344,22 @@ export class RateController {
       const delivered = sent * (1 - worst);
       this.decrease(PERSISTENT_BACKOFF * delivered, nowMs);
       this.ceiling = { kbps: delivered, until: nowMs + CEILING_MS };
-      this.persistentRun = 0;
+      this.overshootRun = 0;
     } else if (worst > LOSS_HIGH) {
       // GCC's decrease, on the worst sample since the last update, at most halving (100 % loss), but
-      // not below 0.85 x a fresh REMB: that much evidently arrives. Samples within the holdoff after
-      // any cut still describe the rate before it: dropped, so a storm is one decrease, a silence
-      // repeats none, and lagging samples do not compound.
+      // not below 0.85 x a fresh REMB: that much evidently arrives. Unless that REMB is blind to the
+      // loss (`rembBlind`; a policer builds no queue: bench, a REMB of 736 kb/s while 15-20 % of 140
+      // was lost, for 10 s, or one rising to 200 while half of 160 was). Samples within the
+      // holdoff after any cut still describe the rate before it: dropped, so a storm is one
+      // decrease, a silence repeats none, and lagging samples do not compound.
       // From what was sent, when the encoder does not fill the target: cutting a target 5 x above
       // the content's rate changes nothing on the wire (bench: 3000 -> 1950 kb/s while 600 went
       // out into a 200 kb/s link, and two more seconds of it).
       if (mayDecrease) {
         const freshRemb = this.remb !== null && this.lastRembAt !== null && nowMs - this.lastRembAt <= REMB_FRESH_MS ? this.remb : null;
         const sending = this.sentRecently(nowMs) ? Math.min(this.rate, this.sent!) : this.rate;
-        this.decrease(Math.max(sending * (1 - 0.5 * worst), freshRemb === null ? 0 : LOSS_FLOOR_OF_REMB * freshRemb), nowMs);
+        const floor = freshRemb !== null && !this.rembBlind(freshRemb, sending, nowMs) ? LOSS_FLOOR_OF_REMB * freshRemb : 0;
+        this.decrease(Math.max(sending * (1 - 0.5 * worst), floor), nowMs);
       }
     } else if (this.loss < LOSS_LOW && heardLately && !queueing) {
       this.rate *= INCREASE_PER_S ** (dt / 1000);
@@ -445,6 +463,18 @@ export class RateController {
 
   get stats(): RateStats {
     return { ...this.decision(), estimateKbps: this.remb, lossFraction: this.loss, rttMs: this.rtt, rung: this.rung, ignored: this.ignored, sentKbps: this.sent, appLimited: this.appLimited };
+  }
+
+  /**
+   * A REMB above what we send that has not seen a persistent loss (rule 1): it did not fall since the
+   * loss began (a policer builds no queue for its delay-based estimate), or it fell longer ago than a
+   * collapse's drain lasts (BLIND_REMB_MS). One sample is never enough: a lying report lifts no floor.
+   */
+  private rembBlind(rembKbps: number, sendingKbps: number, nowMs: number): boolean {
+    if (rembKbps <= sendingKbps || this.lossyRun < PERSISTENT_SAMPLES || this.lossySince === null) return false;
+    const fell = this.lastRembDropAt;
+    // A sample covers the second before it: a fall in that second saw this loss.
+    return fell === null || fell < this.lossySince - LOSS_SAMPLE_SPAN_MS || nowMs - fell >= BLIND_REMB_MS;
   }
 
   /** An `onSent` report within the feedback timeout. */
