@@ -99,10 +99,10 @@ export const PROBE_BACKOFF_MAX_MS = 10_000;
 export const PROBE_BACKOFF_RESET_MS = 30_000;
 /**
  * Loss that persists (this much, and at most LOSS_HIGH, in PERSISTENT_SAMPLES samples in a row, each
- * begun after the last cut) is congestion the REMB does not show: a policer (coturn's max-bps, a shaped uplink) drops
- * what exceeds it without building a queue, so Chromium's delay-based estimate sits above the cap
- * while part of every second is lost and the picture freezes. Wi-Fi-like random loss (a few %,
- * uncorrelated) rarely gives two such samples in a row.
+ * begun after the last cut) is congestion the REMB does not show: a policer (coturn's max-bps, a
+ * shaped uplink) drops what exceeds it without building a queue, so Chromium's delay-based estimate
+ * sits above the cap while part of every second is lost and the picture freezes. Wi-Fi-like random
+ * loss (a few %, uncorrelated) rarely gives two such samples in a row.
  */
 export const LOSS_PERSISTENT = 0.04;
 export const PERSISTENT_SAMPLES = 2;
