@@ -53,6 +53,36 @@ function replay(limits: RateLimits, events: FeedbackEvent[], untilMs: number, rc
   return out;
 }
 
+/**
+ * Drives a controller as the media process does, on a 100 ms tick: a REMB every 200 ms (kb/s for
+ * the video; none while `rembAt` says null), and each second a loss sample and what was sent over
+ * that second (the mean per tick of `sentBy`, which sees the last decision).
+ */
+function drive(
+  rc: RateController,
+  untilMs: number,
+  f: { rembAt: (t: number) => number | null; sentBy: (d: RateDecision, t: number) => number; lossAt: (t: number, sentKbps: number) => number },
+): Sample[] {
+  const out: Sample[] = [];
+  let d = rc.update(0);
+  let sum = 0;
+  let n = 0;
+  for (let t = 100; t <= untilMs; t += 100) {
+    sum += f.sentBy(d, t);
+    n++;
+    const remb = t % 200 === 0 ? f.rembAt(t) : null;
+    if (remb !== null) rc.onRemb(remb * 1000, t);
+    if (t % 1000 === 0) {
+      rc.onReceiverReport({ fractionLost: f.lossAt(t, sum / n), rttMs: 40 }, t);
+      rc.onSent(sum / n, t);
+      sum = n = 0;
+    }
+    d = rc.update(t);
+    out.push({ t, ...rc.stats });
+  }
+  return out;
+}
+
 /** The samples in [from, to); never empty, so a loop over them always asserts something. */
 const between = <S extends Sample>(samples: S[], from: number, to: number): S[] => {
   const out = samples.filter((s) => s.t >= from && s.t < to);
@@ -602,23 +632,11 @@ describe('RateController when the sender is application-limited (onSent)', () =>
     { lossAt: [0, 0, 0.912, 0.946, 0.967, 0.85, 0.91, 0.575, 0.17], rembFromMs: 6500, rembKbps: 88 },
   ])('a collapse into a narrow link (recorded): back at 30 fps within 6 s of the last lossy sample', ({ lossAt, rembFromMs, rembKbps }) => {
     const content: Record<string, number> = { '15@0.375': 5, '20@0.375': 20, '30@0.375': 65, '30@0.5': 100, '30@0.75': 250, '30@1': 450 };
-    const rc = new RateController({ ...LIMITS_720P30, startKbps: 3000 });
-    let d = rc.update(0);
-    let sum = 0;
-    let n = 0;
-    const s: Sample[] = [];
-    for (let t = 100; t <= 25_000; t += 100) {
-      sum += Math.min(content[`${d.fps}@${d.scale}`], d.targetKbps);
-      n++;
-      if (t >= rembFromMs && t % 200 === 0) rc.onRemb(rembKbps * 1000, t);
-      if (t % 1000 === 0) {
-        rc.onReceiverReport({ fractionLost: lossAt[t / 1000] ?? 0, rttMs: 60 }, t);
-        rc.onSent(sum / n, t);
-        sum = n = 0;
-      }
-      d = rc.update(t);
-      s.push({ t, ...rc.stats });
-    }
+    const s = drive(new RateController({ ...LIMITS_720P30, startKbps: 3000 }), 25_000, {
+      rembAt: (t) => (t >= rembFromMs ? rembKbps : null),
+      sentBy: (d) => Math.min(content[`${d.fps}@${d.scale}`], d.targetKbps),
+      lossAt: (t) => lossAt[t / 1000] ?? 0,
+    });
     expectWithinBounds(s, 3000);
     const lastLossy = (lossAt.length - 1) * 1000;
     for (const x of between(s, lastLossy + 6000, 25_001)) expect(x).toMatchObject({ fps: 30, scale: 0.375 });
@@ -629,20 +647,11 @@ describe('RateController when the sender is application-limited (onSent)', () =>
     // REMB less audio stayed at 736 kb/s while 15-20 % of 140 kb/s was lost, for 10 s; rule 1's
     // floor (0.85 x that REMB) held the target at 168 and Chromium counted a freeze every second.
     const CAP = 120;
-    const rc = new RateController({ ...LIMITS_720P30, startKbps: 170 });
-    let d = rc.update(0);
-    const s: Array<Sample & { lost: number }> = [];
-    for (let t = 200; t <= 20_000; t += 200) {
-      rc.onRemb(736_000, t);
-      const sent = Math.min(d.targetKbps, 200); // the content would fill up to 200
-      const lost = sent > CAP ? 1 - CAP / sent + 0.05 : 0; // plus the NACKed tail of each second
-      if (t % 1000 === 0) {
-        rc.onReceiverReport({ fractionLost: lost, rttMs: 40 }, t);
-        rc.onSent(sent, t);
-      }
-      d = rc.update(t);
-      s.push({ t, ...rc.stats, lost });
-    }
+    const s = drive(new RateController({ ...LIMITS_720P30, startKbps: 170 }), 20_000, {
+      rembAt: () => 736,
+      sentBy: (d) => Math.min(d.targetKbps, 200), // the content would fill up to 200
+      lossAt: (_t, sent) => (sent > CAP ? 1 - CAP / sent + 0.05 : 0), // plus the NACKed tail of each second
+    });
     expectWithinBounds(s, 3000);
     // The floor holds for the first 5 s (it could be a collapse draining); then rule 1 without it (on
     // each other sample: the holdoff drops the one between), then rule 7 on two samples in 4-10 %:
@@ -658,28 +667,38 @@ describe('RateController when the sender is application-limited (onSent)', () =>
     // video); 40-50 % was lost and the floor (0.85 x 200 = 170) held the target there, with a freeze
     // each second, until BLIND_REMB_MS. Here the content needs 100 kb/s for 3 s, then 200.
     const CAP = 120;
-    const rc = new RateController({ ...LIMITS_720P30, startKbps: 160 });
-    let d = rc.update(0);
-    const s: Array<{ t: number; target: number }> = [];
-    for (let t = 200; t <= 12_000; t += 200) {
-      rc.onRemb(Math.min(200, 180 + t / 500) * 1000, t);
-      const sent = Math.min(d.targetKbps, t <= 3000 ? 100 : 200);
-      if (t % 1000 === 0) {
-        rc.onReceiverReport({ fractionLost: sent > CAP ? 1 - CAP / sent + 0.2 : 0, rttMs: 40 }, t);
-        rc.onSent(sent, t);
-      }
-      d = rc.update(t);
-      s.push({ t, target: d.targetKbps });
-    }
-    const at_ = (t: number) => s.find((x) => x.t === t)!.target;
+    const s = drive(new RateController({ ...LIMITS_720P30, startKbps: 160 }), 12_000, {
+      rembAt: (t) => Math.min(200, 180 + t / 500),
+      sentBy: (d, t) => Math.min(d.targetKbps, t <= 3000 ? 100 : 200),
+      lossAt: (_t, sent) => (sent > CAP ? 1 - CAP / sent + 0.2 : 0),
+    });
     // The first lossy sample (4 s): the floor holds (one report lifts nothing); the second counted one
     // (6 s, after the holdoff): no floor.
-    expect(at_(4000)).toBeGreaterThanOrEqual(0.85 * 188);
-    expect(at_(6000)).toBeLessThan(0.85 * 190);
+    expect(at(s, 4000).targetKbps).toBeGreaterThanOrEqual(0.85 * 188);
+    expect(at(s, 6000).targetKbps).toBeLessThan(0.85 * 190);
     // Under the cap within 2 s of that (then probing resumes: the loss went without an overshoot's
     // 4-10 %, so no ceiling).
-    for (const x of s.filter((x) => x.t >= 8000 && x.t <= 10_000)) expect(x.target).toBeLessThanOrEqual(CAP);
-    expect(Math.min(...s.map((x) => x.target))).toBeGreaterThanOrEqual(CAP / 2);
+    for (const x of between(s, 8000, 10_001)) expect(x.targetKbps).toBeLessThanOrEqual(CAP);
+    expect(Math.min(...s.map((x) => x.targetKbps))).toBeGreaterThanOrEqual(CAP / 2);
+  });
+
+  it("the first REMB ends a probe's hold like a falling one: it is the receiver's first measurement", () => {
+    // App-limited (10 kb/s sent) without any REMB: rule 6 probes up a rung every 2 s and holds each.
+    const rc = new RateController({ ...LIMITS_720P30, startKbps: 60 });
+    const s: Sample[] = [];
+    for (let t = 0; t <= 6000; t += 100) {
+      if (t > 0 && t % 1000 === 0) {
+        rc.onReceiverReport({ fractionLost: 0, rttMs: 40 }, t);
+        rc.onSent(10, t);
+      }
+      if (t === 6000) rc.onRemb(30_000, t);
+      rc.update(t);
+      s.push({ t, ...rc.stats });
+    }
+    expect(at(s, 5500)).toMatchObject({ scale: 0.5 });
+    expect(at(s, 5500).targetKbps).toBeGreaterThan(150); // held over 1.2 x rung 2's floor (125)
+    // The hold goes; what is left is the app-limited sender's floor of its rung (rule 6).
+    expect(at(s, 6000)).toMatchObject({ targetKbps: 125, scale: 0.5 });
   });
 
   it('a REMB that fell under what arrives without loss does not pull the rate below what was sent', () => {

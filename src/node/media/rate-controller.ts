@@ -330,16 +330,15 @@ export class RateController {
     }
     if (this.ceiling && nowMs >= this.ceiling.until) this.ceiling = null;
     const before = this.rate;
-    // Only on a sample that extended the run (a run left over from before a cut, met by an uncounted
-    // clean sample, once set a ceiling of 5 kb/s for 10 s), and on an overshoot's run alone: the tail of
-    // a collapse falling through 4-10 % is its drain (bench: 36 % then 6 % at the hard floor, and a
-    // ceiling of the 8 kb/s an app-limited sender "delivered" kept it at 15 fps for 10 s).
     if (counted && this.overshootRun >= PERSISTENT_SAMPLES) {
       // Rule 7: loss that persists, whatever the REMB says (a policer's drops build no queue, so its
       // delay-based estimate sits above the cap): under what got through in the last second (what was
-      // sent, less that sample's loss), with a ceiling. Only for an overshoot (a policer's few %):
-      // what a collapse "delivered" is no measure of the link (retransmissions of the old rate still
-      // crowd it), so above LOSS_HIGH rule 1 and its REMB floor decide.
+      // sent, less that sample's loss), with a ceiling. Only on the counted sample that extended the
+      // run (a run left over from before a cut, met by an uncounted clean sample, once set a ceiling
+      // of 5 kb/s for 10 s), and only for an overshoot's run (a policer's few %): what a collapse
+      // "delivered" is no measure of the link (resends of the old rate still crowd it), nor is its
+      // tail falling through 4-10 % (bench: a ceiling of the 8 kb/s an app-limited sender "delivered"
+      // held 15 fps for 10 s). Above LOSS_HIGH rule 1 and its REMB floor decide.
       const sent = Math.min(this.rate, this.sent ?? this.rate);
       const delivered = sent * (1 - worst);
       this.decrease(PERSISTENT_BACKOFF * delivered, nowMs);
