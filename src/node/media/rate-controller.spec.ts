@@ -724,6 +724,34 @@ describe('RateController when the sender is application-limited (onSent)', () =>
     expect(d.targetKbps).toBe(HARD_FLOOR_KBPS);
   });
 
+  it('a REMB that falls without loss does not step the ladder down (a poorer rung\'s content is no cap)', () => {
+    // Seen in CI on a CPU-starved box: Chromium's delay-based REMB fell to ~220 kb/s while every
+    // packet arrived; with what was sent as the cap, 720p's ~400 kb/s of content (under the 500
+    // floor) became 960x540's cap, its ~280 the next, and the stream sat at 640x360 from then on.
+    const content: Record<number, number> = { 1: 420, 0.75: 280, 0.5: 190, 0.375: 110 };
+    const samples = drive(new RateController({ ...LIMITS_720P30, startKbps: 3000 }), 30_000, {
+      rembAt: (t) => (t >= 8000 && t < 14_000 ? 150 : 700),
+      sentBy: (d) => Math.min(d.targetKbps, content[d.scale]),
+      lossAt: () => 0,
+    });
+    for (const s of between(samples, 3000, 30_000)) expect([s.scale, s.fps]).toEqual([1, 30]);
+    // It still follows the REMB down to what arrives: the headroom above the content goes.
+    expect(at(samples, 13_000).targetKbps).toBeLessThan(at(samples, 7000).targetKbps);
+  });
+
+  it('a junk REMB and one small loss sample do not spiral the ladder down rung by rung', () => {
+    // Bench (narrow link, run 55): the REMB less the audio at ~1 kb/s, app-limited content climbing
+    // by probes to full size, then one 3 % sample ended the probe's hold; each rung's content
+    // became the next cap: 600 -> 70 kb/s in 4 s.
+    const content: Record<string, number> = { '15@0.375': 9, '20@0.375': 31, '30@0.375': 30, '30@0.5': 81, '30@0.75': 150, '30@1': 300 };
+    const samples = drive(new RateController({ ...LIMITS_720P30, startKbps: 150 }), 30_000, {
+      rembAt: () => 1,
+      sentBy: (d) => Math.min(d.targetKbps, content[`${d.fps}@${d.scale}`]),
+      lossAt: (t) => (t === 15_000 ? 0.03 : 0),
+    });
+    for (const s of between(samples, 13_000, 30_000)) expect([s.scale, s.fps]).toEqual([1, 30]);
+  });
+
   it('onSent ignores bad values and, once it stops, no longer counts as app-limited', () => {
     const rc = new RateController(LIMITS_720P30);
     rc.onSent(Number.NaN, 0);

@@ -330,6 +330,7 @@ export class RateController {
     }
     if (this.ceiling && nowMs >= this.ceiling.until) this.ceiling = null;
     const before = this.rate;
+    const floorOf = (i: number): number => floorKbps * ladder[i].fps * ladder[i].scale ** 2;
     if (counted && this.overshootRun >= PERSISTENT_SAMPLES) {
       // Rule 7: loss that persists, whatever the REMB says (a policer's drops build no queue, so its
       // delay-based estimate sits above the cap): under what got through in the last second (what was
@@ -363,7 +364,6 @@ export class RateController {
     } else if (this.loss < LOSS_LOW && heardLately && !queueing) {
       this.rate *= INCREASE_PER_S ** (dt / 1000);
     }
-    const floorOf = (i: number): number => floorKbps * ladder[i].fps * ladder[i].scale ** 2;
     // REMB is a cap, never a target: the rate climbs to it at the probing pace. Except when we send
     // well under the target (app-limited) with low loss: the REMB then follows our own sending, so
     // it must not pull the rung down (the cap is at least the rung's floor), and, with normal RTT,
@@ -375,7 +375,13 @@ export class RateController {
     // What went out and arrived without loss is capacity, whatever the REMB says: the REMB follows
     // what arrives, so after a dip (or a stretch of sending little) it can sit below what the link
     // demonstrably carries, and capping at it would starve the stream further (rule 3's floor).
-    if (this.sentRecently(nowMs) && this.loss < LOSS_LOW && worst < LOSS_LOW) cap = Math.max(cap, this.sent!);
+    // Nor does such a REMB step the ladder down from a rung that is not a probe on trial (rule 6 judges
+    // those): with what was sent as the cap, each poorer rung's content became the next cap (a REMB
+    // that fell, loss-free, on a CPU-starved receiver took a 720p stream to 360p in 2 s, for good).
+    if (this.sentRecently(nowMs) && this.loss < LOSS_LOW && worst < LOSS_LOW) {
+      cap = Math.max(cap, this.sent!);
+      if (this.probeFloor === null) cap = Math.max(cap, Math.min(before, floorOf(this.rung)));
+    }
     if (this.appLimited && this.loss < LOSS_LOW && worst <= LOSS_HIGH) {
       cap = Math.max(cap, floorOf(this.rung));
       // The next probe needs evidence from this rung's content: APP_LIMITED_MS on it, and a report
