@@ -580,9 +580,13 @@ describe('RateController when the sender is application-limited (onSent)', () =>
     expect(reached).toBeDefined();
     expect(reached.t).toBeLessThanOrEqual(15_000);
     for (const x of between(s, reached.t, 60_001)) expect(x.rung).toBeLessThanOrEqual(2);
-    // A falling REMB (overuse) ends the hold: back under the REMB.
+    // After 20 s without loss or a falling REMB, a REMB that what is sent can never lift to the next
+    // rung no longer stops the climb (rule 6): full size. A falling REMB (overuse) then ends the
+    // hold: the rung on trial steps back (not further: a loss-free REMB fall is no verdict on the
+    // rungs before it, rule 3), and the next probe waits.
     const dropped = run(true);
-    expect(at(dropped, 42_000).targetKbps).toBeLessThanOrEqual(Math.ceil(REMB_HEADROOM * 80));
+    expect(at(dropped, 39_900)).toMatchObject({ fps: 30, scale: 1 });
+    for (const x of between(dropped, 40_000, 45_000)) expect(x).toMatchObject({ fps: 30, scale: 0.75 });
   });
 
   it('a truly narrow link (30 % loss whenever the target exceeds 200 kb/s, REMB ~200): probes rarely, stays mostly under 200', () => {
@@ -750,6 +754,24 @@ describe('RateController when the sender is application-limited (onSent)', () =>
       lossAt: (t) => (t === 15_000 ? 0.03 : 0),
     });
     for (const s of between(samples, 13_000, 30_000)) expect([s.scale, s.fps]).toEqual([1, 30]);
+  });
+
+  it('a link that opened again: a REMB that only follows what arrives does not hold a poorer rung for good', () => {
+    // Bench (the step back up): after 20 s at 213 kb/s the link opened, but the REMB (less audio)
+    // sat at what arrived, ~70 kb/s of 480x270's content, which fills most of the target (not
+    // app-limited) and can never lift Chromium's estimate (<= 1.5 x incoming + 10) to 640x360's
+    // floor: 480x270 for good. Now, after 20 s without loss or a falling REMB, the rung is probed.
+    const content: Record<string, number> = { '15@0.375': 35, '20@0.375': 47, '30@0.375': 70, '30@0.5': 130, '30@0.75': 260, '30@1': 530 };
+    const LINK = 140; // for the video until 15 s, then open
+    let lastSent = 0;
+    const samples = drive(new RateController({ ...LIMITS_720P30, startKbps: 3000 }), 60_000, {
+      rembAt: (t) => (t < 15_000 ? 1.05 * LINK : Math.max(1, lastSent)),
+      sentBy: (d) => (lastSent = Math.min(d.targetKbps, content[`${d.fps}@${d.scale}`])),
+      lossAt: (t, sent) => (t <= 15_000 && sent > LINK ? 1 - LINK / sent : 0),
+    });
+    expectWithinBounds(samples, 3000);
+    expect(at(samples, 14_000).scale).toBeLessThan(1);
+    for (const s of between(samples, 50_000, 60_001)) expect([s.scale, s.fps]).toEqual([1, 30]);
   });
 
   it('onSent ignores bad values and, once it stops, no longer counts as app-limited', () => {

@@ -87,6 +87,16 @@ export const RUNG_HOLD_MS = 1000;
  */
 export const APP_LIMITED_FRACTION = 0.6;
 export const APP_LIMITED_MS = 2000;
+/** Chromium's REMB never exceeds this x what arrives + REMB_REACH_KBPS (libwebrtc's AimdRateControl). */
+export const REMB_REACH = 1.5;
+export const REMB_REACH_KBPS = 10;
+/**
+ * A sender whose content nearly fills its target but cannot lift the REMB to the next rung probes it
+ * only after this long without loss (a sample of 2 % or more) or a falling REMB: such a probe is a real step up on the wire, so on a link that
+ * stays narrow it costs ~1 s of loss each time (≥ 95 % of the time clean); one that opened is found
+ * within this long.
+ */
+export const BOUND_PROBE_QUIET_MS = 20_000;
 /** What an `onSent` report covers (the caller reports about once a second). */
 export const SENT_REPORT_SPAN_MS = 1000;
 /**
@@ -227,6 +237,8 @@ export class RateController {
   /** First of the current run of `onSent` reports under APP_LIMITED_FRACTION x target. */
   private appLimitedSince: number | null = null;
   private appLimited = false;
+  /** Since when every `onSent` report was too little for the REMB ever to afford the next richer rung. */
+  private rembBoundSince: number | null = null;
   private probeBackoffMs = PROBE_BACKOFF_MIN_MS;
   private probeBlockedUntil: number | null = null;
   /** Counted loss samples (each begun after the last cut) in a row with an overshoot's loss: LOSS_PERSISTENT..LOSS_HIGH (rule 7). */
@@ -240,6 +252,8 @@ export class RateController {
   private probeFloor: number | null = null;
   /** When the rate last fell (by any rule, the REMB cap included). */
   private lastCutAt: number | null = null;
+  /** The last loss sample of LOSS_LOW or more. */
+  private lastLossyAt: number | null = null;
   private lastCountedAt: number | null = null;
   /** What a lossy link delivered (rule 7): no probing above it until `until`. */
   private ceiling: { kbps: number; until: number } | null = null;
@@ -302,13 +316,18 @@ export class RateController {
     this.lastSentAt = nowMs;
     if (kbps < APP_LIMITED_FRACTION * this.rate) this.appLimitedSince ??= nowMs;
     else this.appLimitedSince = null;
+    // What it sends caps the REMB under the next richer rung's probe for good: Chromium's estimate
+    // never exceeds 1.5 x what arrives + 10 kb/s.
+    const unreachable = this.rung > 0 && RUNG_UP_MARGIN * this.rungFloor(this.rung - 1) > REMB_HEADROOM * (REMB_REACH * kbps + REMB_REACH_KBPS);
+    if (unreachable) this.rembBoundSince ??= nowMs;
+    else this.rembBoundSince = null;
   }
 
   update(nowMs: number): RateDecision {
     if (!finite(nowMs)) return this.decision();
     const dt = this.lastUpdateAt === null ? 0 : clamp(nowMs - this.lastUpdateAt, 0, MAX_UPDATE_STEP_MS);
     this.lastUpdateAt = this.lastUpdateAt === null ? nowMs : Math.max(this.lastUpdateAt, nowMs);
-    const { maxKbps, floorKbps, ladder } = this.limits;
+    const { maxKbps, ladder } = this.limits;
 
     const holdoff = clamp(DECREASE_HOLDOFF_RTT_FACTOR * (this.rtt ?? DEFAULT_RTT_MS) + LOSS_SAMPLE_SPAN_MS, DECREASE_HOLDOFF_MIN_MS, DECREASE_HOLDOFF_MAX_MS);
     // A loss sample begun before the last cut still describes the old rate: it decreases nothing.
@@ -318,6 +337,7 @@ export class RateController {
     const reported = this.pendingLoss !== null;
     const worst = this.pendingLoss ?? 0;
     this.pendingLoss = null;
+    if (worst >= LOSS_LOW) this.lastLossyAt = nowMs;
     // Samples closer together than a window are one (a storm of reports is not persistence).
     const apart = this.lastCountedAt === null || nowMs - this.lastCountedAt >= LOSS_SAMPLE_SPAN_MS / 2;
     const counted = reported && mayDecrease && apart;
@@ -330,7 +350,6 @@ export class RateController {
     }
     if (this.ceiling && nowMs >= this.ceiling.until) this.ceiling = null;
     const before = this.rate;
-    const floorOf = (i: number): number => floorKbps * ladder[i].fps * ladder[i].scale ** 2;
     if (counted && this.overshootRun >= PERSISTENT_SAMPLES) {
       // Rule 7: loss that persists, whatever the REMB says (a policer's drops build no queue, so its
       // delay-based estimate sits above the cap): under what got through in the last second (what was
@@ -380,17 +399,26 @@ export class RateController {
     // that fell, loss-free, on a CPU-starved receiver took a 720p stream to 360p in 2 s, for good).
     if (this.sentRecently(nowMs) && this.loss < LOSS_LOW && worst < LOSS_LOW) {
       cap = Math.max(cap, this.sent!);
-      if (this.probeFloor === null) cap = Math.max(cap, Math.min(before, floorOf(this.rung)));
+      if (this.probeFloor === null) cap = Math.max(cap, Math.min(before, this.rungFloor(this.rung)));
     }
-    if (this.appLimited && this.loss < LOSS_LOW && worst <= LOSS_HIGH) {
-      cap = Math.max(cap, floorOf(this.rung));
+    // Not app-limited, but sending too little for the REMB ever to afford the next rung (rule 6): after
+    // a long quiet the rung is probed all the same (bench: 480x270's ~70 kb/s kept a 720p stream
+    // there, the REMB at what arrived, for good after the link had opened again).
+    const rembBound =
+      this.rembBoundSince !== null &&
+      nowMs - this.rembBoundSince >= APP_LIMITED_MS &&
+      this.sentRecently(nowMs) &&
+      worst < LOSS_LOW &&
+      [this.lastLossyAt, this.lastRembDropAt].every((at) => at === null || nowMs - at >= BOUND_PROBE_QUIET_MS);
+    if ((this.appLimited || rembBound) && this.loss < LOSS_LOW && worst <= LOSS_HIGH) {
+      cap = Math.max(cap, this.rungFloor(this.rung));
       // The next probe needs evidence from this rung's content: APP_LIMITED_MS on it, and a report
       // of what was sent covering only it (a report covers about the second before it).
       const rungAge = this.rungSince === null ? Number.POSITIVE_INFINITY : nowMs - this.rungSince;
       const evidence = this.rungSince === null || this.lastSentAt! - this.rungSince >= SENT_REPORT_SPAN_MS;
       const probeAllowed = (this.probeBlockedUntil === null || nowMs >= this.probeBlockedUntil) && rungAge >= APP_LIMITED_MS && evidence;
       if (this.rung > 0 && heardLately && !queueing && probeAllowed) {
-        const probe = RUNG_UP_MARGIN * floorOf(this.rung - 1);
+        const probe = RUNG_UP_MARGIN * this.rungFloor(this.rung - 1);
         cap = Math.max(cap, probe);
         this.rate = Math.max(this.rate, probe);
         this.probeFloor = probe;
@@ -404,8 +432,11 @@ export class RateController {
     // catching up with us only rises).
     if (this.probeFloor !== null) {
       const overuse = this.lastRembDropAt !== null && nowMs - this.lastRembDropAt <= REMB_FRESH_MS;
-      if (worst > LOSS_LOW || this.loss >= LOSS_LOW || queueing || overuse) this.probeFloor = null;
-      else cap = Math.max(cap, this.probeFloor);
+      if (worst > LOSS_LOW || this.loss >= LOSS_LOW || queueing || overuse) {
+        // A failed probe, whatever its verdict: the next waits (a loss cut would back off anyway).
+        this.probeFloor = null;
+        this.backOffProbes(nowMs);
+      } else cap = Math.max(cap, this.probeFloor);
     }
     this.rate = Math.min(this.rate, cap);
     // Under a ceiling (rule 7) no increase goes past it.
@@ -426,9 +457,9 @@ export class RateController {
     // the richest rung it affords with a margin.
     this.rungSince ??= nowMs;
     let rung = this.rung;
-    while (rung < ladder.length - 1 && this.rate < floorOf(rung)) rung++;
+    while (rung < ladder.length - 1 && this.rate < this.rungFloor(rung)) rung++;
     if (rung === this.rung && nowMs - this.rungSince >= RUNG_HOLD_MS) {
-      while (rung > 0 && this.rate >= floorOf(rung - 1) * RUNG_UP_MARGIN) rung--;
+      while (rung > 0 && this.rate >= this.rungFloor(rung - 1) * RUNG_UP_MARGIN) rung--;
     }
     if (rung !== this.rung) {
       this.rung = rung;
@@ -480,6 +511,12 @@ export class RateController {
     const fell = this.lastRembDropAt;
     // A sample covers the second before it: a fall in that second saw this loss.
     return fell === null || fell < this.lossySince - LOSS_SAMPLE_SPAN_MS || nowMs - fell >= BLIND_REMB_MS;
+  }
+
+  /** The lowest rate rung `i` is encoded at (rule 5). */
+  private rungFloor(i: number): number {
+    const { floorKbps, ladder } = this.limits;
+    return floorKbps * ladder[i].fps * ladder[i].scale ** 2;
   }
 
   /** An `onSent` report within the feedback timeout. */
