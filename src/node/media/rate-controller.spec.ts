@@ -589,6 +589,46 @@ describe('RateController when the sender is application-limited (onSent)', () =>
     for (const x of between(dropped, 40_000, 45_000)) expect(x).toMatchObject({ fps: 30, scale: 0.75 });
   });
 
+  describe('a probe the REMB answers by falling, without loss', () => {
+    // Bench (the step back up): probes 640x360 -> 960x540 -> 1280x720 on an open link; some 200 ms
+    // after each step Chromium's REMB fell 20-60 % (the step's IDR, one unpaced burst, read as a
+    // queue), with no loss, and rose again.
+    const FILLS: Record<string, number> = { '15@0.375': 15, '20@0.375': 30, '30@0.375': 45, '30@0.5': 115, '30@0.75': 250, '30@1': 450 };
+    const run = (fallAfterMs: number) => {
+      const rc = new RateController({ ...LIMITS_720P30, startKbps: 60 });
+      const s: Sample[] = [];
+      let d = rc.update(0);
+      let remb = 80;
+      let fullAt: number | null = null;
+      for (let t = 100; t <= 50_000; t += 100) {
+        if (fullAt === null && d.scale === 1) fullAt = t;
+        if (fullAt !== null && t === fullAt + fallAfterMs) remb = 60;
+        if (t % 100 === 0) rc.onRemb(remb * 1000, t);
+        if (t % 1000 === 0) {
+          rc.onReceiverReport({ fractionLost: 0, rttMs: 40 }, t);
+          rc.onSent(Math.min(FILLS[`${d.fps}@${d.scale}`], d.targetKbps), t);
+        }
+        d = rc.update(t);
+        s.push({ t, ...rc.stats });
+      }
+      expect(fullAt).not.toBeNull();
+      return { s, fullAt: fullAt! };
+    };
+
+    it("within 500 ms of the step: the step's own burst, the probe holds", () => {
+      const { s, fullAt } = run(200);
+      for (const x of between(s, fullAt, fullAt + 5000)) expect(x).toMatchObject({ fps: 30, scale: 1 });
+    });
+
+    it('later: the probe failed, and it returns to the rung it came from, not below', () => {
+      // The last second's report still covered 960x540's content (under its own floor of 281): with
+      // that as the cap the stream fell to 640x360, two rungs down.
+      const { s, fullAt } = run(700);
+      const after = between(s, fullAt + 800, fullAt + 5000);
+      for (const x of after) expect(x).toMatchObject({ fps: 30, scale: 0.75 });
+    });
+  });
+
   it('a truly narrow link (30 % loss whenever the target exceeds 200 kb/s, REMB ~200): probes rarely, stays mostly under 200', () => {
     const rc = new RateController(LIMITS_720P30);
     const s: Sample[] = [];

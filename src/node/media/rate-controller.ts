@@ -58,6 +58,13 @@ export const LOSS_FLOOR_OF_REMB = 0.85;
 export const REMB_HEADROOM = 0.9;
 /** A REMB this much under the previous one is the receiver seeing overuse. */
 export const REMB_DROP = 0.9;
+/**
+ * A REMB fall this soon after a probe began is not overuse: the probe's first frame at the richer
+ * size is an IDR several times a usual frame, sent in one burst (nothing paces it), and Chromium's
+ * delay-based detector reads the burst as a queue (bench, an open link: the REMB fell 20-60 % some
+ * 200 ms after each step up, without loss, and recovered). The probe is judged on what follows.
+ */
+export const PROBE_BURST_GRACE_MS = 500;
 /** A REMB this recent counts as evidence of what the path delivers (Chromium sends one every ~200 ms). */
 export const REMB_FRESH_MS = 1000;
 /** Without any feedback for this long the rate holds (no blind probing). Chromium reports every 0.2-1.5 s. */
@@ -250,6 +257,8 @@ export class RateController {
   private lastProbeAt: number | null = null;
   /** The rate an app-limited probe went to; a floor for the cap while it costs nothing (rule 6). */
   private probeFloor: number | null = null;
+  /** The rate the probe on trial started from: where a probe that fails without loss returns to. */
+  private probeFrom: number | null = null;
   /** When the rate last fell (by any rule, the REMB cap included). */
   private lastCutAt: number | null = null;
   /** The last loss sample of LOSS_LOW or more. */
@@ -272,7 +281,9 @@ export class RateController {
     }
     // Chromium answers overuse by dropping its estimate (to 0.85 x what arrives); a lagging one only
     // rises. The first one counts as a drop (from no cap at all): it is what the receiver measured.
-    if ((this.remb === null || bps / 1000 < REMB_DROP * this.remb) && finite(nowMs)) this.lastRembDropAt = nowMs;
+    const fell = this.remb === null || bps / 1000 < REMB_DROP * this.remb;
+    const probeBurst = this.lastProbeAt !== null && nowMs - this.lastProbeAt < PROBE_BURST_GRACE_MS;
+    if (fell && !probeBurst && finite(nowMs)) this.lastRembDropAt = nowMs;
     this.remb = bps / 1000;
     if (finite(nowMs)) this.lastRembAt = nowMs;
     this.heard(nowMs);
@@ -420,6 +431,7 @@ export class RateController {
       if (this.rung > 0 && heardLately && !queueing && probeAllowed) {
         const probe = RUNG_UP_MARGIN * this.rungFloor(this.rung - 1);
         cap = Math.max(cap, probe);
+        this.probeFrom = Math.min(this.rate, cap);
         this.rate = Math.max(this.rate, probe);
         this.probeFloor = probe;
         this.lastProbeAt = nowMs;
@@ -432,8 +444,13 @@ export class RateController {
     // catching up with us only rises).
     if (this.probeFloor !== null) {
       const overuse = this.lastRembDropAt !== null && nowMs - this.lastRembDropAt <= REMB_FRESH_MS;
-      if (worst > LOSS_LOW || this.loss >= LOSS_LOW || queueing || overuse) {
+      const lossy = worst > LOSS_LOW || this.loss >= LOSS_LOW;
+      if (lossy || queueing || overuse) {
         // A failed probe, whatever its verdict: the next waits (a loss cut would back off anyway).
+        // Without loss it returns to where it started, not to what the richer rung sent in the
+        // last second: that can be under the rung before it (bench: a probe to 1280x720 that
+        // Chromium's REMB answered by falling, loss-free, ended at 640x360, two rungs down).
+        if (!lossy) cap = Math.max(cap, Math.min(before, this.probeFrom ?? 0));
         this.probeFloor = null;
         this.backOffProbes(nowMs);
       } else cap = Math.max(cap, this.probeFloor);
