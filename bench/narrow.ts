@@ -212,8 +212,11 @@ export async function benchNarrow(
       ended.push(end(c));
       const downAtS = 10;
       const upAtS = 30;
+      // 40 s back up: a stream bound under the REMB's reach climbs only after 20 s without loss
+      // (rate control's rule 6), and the last loss may be a probe late in the narrow phase.
+      const backUpS = 40;
       let phase = 0;
-      const steps = await timeline(c.page, mediaLog, c.instance, c.firstFrameAt, 50_000, (t) => {
+      const steps = await timeline(c.page, mediaLog, c.instance, c.firstFrameAt, (upAtS + backUpS) * 1000, (t) => {
         if (phase === 0 && t >= downAtS - 0.5) {
           phase = 1;
           shaper!.setRate((capKbps * 1000) / 8);
