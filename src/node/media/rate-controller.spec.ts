@@ -549,32 +549,37 @@ describe('RateController when the sender is application-limited (onSent)', () =>
     expect(before.length).toBeLessThanOrEqual(6);
   });
 
-  it('a probe that costs nothing holds while the REMB lags behind it (it only follows what arrives, slowly)', () => {
-    // After a dip: the REMB (less audio) sits at 80 and stays there (at worst it follows at ~8 %/s);
-    // content that fills most of a 640x360@30 probe (115 of 150: not app-limited, and under that
-    // rung's floor of 125); no loss. Capping at the REMB the moment the probe filled took the rung
-    // straight back to 15 fps, again and again (bench: 83 <-> 125 kb/s every few seconds).
+  /**
+   * After a dip: the REMB (less audio) sits at 80 (at worst it follows at ~8 %/s), content fills most
+   * of each rung's target (640x360: 115 of a 150 probe, not app-limited and under that rung's floor of
+   * 125), no loss. `fallsAt` says when the REMB falls to 60 (the receiver saw overuse), given when
+   * the stream first reached full size.
+   */
+  function underLaggingRemb(untilMs: number, fallsAt: (t: number, fullAt: number | null) => boolean): { s: Sample[]; fullAt: number | null } {
     const FILLS: Record<string, number> = { '15@0.375': 15, '20@0.375': 30, '30@0.375': 45, '30@0.5': 115, '30@0.75': 250, '30@1': 450 };
-    const run = (rembDrop: boolean) => {
-      const rc = new RateController({ ...LIMITS_720P30, startKbps: 60 });
-      const s: Sample[] = [];
-      let d = rc.update(0);
-      let remb = 80;
-      for (let t = 100; t <= 60_000; t += 100) {
-        if (t % 200 === 0) {
-          if (rembDrop && t === 40_000) remb = 60; // the receiver saw overuse
-          rc.onRemb(remb * 1000, t);
-        }
-        if (t % 1000 === 0) {
-          rc.onReceiverReport({ fractionLost: 0, rttMs: 40 }, t);
-          rc.onSent(Math.min(FILLS[`${d.fps}@${d.scale}`], d.targetKbps), t);
-        }
-        d = rc.update(t);
-        s.push({ t, ...rc.stats });
+    const rc = new RateController({ ...LIMITS_720P30, startKbps: 60 });
+    const s: Sample[] = [];
+    let d = rc.update(0);
+    let remb = 80;
+    let fullAt: number | null = null;
+    for (let t = 100; t <= untilMs; t += 100) {
+      if (fullAt === null && d.scale === 1) fullAt = t;
+      if (fallsAt(t, fullAt)) remb = 60;
+      rc.onRemb(remb * 1000, t);
+      if (t % 1000 === 0) {
+        rc.onReceiverReport({ fractionLost: 0, rttMs: 40 }, t);
+        rc.onSent(Math.min(FILLS[`${d.fps}@${d.scale}`], d.targetKbps), t);
       }
-      return s;
-    };
-    const s = run(false);
+      d = rc.update(t);
+      s.push({ t, ...rc.stats });
+    }
+    return { s, fullAt };
+  }
+
+  it('a probe that costs nothing holds while the REMB lags behind it (it only follows what arrives, slowly)', () => {
+    // Capping at the REMB the moment the probe filled took the rung straight back to 15 fps, again
+    // and again (bench: 83 <-> 125 kb/s every few seconds).
+    const { s } = underLaggingRemb(60_000, () => false);
     expectWithinBounds(s, 3000);
     const reached = s.find((x) => x.fps === 30 && x.scale === 0.5)!;
     expect(reached).toBeDefined();
@@ -584,7 +589,7 @@ describe('RateController when the sender is application-limited (onSent)', () =>
     // rung no longer stops the climb (rule 6): full size. A falling REMB (overuse) then ends the
     // hold: the rung on trial steps back (not further: a loss-free REMB fall is no verdict on the
     // rungs before it, rule 3), and the next probe waits.
-    const dropped = run(true);
+    const dropped = underLaggingRemb(60_000, (t) => t === 40_000).s;
     expect(at(dropped, 39_900)).toMatchObject({ fps: 30, scale: 1 });
     for (const x of between(dropped, 40_000, 45_000)) expect(x).toMatchObject({ fps: 30, scale: 0.75 });
   });
@@ -593,39 +598,22 @@ describe('RateController when the sender is application-limited (onSent)', () =>
     // Bench (the step back up): probes 640x360 -> 960x540 -> 1280x720 on an open link; some 200 ms
     // after each step Chromium's REMB fell 20-60 % (the step's IDR, one unpaced burst, read as a
     // queue), with no loss, and rose again.
-    const FILLS: Record<string, number> = { '15@0.375': 15, '20@0.375': 30, '30@0.375': 45, '30@0.5': 115, '30@0.75': 250, '30@1': 450 };
-    const run = (fallAfterMs: number) => {
-      const rc = new RateController({ ...LIMITS_720P30, startKbps: 60 });
-      const s: Sample[] = [];
-      let d = rc.update(0);
-      let remb = 80;
-      let fullAt: number | null = null;
-      for (let t = 100; t <= 50_000; t += 100) {
-        if (fullAt === null && d.scale === 1) fullAt = t;
-        if (fullAt !== null && t === fullAt + fallAfterMs) remb = 60;
-        if (t % 100 === 0) rc.onRemb(remb * 1000, t);
-        if (t % 1000 === 0) {
-          rc.onReceiverReport({ fractionLost: 0, rttMs: 40 }, t);
-          rc.onSent(Math.min(FILLS[`${d.fps}@${d.scale}`], d.targetKbps), t);
-        }
-        d = rc.update(t);
-        s.push({ t, ...rc.stats });
-      }
-      expect(fullAt).not.toBeNull();
-      return { s, fullAt: fullAt! };
+    const fallingAfter = (ms: number) => {
+      const run = underLaggingRemb(50_000, (t, fullAt) => fullAt !== null && t === fullAt + ms);
+      expect(run.fullAt).not.toBeNull();
+      return { s: run.s, fullAt: run.fullAt! };
     };
 
     it("within 500 ms of the step: the step's own burst, the probe holds", () => {
-      const { s, fullAt } = run(200);
+      const { s, fullAt } = fallingAfter(200);
       for (const x of between(s, fullAt, fullAt + 5000)) expect(x).toMatchObject({ fps: 30, scale: 1 });
     });
 
     it('later: the probe failed, and it returns to the rung it came from, not below', () => {
       // The last second's report still covered 960x540's content (under its own floor of 281): with
       // that as the cap the stream fell to 640x360, two rungs down.
-      const { s, fullAt } = run(700);
-      const after = between(s, fullAt + 800, fullAt + 5000);
-      for (const x of after) expect(x).toMatchObject({ fps: 30, scale: 0.75 });
+      const { s, fullAt } = fallingAfter(700);
+      for (const x of between(s, fullAt + 800, fullAt + 5000)) expect(x).toMatchObject({ fps: 30, scale: 0.75 });
     });
   });
 
