@@ -99,9 +99,9 @@ export const REMB_REACH = 1.5;
 export const REMB_REACH_KBPS = 10;
 /**
  * A sender whose content nearly fills its target but cannot lift the REMB to the next rung probes it
- * only after this long without loss (a sample of 2 % or more) or a falling REMB: such a probe is a real step up on the wire, so on a link that
- * stays narrow it costs ~1 s of loss each time (≥ 95 % of the time clean); one that opened is found
- * within this long.
+ * only after this long without loss (a sample of 2 % or more) or a falling REMB: such a probe is a
+ * real step up on the wire, so on a link that stays narrow it costs ~1 s of loss each time (≥ 95 %
+ * of the time clean); one that opened is found within this long.
  */
 export const BOUND_PROBE_QUIET_MS = 20_000;
 /** What an `onSent` report covers (the caller reports about once a second). */
@@ -452,6 +452,7 @@ export class RateController {
         // Chromium's REMB answered by falling, loss-free, ended at 640x360, two rungs down).
         if (!lossy) cap = Math.max(cap, Math.min(before, this.probeFrom ?? 0));
         this.probeFloor = null;
+        this.probeFrom = null;
         this.backOffProbes(nowMs);
       } else cap = Math.max(cap, this.probeFloor);
     }
