@@ -399,8 +399,7 @@ export class RateController {
     // it must not pull the rung down (the cap is at least the rung's floor), and, with normal RTT,
     // the next richer rung is probed: the cap becomes 1.2 x its floor and the rate goes there at once
     // (the encoder does not fill it anyway; what the wire sees is the rung step).
-    this.appLimited =
-      this.appLimitedSince !== null && this.lastSentAt !== null && nowMs - this.appLimitedSince >= APP_LIMITED_MS && nowMs - this.lastSentAt <= FEEDBACK_TIMEOUT_MS;
+    this.appLimited = this.sentSoFor(this.appLimitedSince, nowMs);
     let cap = this.remb === null ? Number.POSITIVE_INFINITY : REMB_HEADROOM * this.remb;
     // What went out and arrived without loss is capacity, whatever the REMB says: the REMB follows
     // what arrives, so after a dip (or a stretch of sending little) it can sit below what the link
@@ -414,13 +413,10 @@ export class RateController {
     }
     // Not app-limited, but sending too little for the REMB ever to afford the next rung (rule 6): after
     // a long quiet the rung is probed all the same (bench: 480x270's ~70 kb/s kept a 720p stream
-    // there, the REMB at what arrived, for good after the link had opened again).
+    // there, the REMB at what arrived, for good after the link had opened again). A lossy sample in
+    // this update is no quiet: it has just set lastLossyAt.
     const rembBound =
-      this.rembBoundSince !== null &&
-      nowMs - this.rembBoundSince >= APP_LIMITED_MS &&
-      this.sentRecently(nowMs) &&
-      worst < LOSS_LOW &&
-      [this.lastLossyAt, this.lastRembDropAt].every((at) => at === null || nowMs - at >= BOUND_PROBE_QUIET_MS);
+      this.sentSoFor(this.rembBoundSince, nowMs) && [this.lastLossyAt, this.lastRembDropAt].every((at) => at === null || nowMs - at >= BOUND_PROBE_QUIET_MS);
     if ((this.appLimited || rembBound) && this.loss < LOSS_LOW && worst <= LOSS_HIGH) {
       cap = Math.max(cap, this.rungFloor(this.rung));
       // The next probe needs evidence from this rung's content: APP_LIMITED_MS on it, and a report
@@ -535,6 +531,11 @@ export class RateController {
   private rungFloor(i: number): number {
     const { floorKbps, ladder } = this.limits;
     return floorKbps * ladder[i].fps * ladder[i].scale ** 2;
+  }
+
+  /** Every `onSent` report since `since` (a run that `onSent` tracks) for APP_LIMITED_MS, the last one recent. */
+  private sentSoFor(since: number | null, nowMs: number): boolean {
+    return since !== null && nowMs - since >= APP_LIMITED_MS && this.sentRecently(nowMs);
   }
 
   /** An `onSent` report within the feedback timeout. */
